@@ -1,0 +1,145 @@
+// Package cache is Strata, an in-process, generic, concurrent cache.
+//
+// A Cache maps keys to values in memory, bounded by an entry count or a
+// total weight, with optional expiry. Keys are hashed with a per-cache
+// random seed into shards; each shard has its own lock, eviction policy and
+// timer wheel. Writes are synchronous: once Set returns, every Get on every
+// goroutine sees the value. Reads take a shard's lock only in shared mode
+// and report hits to the policy through a lossy buffer, so they do not
+// queue behind each other.
+//
+// Entries leave the cache for a [Reason]: capacity, expiry, deletion,
+// replacement, or clearing. [Options].OnEvict hears about each exactly
+// once, never while a lock is held.
+package cache
+
+import (
+	"iter"
+	"runtime"
+	"strconv"
+	"time"
+)
+
+// Cache is a concurrent in-memory cache from K to V. It is safe for use by
+// many goroutines. Make one with New; the zero Cache is not usable.
+type Cache[K comparable, V any] struct {
+	c *core[K, V]
+}
+
+// New returns a cache configured by opts, or an error beginning "cache:"
+// and naming the offending field when opts are invalid.
+func New[K comparable, V any](opts Options[K, V]) (*Cache[K, V], error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	c := &Cache[K, V]{c: newCore(&opts)}
+	// A cache dropped without Close stops its expiry goroutine when it is
+	// collected; no removals are reported then.
+	runtime.AddCleanup(c, func(core *core[K, V]) { core.close(false) }, c.c)
+	return c, nil
+}
+
+// Must returns c, or panics with err. It is for package-level caches whose
+// options are fixed: cache.Must(cache.New[K, V](opts)).
+func Must[K comparable, V any](c *Cache[K, V], err error) *Cache[K, V] {
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// Get returns the value stored under key and true, or the zero value and
+// false if the key is absent or expired. A hit counts towards the key's
+// standing with the eviction policy. It never blocks on other readers.
+func (c *Cache[K, V]) Get(key K) (V, bool) { return c.c.get(key) }
+
+// Peek is Get without side effects: it neither counts in Stats nor
+// informs the eviction policy, nor extends an expire-after-access
+// lifetime. Use it for diagnostics.
+func (c *Cache[K, V]) Peek(key K) (V, bool) { return c.c.peek(key) }
+
+// Set stores value under key with the cache's default TTL, replacing any
+// previous value, and evicts as needed to stay within bounds before it
+// returns.
+func (c *Cache[K, V]) Set(key K, value V) { c.c.set(key, value, 0, false) }
+
+// SetWithTTL is Set with the entry's own lifetime: ttl 0 uses the cache's
+// default, NoTTL never expires, and a negative ttl stores an entry that is
+// already expired (it is never returned and is reported as expired).
+func (c *Cache[K, V]) SetWithTTL(key K, value V, ttl time.Duration) {
+	c.c.set(key, value, ttl, false)
+}
+
+// GetOrSet returns the live value stored under key and true; if there is
+// none, it stores value and returns it with false. The check and the store
+// are one atomic step.
+func (c *Cache[K, V]) GetOrSet(key K, value V) (actual V, loaded bool) {
+	v, found := c.c.set(key, value, 0, true)
+	if !found {
+		return value, false
+	}
+	return v, true
+}
+
+// Action tells Compute what to do with the key.
+type Action uint8
+
+// The actions a compute function may return.
+const (
+	ActionKeep   Action = iota // leave the key as it was
+	ActionSet                  // store the returned value (with the default TTL)
+	ActionDelete               // delete the key
+)
+
+func (a Action) String() string {
+	switch a {
+	case ActionKeep:
+		return "ActionKeep"
+	case ActionSet:
+		return "ActionSet"
+	case ActionDelete:
+		return "ActionDelete"
+	}
+	return "Action(" + strconv.Itoa(int(a)) + ")"
+}
+
+// Compute atomically updates key: fn receives the current value (found is
+// false if the key is absent or expired) and returns a new value and what
+// to do with it. Compute returns the value stored afterwards and whether
+// there is one.
+//
+// fn runs with no lock held, so it may be slow or use the cache. If another
+// write changes the key while fn runs, fn is called again with the new
+// value, so it should have no side effects beyond its result.
+func (c *Cache[K, V]) Compute(key K, fn func(old V, found bool) (V, Action)) (V, bool) {
+	return c.c.compute(key, fn)
+}
+
+// Delete removes key and reports whether a live entry was there.
+func (c *Cache[K, V]) Delete(key K) bool { return c.c.delete(key) }
+
+// Len returns the number of stored entries, counting expired entries that
+// have not been removed yet. It locks each shard briefly.
+func (c *Cache[K, V]) Len() int { return c.c.len() }
+
+// Clear removes every entry, reporting each to OnEvict (ReasonCleared). It
+// clears one shard at a time: writes running concurrently may survive it.
+func (c *Cache[K, V]) Clear() { c.c.clear() }
+
+// All iterates over the live entries. Each shard is copied under its
+// shared lock and yielded with no lock held, so the loop body may use the
+// cache. Entries written or removed during iteration may or may not be
+// seen; no entry is seen twice. Memory: one shard's worth of pairs.
+func (c *Cache[K, V]) All() iter.Seq2[K, V] { return c.c.all() }
+
+// Keys iterates over the keys of the live entries, like All.
+func (c *Cache[K, V]) Keys() iter.Seq[K] { return c.c.keys() }
+
+// Stats returns a snapshot of the cache's counters.
+func (c *Cache[K, V]) Stats() Stats { return c.c.stats() }
+
+// Close stops the cache's background goroutine and removes every entry,
+// reporting each to OnEvict with ReasonCleared. Later reads miss and later
+// writes are ignored. Close is idempotent and safe to call concurrently
+// with other operations.
+func (c *Cache[K, V]) Close() { c.c.close(true) }

@@ -1,0 +1,86 @@
+package cache
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stratacache/cache/internal/hashing"
+	"github.com/stratacache/cache/shard"
+)
+
+// core is the implementation behind Cache. Background goroutines refer to
+// it, never to the Cache wrapper, so a wrapper the program drops can be
+// collected and its cleanup can stop them.
+type core[K comparable, V any] struct {
+	shards  []*shard.Shard[K, V]
+	shift   uint // hash >> shift selects the shard
+	hasher  hashing.Hasher[K]
+	ttl     int64
+	weigher func(K, V) uint32
+	onEvict func(K, V, Reason)
+	now     func() int64
+
+	closed   atomic.Bool
+	janitor  atomic.Bool // the expiry goroutine was started
+	inHook   atomic.Bool // the expiry goroutine is running OnEvict
+	done     chan struct{}
+	finished chan struct{}
+	stopOnce sync.Once
+}
+
+func newCore[K comparable, V any](o *Options[K, V]) *core[K, V] {
+	n := o.shardCount()
+	c := &core[K, V]{
+		shards:   make([]*shard.Shard[K, V], n),
+		hasher:   hashing.New[K](),
+		ttl:      int64(o.TTL),
+		weigher:  o.Weigher,
+		onEvict:  o.OnEvict,
+		now:      clockFunc(o.Clock),
+		done:     make(chan struct{}),
+		finished: make(chan struct{}),
+	}
+	for bits := 0; 1<<bits < n; bits++ {
+		c.shift = uint(63 - bits)
+	}
+	if n == 1 {
+		c.shift = 64 // hash >> 64 is 0 in Go
+	}
+	total := o.capacity()
+	for i := range c.shards {
+		// Split the bound exactly: the first total%n shards take one
+		// more unit, so the shard bounds add up to the cache's bound.
+		var capacity int64
+		if total > 0 {
+			capacity = total / int64(n)
+			if int64(i) < total%int64(n) {
+				capacity++
+			}
+		}
+		c.shards[i] = shard.New[K, V](shard.Config{
+			Capacity:          capacity,
+			Policy:            o.Policy,
+			ExpireAfterAccess: o.ExpireAfterAccess,
+			KeepReplaced:      o.OnEvict != nil,
+			Clock:             c.now,
+		})
+	}
+	return c
+}
+
+// clockFunc returns nanoseconds since the cache was made, on the given
+// clock or the monotonic system clock. Starting from 1 keeps every reading
+// positive.
+func clockFunc(clk Clock) func() int64 {
+	if clk == nil {
+		epoch := time.Now()
+		return func() int64 { return int64(time.Since(epoch)) + 1 }
+	}
+	epoch := clk.Now()
+	return func() int64 { return int64(clk.Now().Sub(epoch)) + 1 }
+}
+
+func (c *core[K, V]) shardFor(hash uint64) *shard.Shard[K, V] {
+	return c.shards[hash>>c.shift]
+}

@@ -1,0 +1,89 @@
+// Package eviction defines the contract between a Strata shard and the
+// policy that decides which of its entries to give up when the shard is
+// over capacity, and ships the policies.
+//
+// A policy sees only resident entries and is always called with its shard's
+// exclusive lock held, so it needs no synchronisation of its own. Reads
+// reach it late and in batches (the shard buffers them), and under heavy
+// contention some are dropped: a policy must treat Access as a hint.
+package eviction
+
+import (
+	"fmt"
+
+	"github.com/stratacache/cache/entry"
+)
+
+// Policy orders a shard's entries for eviction.
+//
+// The shard calls Add once when an entry becomes resident, then any number
+// of Access and Update calls, and finally exactly one of Remove (the shard
+// dropped the entry: deleted, expired, cleared) or the Evict call that
+// returned it.
+type Policy[K comparable, V any] interface {
+	// Add starts tracking a newly stored entry.
+	Add(e *entry.Entry[K, V])
+	// Access records a read hit on e. Delivery is buffered and lossy.
+	Access(e *entry.Entry[K, V])
+	// Update records that a write replaced e's value (its weight may have
+	// changed).
+	Update(e *entry.Entry[K, V])
+	// Remove stops tracking e.
+	Remove(e *entry.Entry[K, V])
+	// Evict chooses a victim, stops tracking it and returns it, or returns
+	// nil when the policy tracks nothing.
+	Evict() *entry.Entry[K, V]
+}
+
+// Algorithm names a policy. The zero value, [Default], selects the policy
+// with the best measured hit ratio across our traces.
+type Algorithm uint8
+
+// The algorithms.
+const (
+	// Default is the recommended policy; today it is LRU.
+	Default Algorithm = iota
+	// LRU evicts the least recently used entry. Cheap and predictable; it
+	// loses to scan and loop patterns.
+	LRU
+	// SIEVE keeps one visited bit per entry and a hand sweeping a FIFO
+	// queue: a hit costs one store, and one-hit wonders leave quickly.
+	SIEVE
+	numAlgorithms
+)
+
+func (a Algorithm) String() string {
+	switch a {
+	case Default:
+		return "Default"
+	case LRU:
+		return "LRU"
+	case SIEVE:
+		return "SIEVE"
+	}
+	return fmt.Sprintf("Algorithm(%d)", uint8(a))
+}
+
+// Valid reports whether a names a known algorithm.
+func (a Algorithm) Valid() bool { return a < numAlgorithms }
+
+// Resolve maps Default to the algorithm it currently stands for.
+func (a Algorithm) Resolve() Algorithm {
+	if a == Default {
+		return LRU
+	}
+	return a
+}
+
+// New returns a policy of the given algorithm for a shard holding at most
+// capacity units of weight. It panics on an invalid algorithm; callers
+// validate options first.
+func New[K comparable, V any](a Algorithm, capacity int64) Policy[K, V] {
+	switch a.Resolve() {
+	case LRU:
+		return &lru[K, V]{}
+	case SIEVE:
+		return &sieve[K, V]{}
+	}
+	panic("eviction: unknown algorithm " + a.String())
+}

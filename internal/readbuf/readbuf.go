@@ -1,0 +1,42 @@
+// Package readbuf is a small lossy buffer of pointers that readers fill
+// without locks and a lock holder drains: the way a shard learns about
+// reads without making every read take its lock.
+package readbuf
+
+import "sync/atomic"
+
+// Size is the number of slots. A reader whose add fills the buffer is asked
+// to drain it, so at most Size reads wait between drains.
+const Size = 16
+
+// Buffer records pointers; when writers outpace drains the oldest records
+// are overwritten and lost. The zero value is ready to use.
+type Buffer[T any] struct {
+	head    atomic.Uint32
+	drained uint32 // head at the last drain; owned by the drainer
+	slots   [Size]atomic.Pointer[T]
+}
+
+// Add records p and reports whether the buffer is now full and should be
+// drained.
+func (b *Buffer[T]) Add(p *T) (full bool) {
+	n := b.head.Add(1)
+	b.slots[n%Size].Store(p)
+	return n%Size == 0
+}
+
+// Drain hands every recorded pointer to fn, oldest first when there was no
+// concurrency, and empties the buffer. Callers serialise Drain (the shard
+// holds its lock).
+func (b *Buffer[T]) Drain(fn func(*T)) {
+	head := b.head.Load()
+	if head == b.drained {
+		return
+	}
+	b.drained = head
+	for i := uint32(1); i <= Size; i++ {
+		if p := b.slots[(head+i)%Size].Swap(nil); p != nil {
+			fn(p)
+		}
+	}
+}

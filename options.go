@@ -1,0 +1,131 @@
+package cache
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/stratacache/cache/eviction"
+)
+
+// Options configures a cache. The zero value is a valid configuration: an
+// unbounded cache with no expiry, 64 shards and the default policy. New
+// reads the struct and never writes to it.
+type Options[K comparable, V any] struct {
+	// MaxEntries bounds the number of entries. 0 means no bound on the
+	// count. Do not combine with MaxWeight.
+	MaxEntries int
+
+	// MaxWeight bounds the sum of Weigher(key, value) over all entries;
+	// it requires Weigher. An entry heavier than one shard's share
+	// (MaxWeight divided by the shard count) is never stored: it is
+	// reported to OnEvict with ReasonCapacity at once.
+	MaxWeight int64
+
+	// Weigher returns an entry's weight, for MaxWeight. It runs on the
+	// writing goroutine before any lock is taken; it must be cheap and
+	// must not depend on anything but its arguments.
+	Weigher func(key K, value V) uint32
+
+	// TTL is how long an entry lives after it is written, unless a write
+	// gives its own. 0 means entries do not expire.
+	TTL time.Duration
+
+	// ExpireAfterAccess makes each Get hit restart the entry's lifetime
+	// (a sliding expiry): an entry expires once it has gone unread and
+	// unwritten for its TTL.
+	ExpireAfterAccess bool
+
+	// Policy chooses the eviction algorithm each shard runs. The zero
+	// value, eviction.Default, is the best measured policy.
+	Policy eviction.Algorithm
+
+	// Shards is the number of partitions, a power of two. 0 means 64,
+	// reduced for small caches: a bounded cache gets at most one shard
+	// per 1024 units of capacity (see the README).
+	Shards int
+
+	// OnEvict, if set, is called once for every entry that leaves the
+	// cache, with the reason it left. It runs on the goroutine that
+	// caused the removal (a writer, Clear, Close, or the expiry goroutine)
+	// after the shard's lock is released, so it may use the cache. The
+	// removals of one operation are reported in the order they happened.
+	OnEvict func(key K, value V, reason Reason)
+
+	// Clock supplies the time for expiry. nil means the system's
+	// monotonic clock. Tests inject a fake clock to move time by hand.
+	Clock Clock
+}
+
+// Clock tells the time. It must never go backwards.
+type Clock interface {
+	Now() time.Time
+}
+
+// NoTTL, given as a lifetime, stores an entry that never expires, whatever
+// Options.TTL says.
+const NoTTL = time.Duration(math.MaxInt64)
+
+// DefaultShards is the shard count of a large cache.
+const DefaultShards = 64
+
+// minShardCapacity is the smallest capacity worth giving one shard. Below
+// it, random imbalance between shards and policies too small to learn from
+// cost hit ratio; above it, more shards only buy concurrency.
+const minShardCapacity = 1024
+
+// ErrInvalidOptions is wrapped by every error New returns for bad options.
+var ErrInvalidOptions = errors.New("invalid options")
+
+func optionError(field, format string, args ...any) error {
+	return fmt.Errorf("cache: Options.%s %s: %w", field, fmt.Sprintf(format, args...), ErrInvalidOptions)
+}
+
+func (o *Options[K, V]) validate() error {
+	switch {
+	case o.MaxEntries < 0:
+		return optionError("MaxEntries", "is %d; it must be 0 (unbounded) or positive", o.MaxEntries)
+	case o.MaxWeight < 0:
+		return optionError("MaxWeight", "is %d; it must be 0 (unbounded) or positive", o.MaxWeight)
+	case o.MaxEntries > 0 && o.MaxWeight > 0:
+		return optionError("MaxWeight", "and Options.MaxEntries are both set; choose one bound")
+	case o.MaxWeight > 0 && o.Weigher == nil:
+		return optionError("Weigher", "is nil but Options.MaxWeight is set; a weight bound needs a weigher")
+	case o.Weigher != nil && o.MaxWeight == 0:
+		return optionError("Weigher", "is set but Options.MaxWeight is 0; the weights would bound nothing")
+	case o.TTL < 0:
+		return optionError("TTL", "is %v; it must be 0 (no expiry) or positive", o.TTL)
+	case !o.Policy.Valid():
+		return optionError("Policy", "is %v, which is not a known algorithm", o.Policy)
+	case o.Shards < 0 || o.Shards&(o.Shards-1) != 0:
+		return optionError("Shards", "is %d; it must be 0 (automatic) or a power of two", o.Shards)
+	case o.Shards > 1<<16:
+		return optionError("Shards", "is %d; at most 65536 shards are supported", o.Shards)
+	}
+	return nil
+}
+
+// capacity returns the bound the options set, in weight units (entries
+// weigh 1), or 0 when unbounded.
+func (o *Options[K, V]) capacity() int64 {
+	if o.MaxWeight > 0 {
+		return o.MaxWeight
+	}
+	return int64(o.MaxEntries)
+}
+
+// shardCount applies the sizing rule: the requested count, or 64 halved
+// until every shard holds at least minShardCapacity units.
+func (o *Options[K, V]) shardCount() int {
+	if o.Shards > 0 {
+		return o.Shards
+	}
+	n := DefaultShards
+	if c := o.capacity(); c > 0 {
+		for n > 1 && c/int64(n) < minShardCapacity {
+			n /= 2
+		}
+	}
+	return n
+}

@@ -1,0 +1,457 @@
+// Package shard implements one partition of a Strata cache: a map guarded
+// by a reader/writer lock, the eviction policy that bounds it, the timer
+// wheel that expires it, and the lossy buffer through which reads reach the
+// policy without taking the lock exclusively.
+//
+// A shard never calls user code. Every method that removes entries returns
+// them as a list, each entry carrying its [entry.Reason]; the caller reports
+// them to the eviction hook after the lock is released.
+package shard
+
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+
+	"github.com/stratacache/cache/entry"
+	"github.com/stratacache/cache/eviction"
+	"github.com/stratacache/cache/internal/readbuf"
+	"github.com/stratacache/cache/internal/timerwheel"
+)
+
+// Config describes a shard. The zero value is an unbounded shard whose
+// clock never moves; callers always set Clock.
+type Config struct {
+	// Capacity bounds the total weight of the shard's entries; 0 means
+	// unbounded (no policy is kept at all).
+	Capacity int64
+	// Policy picks the eviction algorithm.
+	Policy eviction.Algorithm
+	// ExpireAfterAccess makes every read hit push an entry's deadline to
+	// now plus the lifetime it was written with.
+	ExpireAfterAccess bool
+	// KeepReplaced makes in-place overwrites report the old value (one
+	// allocation per overwrite); set it when someone listens to removals.
+	KeepReplaced bool
+	// Clock returns the time in nanoseconds; it must not go backwards.
+	Clock func() int64
+}
+
+// Shard is one partition of the cache. It is safe for concurrent use.
+type Shard[K comparable, V any] struct {
+	mu     sync.RWMutex
+	m      map[K]*entry.Entry[K, V]
+	policy eviction.Policy[K, V] // nil when unbounded
+	wheel  *timerwheel.Wheel[K, V]
+	cfg    Config
+	weight int64
+	closed bool
+
+	sets    uint64
+	removed [entry.NumReasons]uint64
+
+	// timed is true while the wheel holds entries, so the expiry
+	// goroutine can skip idle shards without locking them.
+	timed atomic.Bool
+
+	reads readbuf.Buffer[entry.Entry[K, V]]
+
+	_      [64]byte // keep the read counters off the lock's cache line
+	hits   atomic.Uint64
+	misses atomic.Uint64
+	_      [48]byte
+}
+
+// New returns an empty shard.
+func New[K comparable, V any](cfg Config) *Shard[K, V] {
+	s := &Shard[K, V]{m: make(map[K]*entry.Entry[K, V]), cfg: cfg}
+	if cfg.Capacity > 0 {
+		s.policy = eviction.New[K, V](cfg.Policy, cfg.Capacity)
+	}
+	return s
+}
+
+// Get returns the live value for key, counts a hit or a miss, and tells the
+// policy about the hit through the read buffer. It takes the lock shared.
+func (s *Shard[K, V]) Get(key K) (v V, ok bool) {
+	s.mu.RLock()
+	e := s.m[key]
+	if e != nil {
+		if d := e.Deadline(); d != 0 {
+			now := s.cfg.Clock()
+			if d <= now {
+				e = nil
+			} else if s.cfg.ExpireAfterAccess {
+				e.Extend(now)
+			}
+		}
+		if e != nil {
+			v = e.Value()
+		}
+	}
+	s.mu.RUnlock()
+	if e == nil {
+		s.misses.Add(1)
+		return v, false
+	}
+	s.hits.Add(1)
+	if s.policy != nil && s.reads.Add(e) && s.mu.TryLock() {
+		// A full buffer is drained by whoever filled it, if the lock is
+		// free; otherwise the next writer drains it and some reads are
+		// lost, which only blurs the policy's picture.
+		s.drainReadsLocked()
+		s.mu.Unlock()
+	}
+	return v, true
+}
+
+// Peek returns the live value for key without counting it or telling the
+// policy.
+func (s *Shard[K, V]) Peek(key K) (v V, ok bool) {
+	s.mu.RLock()
+	e := s.m[key]
+	if e != nil && !e.ExpiredAt(s.cfg.Clock()) {
+		v, ok = e.Value(), true
+	}
+	s.mu.RUnlock()
+	return v, ok
+}
+
+// Set stores value under key with the given weight and lifetime (ttl in
+// nanoseconds: 0 never expires, negative is already expired). With
+// onlyIfAbsent, a live value already stored is kept, counted as a read, and
+// returned with found true.
+func (s *Shard[K, V]) Set(key K, hash uint64, value V, weight uint32, ttl int64, onlyIfAbsent bool) (cur V, found bool, removed entry.List[K, V]) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return cur, false, removed
+	}
+	now := s.beginWriteLocked(&removed)
+	e := s.m[key]
+	if onlyIfAbsent && e != nil && !e.ExpiredAt(now) {
+		if s.policy != nil {
+			s.policy.Access(e)
+		}
+		return e.Value(), true, removed
+	}
+	s.storeLocked(key, hash, value, weight, ttl, now, e, &removed)
+	return cur, false, removed
+}
+
+// Delete removes key and reports whether a live entry was removed.
+func (s *Shard[K, V]) Delete(key K) (found bool, removed entry.List[K, V]) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.beginWriteLocked(&removed)
+	e := s.m[key]
+	if e == nil {
+		return false, removed
+	}
+	reason := reasonAt(e, now, entry.ReasonDeleted)
+	s.dropLocked(e, reason, &removed)
+	return reason == entry.ReasonDeleted, removed
+}
+
+// Version identifies the state of one key at one moment, for
+// [Shard.Lookup] and [Shard.Apply].
+type Version[K comparable, V any] struct {
+	e   *entry.Entry[K, V]
+	gen uint32
+}
+
+// Lookup returns the live value for key (ok false if absent or expired)
+// and the version it was read at, without touching policy or counters.
+func (s *Shard[K, V]) Lookup(key K) (v V, ok bool, ver Version[K, V]) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e := s.m[key]
+	if e == nil {
+		return v, false, ver
+	}
+	ver = Version[K, V]{e, e.Generation()}
+	if e.ExpiredAt(s.cfg.Clock()) {
+		return v, false, ver
+	}
+	return e.Value(), true, ver
+}
+
+// Op is what [Shard.Apply] does to a key.
+type Op uint8
+
+// The operations.
+const (
+	OpKeep Op = iota
+	OpSet
+	OpDelete
+)
+
+// Apply performs op on key if the key is still at version ver, and reports
+// whether it did; otherwise the caller looks the key up again and retries.
+// This lets a compute function run with no lock held.
+func (s *Shard[K, V]) Apply(key K, hash uint64, ver Version[K, V], op Op, value V, weight uint32, ttl int64) (applied bool, removed entry.List[K, V]) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.m[key]
+	if e != ver.e || (e != nil && e.Generation() != ver.gen) {
+		return false, removed
+	}
+	if s.closed || op == OpKeep {
+		return true, removed
+	}
+	now := s.beginWriteLocked(&removed)
+	if s.m[key] != e {
+		// Advancing the wheel just expired it: the caller saw it live
+		// only if its clock read was earlier; let it look again.
+		return false, removed
+	}
+	switch op {
+	case OpSet:
+		s.storeLocked(key, hash, value, weight, ttl, now, e, &removed)
+	case OpDelete:
+		if e != nil {
+			s.dropLocked(e, reasonAt(e, now, entry.ReasonDeleted), &removed)
+		}
+	}
+	return true, removed
+}
+
+// Clear removes every entry, reporting each with ReasonCleared (or
+// ReasonExpired if its deadline had passed).
+func (s *Shard[K, V]) Clear() (removed entry.List[K, V]) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clearLocked(&removed)
+	return removed
+}
+
+// Close clears the shard and makes every later write a no-op.
+func (s *Shard[K, V]) Close() (removed entry.List[K, V]) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	s.clearLocked(&removed)
+	return removed
+}
+
+// Expire removes the entries whose deadlines have passed, as far as the
+// timer wheel's resolution allows, and applies buffered reads. It returns at
+// once, without locking, when nothing is scheduled.
+func (s *Shard[K, V]) Expire() (removed entry.List[K, V]) {
+	if !s.timed.Load() {
+		return removed
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.beginWriteLocked(&removed)
+	return removed
+}
+
+// Pair is a key and its value, as copied out by [Shard.AppendLive].
+type Pair[K comparable, V any] struct {
+	Key   K
+	Value V
+}
+
+// AppendLive appends the shard's live entries to buf, holding the lock
+// shared while it copies.
+func (s *Shard[K, V]) AppendLive(buf []Pair[K, V]) []Pair[K, V] {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	now := s.cfg.Clock()
+	for k, e := range s.m {
+		if !e.ExpiredAt(now) {
+			buf = append(buf, Pair[K, V]{k, e.Value()})
+		}
+	}
+	return buf
+}
+
+// Counters is a snapshot of a shard's statistics.
+type Counters struct {
+	Hits, Misses, Sets uint64
+	Removed            [entry.NumReasons]uint64
+	Len                int
+	Weight             int64
+}
+
+// Counters returns the shard's statistics. Len includes expired entries not
+// yet removed.
+func (s *Shard[K, V]) Counters() Counters {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return Counters{
+		Hits:    s.hits.Load(),
+		Misses:  s.misses.Load(),
+		Sets:    s.sets,
+		Removed: s.removed,
+		Len:     len(s.m),
+		Weight:  s.weight,
+	}
+}
+
+// Len returns the number of stored entries, expired ones included until
+// they are removed.
+func (s *Shard[K, V]) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.m)
+}
+
+// beginWriteLocked brings the shard up to date before a write: buffered
+// reads reach the policy first, so that they count before this write's
+// evictions, then the wheel expires what is due. It returns the time.
+func (s *Shard[K, V]) beginWriteLocked(out *entry.List[K, V]) int64 {
+	now := s.cfg.Clock()
+	s.drainReadsLocked()
+	if s.wheel != nil {
+		s.wheel.Advance(now, func(e *entry.Entry[K, V]) {
+			s.dropLocked(e, entry.ReasonExpired, out)
+		})
+		s.timed.Store(s.wheel.Len() > 0)
+	}
+	return now
+}
+
+func (s *Shard[K, V]) drainReadsLocked() {
+	if s.policy != nil {
+		s.reads.Drain(s.accessLocked)
+	}
+}
+
+func (s *Shard[K, V]) accessLocked(e *entry.Entry[K, V]) {
+	// The buffer may hold entries removed since they were read.
+	if e.Resident() {
+		s.policy.Access(e)
+	}
+}
+
+// storeLocked writes value under key, over e if e is the key's current
+// entry (nil if none), then evicts down to capacity.
+func (s *Shard[K, V]) storeLocked(key K, hash uint64, value V, weight uint32, ttl int64, now int64, e *entry.Entry[K, V], out *entry.List[K, V]) {
+	s.sets++
+	if s.cfg.Capacity > 0 && int64(weight) > s.cfg.Capacity {
+		// Storing it would flush the whole shard and then the entry
+		// itself; report it as evicted at once instead.
+		if e != nil {
+			s.dropLocked(e, reasonAt(e, now, entry.ReasonReplaced), out)
+		}
+		rejected := entry.New(key, value, hash, weight)
+		s.removed[entry.ReasonCapacity]++
+		rejected.MarkRemoved(entry.ReasonCapacity)
+		out.PushBack(rejected)
+		return
+	}
+	deadline := deadlineAt(now, ttl)
+	if e != nil {
+		reason := reasonAt(e, now, entry.ReasonReplaced)
+		s.removed[reason]++
+		if s.cfg.KeepReplaced {
+			old := entry.New(key, e.Value(), hash, e.Weight())
+			old.MarkRemoved(reason)
+			out.PushBack(old)
+		}
+		s.weight += int64(weight) - int64(e.Weight())
+		e.SetValue(value, weight)
+		e.SetDeadline(deadline, ttl)
+		if s.policy != nil {
+			s.policy.Update(e)
+		}
+	} else {
+		e = entry.New(key, value, hash, weight)
+		e.SetDeadline(deadline, ttl)
+		e.MarkResident()
+		s.m[key] = e
+		s.weight += int64(weight)
+		if s.policy != nil {
+			s.policy.Add(e)
+		}
+	}
+	if deadline != 0 || e.TimerSlot() != 0 {
+		if s.wheel == nil {
+			s.wheel = timerwheel.New[K, V](now)
+		}
+		s.wheel.Schedule(e)
+		s.timed.Store(s.wheel.Len() > 0)
+	}
+	s.evictLocked(now, out)
+}
+
+func (s *Shard[K, V]) evictLocked(now int64, out *entry.List[K, V]) {
+	for s.cfg.Capacity > 0 && s.weight > s.cfg.Capacity {
+		v := s.policy.Evict()
+		if v == nil {
+			return
+		}
+		s.removeLocked(v, reasonAt(v, now, entry.ReasonCapacity), out)
+	}
+}
+
+// dropLocked removes a resident entry that the policy still tracks.
+func (s *Shard[K, V]) dropLocked(e *entry.Entry[K, V], reason entry.Reason, out *entry.List[K, V]) {
+	if s.policy != nil {
+		s.policy.Remove(e)
+	}
+	s.removeLocked(e, reason, out)
+}
+
+// removeLocked removes a resident entry the policy no longer tracks and
+// queues it for the eviction hook. The entry's policy links are free now,
+// so the queue reuses them and allocates nothing.
+func (s *Shard[K, V]) removeLocked(e *entry.Entry[K, V], reason entry.Reason, out *entry.List[K, V]) {
+	delete(s.m, e.Key())
+	s.weight -= int64(e.Weight())
+	if s.wheel != nil {
+		s.wheel.Remove(e)
+	}
+	e.MarkRemoved(reason)
+	s.removed[reason]++
+	out.PushBack(e)
+}
+
+func (s *Shard[K, V]) clearLocked(out *entry.List[K, V]) {
+	now := s.cfg.Clock()
+	s.drainReadsLocked()
+	for _, e := range s.m {
+		if s.wheel != nil {
+			s.wheel.Remove(e)
+		}
+		reason := reasonAt(e, now, entry.ReasonCleared)
+		e.MarkRemoved(reason)
+		s.removed[reason]++
+		out.PushBack(e)
+	}
+	clear(s.m)
+	s.weight = 0
+	s.wheel = nil
+	s.timed.Store(false)
+	if s.policy != nil {
+		// Dropping the policy drops its links to the removed entries in
+		// one step; it is rebuilt empty.
+		s.policy = eviction.New[K, V](s.cfg.Policy, s.cfg.Capacity)
+	}
+}
+
+// reasonAt is why e leaves now: ReasonExpired once its deadline has
+// passed, whatever removes it, otherwise the given reason.
+func reasonAt[K comparable, V any](e *entry.Entry[K, V], now int64, otherwise entry.Reason) entry.Reason {
+	if e.ExpiredAt(now) {
+		return entry.ReasonExpired
+	}
+	return otherwise
+}
+
+// deadlineAt turns a lifetime into a deadline: 0 for none, and never 0 for
+// a real one (0 is the "no deadline" marker). Lifetimes too long to
+// represent never expire.
+func deadlineAt(now, ttl int64) int64 {
+	switch {
+	case ttl == 0:
+		return 0
+	case ttl > 0 && now > math.MaxInt64-ttl:
+		return 0
+	case now+ttl == 0:
+		return -1
+	}
+	return now + ttl
+}

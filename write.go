@@ -1,0 +1,110 @@
+package cache
+
+import (
+	"time"
+
+	"github.com/stratacache/cache/entry"
+	"github.com/stratacache/cache/shard"
+)
+
+func (c *core[K, V]) weigh(key K, value V) uint32 {
+	if c.weigher == nil {
+		return 1
+	}
+	return c.weigher(key, value)
+}
+
+// lifetime maps a caller's TTL to the shard's: 0 takes the cache default,
+// NoTTL means none (0 to the shard), negative means already expired.
+func (c *core[K, V]) lifetime(ttl time.Duration) int64 {
+	switch ttl {
+	case 0:
+		return c.ttl
+	case NoTTL:
+		return 0
+	}
+	return int64(ttl)
+}
+
+func (c *core[K, V]) set(key K, value V, ttl time.Duration, onlyIfAbsent bool) (V, bool) {
+	w := c.weigh(key, value)
+	h := c.hasher.Hash(key)
+	life := c.lifetime(ttl)
+	cur, found, removed := c.shardFor(h).Set(key, h, value, w, life, onlyIfAbsent)
+	c.afterWrite(life, &removed)
+	return cur, found
+}
+
+func (c *core[K, V]) delete(key K) bool {
+	found, removed := c.shardFor(c.hasher.Hash(key)).Delete(key)
+	c.notify(&removed)
+	return found
+}
+
+func (c *core[K, V]) compute(key K, fn func(old V, found bool) (V, Action)) (V, bool) {
+	h := c.hasher.Hash(key)
+	s := c.shardFor(h)
+	for {
+		old, found, ver := s.Lookup(key)
+		v, action := fn(old, found)
+		var (
+			op     shard.Op
+			w      uint32
+			result V
+			stored bool
+		)
+		switch action {
+		case ActionSet:
+			op, w, result, stored = shard.OpSet, c.weigh(key, v), v, true
+		case ActionDelete:
+			op = shard.OpDelete
+		default:
+			op, result, stored = shard.OpKeep, old, found
+		}
+		applied, removed := s.Apply(key, h, ver, op, v, w, c.ttl)
+		c.afterWrite(c.ttl, &removed)
+		if applied {
+			return result, stored
+		}
+		// Another writer changed the key after fn read it: fn runs again
+		// on the new state, exactly like a compare-and-swap loop.
+	}
+}
+
+func (c *core[K, V]) clear() {
+	for _, s := range c.shards {
+		removed := s.Clear()
+		c.notify(&removed)
+	}
+}
+
+func (c *core[K, V]) afterWrite(life int64, removed *entry.List[K, V]) {
+	if life != 0 && !c.janitor.Load() {
+		c.startJanitor()
+	}
+	c.notify(removed)
+}
+
+// notify reports removed entries to OnEvict in order, with no lock held.
+// A panicking hook does not stop the others from running: the first panic
+// is re-raised once every removal has been reported.
+func (c *core[K, V]) notify(removed *entry.List[K, V]) {
+	if c.onEvict == nil || removed.Len() == 0 {
+		return
+	}
+	var first any
+	for e := removed.PopFront(); e != nil; e = removed.PopFront() {
+		if p := c.callHook(e); p != nil && first == nil {
+			first = p
+		}
+	}
+	if first != nil {
+		panic(first)
+	}
+}
+
+func (c *core[K, V]) callHook(e *entry.Entry[K, V]) (recovered any) {
+	defer func() { recovered = recover() }()
+	c.onEvict(e.Key(), e.Value(), e.Reason())
+	return nil
+}
