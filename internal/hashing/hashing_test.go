@@ -30,7 +30,8 @@ func TestEqualKeysHashEqualAndSeedsDiffer(t *testing.T) {
 	}
 	type pair struct{ A, B int }
 	p := New[pair]()
-	if p.Hash(pair{1, 2}) != p.Hash(pair{1, 2}) || p.Hash(pair{1, 2}) == p.Hash(pair{2, 1}) {
+	k1, k2 := pair{1, 2}, pair{1, 2}
+	if p.Hash(k1) != p.Hash(k2) || p.Hash(k1) == p.Hash(pair{2, 1}) {
 		t.Fatal("struct keys hash inconsistently")
 	}
 	i8 := New[int8]()
