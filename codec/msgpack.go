@@ -11,13 +11,16 @@ import (
 // github.com/vmihailenco/msgpack/v5, using its default settings (struct
 // fields by name, "msgpack" struct tags, map keys in iteration order).
 //
-// It is the default codec: output is typically about half the size of JSON
-// and decoding is several times faster. A Marshal costs one allocation for
-// the result plus whatever the encoder needs for the value; an Unmarshal
-// costs a linear pre-scan of the bytes plus the decode itself.
+// It is the default codec: for a typical record the output is about a
+// quarter smaller than JSON, encoding costs about the same and decoding
+// about a third as much. A Marshal costs the exact-size result plus what
+// the encoder needs for the value (two allocations for a flat struct); an
+// Unmarshal costs a linear pre-scan of the bytes, about a tenth of the
+// decode, plus the decode itself.
 //
 // Map keys are written in Go's random iteration order, so equal maps may
 // encode to different bytes: do not compare encodings to compare values.
+// A time.Time comes back as the same instant in the local time zone.
 func Msgpack[V any]() Codec[V] {
 	return &msgpackCodec[V]{meta: newMeta[V](FormatMsgpack)}
 }
@@ -28,8 +31,8 @@ type msgpackCodec[V any] struct {
 
 func (c *msgpackCodec[V]) Format() Format { return FormatMsgpack }
 
-// maxPooledBuf caps the encode buffers kept for reuse, so that one huge
-// value does not pin its buffer in the pool for the life of the process.
+// maxPooledBuf caps the buffers kept for reuse by encoders and decoders,
+// so that one huge value does not pin its memory in a pool.
 const maxPooledBuf = 64 << 10
 
 // encodeBuf is a reusable buffer for encoders that write in many small
@@ -114,7 +117,11 @@ func (c *msgpackCodec[V]) Unmarshal(data []byte) (v V, err error) {
 	left := d.r.Len()
 	d.dec.Reset(nil)
 	d.r.Reset(nil) // do not keep the caller's bytes reachable from the pool
-	msgpackDecoderPool.Put(d)
+	if len(body) <= maxPooledBuf {
+		// The decoder's scratch buffer grows to the longest string it
+		// read, which is at most len(body); keep only small ones.
+		msgpackDecoderPool.Put(d)
+	}
 
 	switch {
 	case err != nil:
