@@ -31,14 +31,17 @@ func (c *core[K, V]) runJanitor() {
 }
 
 // expire sweeps every shard. Shards with nothing scheduled cost an atomic
-// load, so an idle cache costs next to nothing.
+// load, so an idle cache costs next to nothing. A panic in OnEvict is
+// re-raised after the sweep, like any unrecovered panic on a goroutine.
 func (c *core[K, V]) expire() {
 	c.inHook.Store(true)
 	defer c.inHook.Store(false)
+	var first any
 	for _, s := range c.shards {
 		removed := s.Expire()
-		c.notify(&removed)
+		first = firstPanic(first, c.notify(&removed))
 	}
+	repanic(first)
 }
 
 // close stops the expiry goroutine, cancels the loads in flight (their
@@ -54,11 +57,13 @@ func (c *core[K, V]) close(report bool) {
 		if c.janitor.Load() && !c.inHook.Load() {
 			<-c.finished
 		}
+		var first any
 		for _, s := range c.shards {
 			removed := s.Close()
 			if report {
-				c.notify(&removed)
+				first = firstPanic(first, c.notify(&removed))
 			}
 		}
+		repanic(first)
 	})
 }

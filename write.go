@@ -53,7 +53,7 @@ func (c *core[K, V]) set(key K, value V, ttl time.Duration, onlyIfAbsent bool) (
 
 func (c *core[K, V]) delete(key K) bool {
 	found, removed := c.shardFor(c.hasher.Hash(key)).Delete(key)
-	c.notify(&removed)
+	repanic(c.notify(&removed))
 	return found
 }
 
@@ -89,38 +89,49 @@ func (c *core[K, V]) compute(key K, fn func(old V, found bool) (V, Action)) (V, 
 }
 
 func (c *core[K, V]) clear() {
+	var first any
 	for _, s := range c.shards {
 		removed := s.Clear()
-		c.notify(&removed)
+		first = firstPanic(first, c.notify(&removed))
 	}
+	repanic(first)
 }
 
 func (c *core[K, V]) afterWrite(life int64, removed *entry.List[K, V]) {
 	if life != 0 && !c.janitor.Load() {
 		c.startJanitor()
 	}
-	c.notify(removed)
+	repanic(c.notify(removed))
 }
 
 // notify reports removed entries to OnEvict in order, with no lock held,
 // skipping negative entries, which have no value to report. A panicking
-// hook does not stop the others from running: the first panic is re-raised
-// once every removal has been reported.
-func (c *core[K, V]) notify(removed *entry.List[K, V]) {
+// hook does not stop the others from running: notify returns the first
+// panic's value for the caller to re-raise once its whole operation is
+// done, so every removal is still reported exactly once.
+func (c *core[K, V]) notify(removed *entry.List[K, V]) (panicked any) {
 	if c.onEvict == nil || removed.Len() == 0 {
-		return
+		return nil
 	}
-	var first any
 	for e := removed.PopFront(); e != nil; e = removed.PopFront() {
 		if e.Negative() {
 			continue
 		}
-		if p := c.callHook(e); p != nil && first == nil {
-			first = p
-		}
+		panicked = firstPanic(panicked, c.callHook(e))
 	}
+	return panicked
+}
+
+func firstPanic(first, next any) any {
 	if first != nil {
-		panic(first)
+		return first
+	}
+	return next
+}
+
+func repanic(p any) {
+	if p != nil {
+		panic(p)
 	}
 }
 
