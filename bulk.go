@@ -30,7 +30,9 @@ func (c *core[K, V]) getMany(ctx context.Context, keys []K, bl BulkLoader[K, V])
 		return nil, err
 	}
 	out := make(map[K]V, len(keys))
-	var own, joined, stale []bulkItem[K, V]
+	// own: the keys this call loads; waits: every key waited for, in the
+	// order given, so the first error reported is the first key's.
+	var own, waits, stale []bulkItem[K, V]
 	for _, key := range keys {
 		h := c.hasher.Hash(key)
 		s := c.shardFor(h)
@@ -57,10 +59,12 @@ func (c *core[K, V]) getMany(ctx context.Context, keys []K, bl BulkLoader[K, V])
 			c.abandon(own, ErrClosed)
 			c.abandon(stale, ErrClosed)
 			return out, ErrClosed
-		case leader:
-			own = append(own, bulkItem[K, V]{key, h, f})
 		default:
-			joined = append(joined, bulkItem[K, V]{key, h, f})
+			it := bulkItem[K, V]{key, h, f}
+			if leader {
+				own = append(own, it)
+			}
+			waits = append(waits, it)
 		}
 	}
 	if len(own) > 0 {
@@ -70,16 +74,14 @@ func (c *core[K, V]) getMany(ctx context.Context, keys []K, bl BulkLoader[K, V])
 		c.startBulk(ctx, stale, bl, true)
 	}
 	var first error
-	for _, list := range [2][]bulkItem[K, V]{own, joined} {
-		for _, it := range list {
-			v, err := c.wait(ctx, it.f)
-			switch {
-			case err == nil:
-				out[it.key] = v
-			case errors.Is(err, ErrNotFound) && !isAbort(err):
-			case first == nil:
-				first = err
-			}
+	for _, it := range waits {
+		v, err := c.wait(ctx, it.f)
+		switch {
+		case err == nil:
+			out[it.key] = v
+		case errors.Is(err, ErrNotFound) && !isAbort(err):
+		case first == nil:
+			first = err
 		}
 	}
 	return out, first

@@ -193,3 +193,21 @@ func TestClosedShardRefusesFlights(t *testing.T) {
 		t.Fatal("Finish stored into a closed shard")
 	}
 }
+
+func TestEnumStrings(t *testing.T) {
+	for want, got := range map[string]string{
+		"FoundNothing":    FoundNothing.String(),
+		"FoundValue":      FoundValue.String(),
+		"FoundNegative":   FoundNegative.String(),
+		"Found(9)":        Found(9).String(),
+		"OutcomeDiscard":  OutcomeDiscard.String(),
+		"OutcomeValue":    OutcomeValue.String(),
+		"OutcomeNegative": OutcomeNegative.String(),
+		"OutcomeRemove":   OutcomeRemove.String(),
+		"Outcome(9)":      Outcome(9).String(),
+	} {
+		if got != want {
+			t.Errorf("String() = %q, want %q", got, want)
+		}
+	}
+}
