@@ -16,6 +16,12 @@ type bulkItem[K comparable, V any] struct {
 	f    *shard.Flight[V]
 }
 
+// result is what one key's waiters get.
+type result[V any] struct {
+	value V
+	err   error
+}
+
 // getMany is GetMany. It looks every key up, registers a flight for each
 // miss that no load covers yet, hands those keys to one call of bl, and
 // waits for its own flights and for the other loads its keys joined. Stale
@@ -26,9 +32,8 @@ func (c *core[K, V]) getMany(ctx context.Context, keys []K, bl BulkLoader[K, V])
 			return nil, ErrNoLoader
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
+	dead := ctx.Err() // a dead caller gets its hits but starts no load
+	skipped := false
 	out := make(map[K]V, len(keys))
 	// own: the keys this call loads; waits: every key waited for, in the
 	// order given, so the first error reported is the first key's.
@@ -47,6 +52,10 @@ func (c *core[K, V]) getMany(ctx context.Context, keys []K, bl BulkLoader[K, V])
 			}
 			continue
 		case shard.FoundNegative:
+			continue
+		}
+		if dead != nil {
+			skipped = true
 			continue
 		}
 		v, found, f, leader := s.Begin(key)
@@ -74,6 +83,9 @@ func (c *core[K, V]) getMany(ctx context.Context, keys []K, bl BulkLoader[K, V])
 		c.startBulk(ctx, stale, bl, true)
 	}
 	var first error
+	if skipped {
+		first = dead
+	}
 	for _, it := range waits {
 		v, err := c.wait(ctx, it.f)
 		switch {
@@ -127,8 +139,9 @@ func (c *core[K, V]) startBulk(parent context.Context, items []bulkItem[K, V], b
 }
 
 // finishBulk settles every flight of a bulk load: values found are stored,
-// requested keys left out are not found, and an error fails them all.
-// Waiters are released before OnEvict hears of the removals.
+// requested keys left out are not found, and an error fails them all. The
+// call is counted, then waiters are released, then OnEvict hears of the
+// removals.
 func (c *core[K, V]) finishBulk(items []bulkItem[K, V], found map[K]V, weights []uint32, err, abort error, refresh bool, took int64) {
 	if abort != nil {
 		err = abort
@@ -136,6 +149,7 @@ func (c *core[K, V]) finishBulk(items []bulkItem[K, V], found map[K]V, weights [
 	var (
 		removed entry.List[K, V]
 		life    int64 // nonzero if some stored entry expires
+		results = make([]result[V], len(items))
 	)
 	for i, it := range items {
 		var (
@@ -160,12 +174,15 @@ func (c *core[K, V]) finishBulk(items []bulkItem[K, V], found map[K]V, weights [
 		for e := r.PopFront(); e != nil; e = r.PopFront() {
 			removed.PushBack(e)
 		}
-		it.f.Publish(v, kerr)
+		results[i] = result[V]{v, kerr}
 		if l != 0 {
 			life = l
 		}
 	}
-	c.loads.count(err, abort, refresh, took)
+	c.loads.count(err, abort, refresh, took) // counted before anyone returns
+	for i, it := range items {
+		it.f.Publish(results[i].value, results[i].err)
+	}
 	c.afterWrite(life, &removed)
 }
 

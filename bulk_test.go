@@ -204,3 +204,23 @@ func TestGetManyRefreshesStaleKeysInOneCall(t *testing.T) {
 		}
 	})
 }
+
+func TestGetManyDeadContextServesHitsOnly(t *testing.T) {
+	c := newLoadTestCache(t, Options[string, int]{})
+	defer c.Close()
+	c.Set("a", 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	bl := newGatedBulkLoader(lengths)
+	close(bl.open)
+	got, err := c.GetMany(ctx, []string{"a", "bb"}, bl)
+	if !errors.Is(err, context.Canceled) || !maps.Equal(got, map[string]int{"a": 1}) {
+		t.Fatalf("GetMany on a dead context = %v, %v; want the hit and context.Canceled", got, err)
+	}
+	if len(bl.Calls()) != 0 || loadsInFlight(c) != 0 {
+		t.Fatal("a dead caller started a load")
+	}
+	if v, err := c.GetOrLoad(ctx, "a", LoaderFunc[string, int](keyLength)); v != 1 || err != nil {
+		t.Fatalf("GetOrLoad hit on a dead context = %d, %v; want the value", v, err)
+	}
+}

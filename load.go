@@ -103,8 +103,8 @@ func (c *core[K, V]) startLoad(parent context.Context, key K, h uint64, f *shard
 	}()
 }
 
-// finishLoad stores a load's result as its outcome says, then releases its
-// waiters, then reports removals to OnEvict.
+// finishLoad stores a load's result as its outcome says, counts it, then
+// releases its waiters, then reports removals to OnEvict.
 func (c *core[K, V]) finishLoad(key K, h uint64, f *shard.Flight[V], v V, w uint32, err, abort error, refresh bool, took int64) {
 	if abort != nil {
 		err = abort
@@ -121,8 +121,8 @@ func (c *core[K, V]) finishLoad(key K, h uint64, f *shard.Flight[V], v V, w uint
 		out, life, w = c.failedOutcome(err, abort != nil)
 	}
 	removed := c.shardFor(h).Finish(key, h, f, out, v, w, life)
+	c.loads.count(err, abort, refresh, took) // counted before anyone returns
 	f.Publish(v, err)
-	c.loads.count(err, abort, refresh, took)
 	c.afterWrite(life, &removed)
 }
 
