@@ -1,0 +1,234 @@
+package main
+
+import (
+	"fmt"
+
+	arc "github.com/hashicorp/golang-lru/arc/v2"
+	lru "github.com/hashicorp/golang-lru/v2"
+	cache "github.com/stratacache/cache"
+	"github.com/stratacache/cache/benchmarks"
+	"github.com/stratacache/cache/eviction"
+	"github.com/stratacache/cache/internal/trace"
+)
+
+// store is what the replay loop drives: a cache of uint64 keys whose
+// values do not matter.
+type store interface {
+	// Get reports whether k is cached.
+	Get(k uint64) bool
+	// Set caches k.
+	Set(k uint64)
+	// Close releases the cache and stops its goroutines.
+	Close()
+}
+
+// replay runs keys through s, cold: every request is a Get, and a miss is
+// followed by a Set of the same key. It returns the number of hits, so
+// compulsory misses count against the cache, as in the reference tables.
+func replay(keys []uint64, s store) (hits int) {
+	for _, k := range keys {
+		if s.Get(k) {
+			hits++
+			continue
+		}
+		s.Set(k)
+	}
+	return hits
+}
+
+// contender is one row of the report: a cache configuration, or OPT.
+type contender struct {
+	Name string
+	// Notes say how the cache is built, for the report.
+	Notes string
+	// Color, Dash and Width style the contender's line in every chart.
+	Color, Dash string
+	Width       float64
+	// Slow marks the contenders whose replays take longest; their jobs are
+	// started first so the run does not end waiting on one of them.
+	Slow bool
+	// New builds the cache for a capacity of size entries. It is nil for
+	// OPT, whose hits are computed from the whole trace.
+	New func(size int) store
+}
+
+// hits returns the contender's hits on keys with a cache of size entries.
+func (c contender) hits(keys []uint64, size int) int {
+	if c.New == nil {
+		return trace.OPT(keys, size)
+	}
+	s := c.New(size)
+	defer s.Close()
+	return replay(keys, s)
+}
+
+// Row names that the target checks refer to.
+const (
+	nameDefault = "strata default (sharded)"
+	nameOtter   = "otter"
+	nameTheine  = "theine"
+	nameLRU     = "golang-lru LRU"
+	nameOPT     = "OPT (Bélády)"
+)
+
+// singleName is the row name of a Strata policy run in one shard.
+func singleName(a eviction.Algorithm) string { return "strata " + a.String() + " (1 shard)" }
+
+// Chart colors of the other caches; Strata's policies take theirs from
+// strataColors in order.
+var (
+	strataColors = []string{"#1c7ed6", "#2f9e44", "#7048e8", "#0c8599", "#ae3ec9", "#5c940d"}
+	otherColors  = map[string]string{
+		nameOtter:        "#f76707",
+		nameTheine:       "#8d6e1f",
+		"ristretto":      "#f59f00",
+		nameLRU:          "#495057",
+		"golang-lru ARC": "#e64980",
+		"golang-lru 2Q":  "#868e96",
+		nameOPT:          "#000000",
+		nameDefault:      "#e03131",
+	}
+)
+
+// contenders returns every cache the simulator compares, in report order:
+// the sharded Strata default, each Strata policy in a single shard (every
+// valid algorithm, so new ones appear without changes here), the other
+// Go caches, and OPT last.
+func contenders() []contender {
+	cs := []contender{{
+		Name: nameDefault,
+		Notes: fmt.Sprintf("`cache.New(Options{MaxEntries: n})`: the default policy (today %v) and the default "+
+			"shard count (64, halved until each shard holds at least 1024 entries).", eviction.Default.Resolve()),
+		Color: otherColors[nameDefault], Width: 3.2,
+		New: func(n int) store { return newStrata(cache.Options[uint64, struct{}]{MaxEntries: n}) },
+	}}
+	for a := eviction.Algorithm(1); a.Valid(); a++ {
+		color := strataColors[(int(a)-1)%len(strataColors)]
+		cs = append(cs, contender{
+			Name:  singleName(a),
+			Notes: fmt.Sprintf("`cache.New(Options{MaxEntries: n, Shards: 1, Policy: eviction.%v})`.", a),
+			Color: color, Dash: "7 4",
+			New: func(n int) store {
+				return newStrata(cache.Options[uint64, struct{}]{MaxEntries: n, Shards: 1, Policy: a})
+			},
+		})
+	}
+	cs = append(cs,
+		adapted(nameOtter, true, "otter v2 through the benchmark adapter: `otter.New(&Options{MaximumSize: n})`."),
+		adapted(nameTheine, true, "theine through the benchmark adapter: `theine.NewBuilder(n).Build()`, cost 1."),
+		adapted("ristretto", true, "ristretto v2 through the benchmark adapter: `NumCounters` 10·n, `MaxCost` n, "+
+			"`BufferItems` 64, cost 1."),
+		adapted(nameLRU, false, "`lru.New(n)` from hashicorp/golang-lru v2: exact LRU."),
+		contender{
+			Name:  "golang-lru ARC",
+			Notes: "`arc.NewARC(n)` from hashicorp/golang-lru/arc v2 (Megiddo and Modha's ARC).",
+			Color: otherColors["golang-lru ARC"],
+			New: func(n int) store {
+				c, err := arc.NewARC[uint64, struct{}](n)
+				if err != nil {
+					panic(err)
+				}
+				return arcStore{c}
+			},
+		},
+		contender{
+			Name:  "golang-lru 2Q",
+			Notes: "`lru.New2Q(n)` from hashicorp/golang-lru v2 (2Q with its default ratios).",
+			Color: otherColors["golang-lru 2Q"],
+			New: func(n int) store {
+				c, err := lru.New2Q[uint64, struct{}](n)
+				if err != nil {
+					panic(err)
+				}
+				return twoQStore{c}
+			},
+		},
+		contender{
+			Name: nameOPT,
+			Notes: "Bélády's optimal replacement (`trace.OPT`): admits every miss and evicts the key used " +
+				"farthest in the future. An upper bound for caches that admit every miss.",
+			Color: otherColors[nameOPT], Dash: "3 3", Width: 1.6,
+		},
+	)
+	return cs
+}
+
+// strataStore drives a Strata cache through its public API.
+type strataStore struct {
+	c *cache.Cache[uint64, struct{}]
+}
+
+func newStrata(o cache.Options[uint64, struct{}]) store {
+	c, err := cache.New(o)
+	if err != nil {
+		panic(err) // the options are fixed above and valid
+	}
+	return strataStore{c}
+}
+
+func (s strataStore) Get(k uint64) bool { _, ok := s.c.Get(k); return ok }
+func (s strataStore) Set(k uint64)      { s.c.Set(k, struct{}{}) }
+func (s strataStore) Close()            { s.c.Close() }
+
+// adapted wraps a cache of the benchmark suite. With wait, every Set is
+// followed by the adapter's Wait, so that the write has been applied (or
+// rejected by admission) and any eviction it causes has happened before
+// the next request. Otter, theine and ristretto apply writes to their
+// policy asynchronously; left to run ahead, they hold more than n entries
+// for a while after each burst of misses, which inflates hit ratios (on
+// the loop trace otter then scores about 68% with 500 entries, where no
+// cache of 500 entries can exceed 49.5%).
+func adapted(name string, wait bool, notes string) contender {
+	im, ok := benchmarks.Lookup(benchmarkName(name))
+	if !ok {
+		panic("simulate: no benchmark adapter for " + name)
+	}
+	if wait {
+		notes += " `Wait` after every Set."
+	}
+	return contender{
+		Name: name, Notes: notes, Color: otherColors[name], Slow: wait,
+		New: func(n int) store {
+			return adapterStore{c: im.U64(benchmarks.Config{Capacity: n}), wait: wait}
+		},
+	}
+}
+
+// benchmarkName maps a row name to the benchmark suite's name for the
+// same cache.
+func benchmarkName(name string) string {
+	if name == nameLRU {
+		return "golang-lru"
+	}
+	return name
+}
+
+type adapterStore struct {
+	c    benchmarks.Cache[uint64, uint64]
+	wait bool
+}
+
+func (a adapterStore) Get(k uint64) bool { _, ok := a.c.Get(k); return ok }
+func (a adapterStore) Set(k uint64) {
+	a.c.Set(k, k)
+	if a.wait {
+		benchmarks.Wait(a.c)
+	}
+}
+func (a adapterStore) Close() { a.c.Close() }
+
+type arcStore struct {
+	c *arc.ARCCache[uint64, struct{}]
+}
+
+func (a arcStore) Get(k uint64) bool { _, ok := a.c.Get(k); return ok }
+func (a arcStore) Set(k uint64)      { a.c.Add(k, struct{}{}) }
+func (a arcStore) Close()            { a.c.Purge() }
+
+type twoQStore struct {
+	c *lru.TwoQueueCache[uint64, struct{}]
+}
+
+func (q twoQStore) Get(k uint64) bool { _, ok := q.c.Get(k); return ok }
+func (q twoQStore) Set(k uint64)      { q.c.Add(k, struct{}{}) }
+func (q twoQStore) Close()            { q.c.Purge() }

@@ -1,0 +1,192 @@
+// Command simulate replays the shared cache traces, and the synthetic Zipf
+// workloads of internal/trace, through every Strata eviction policy, the
+// sharded Strata default, Bélády's OPT and the other Go caches of the
+// benchmark suite (plus ARC and 2Q), at each trace's conventional sizes.
+// It writes docs/hitratio.md (tables, gaps, averages and the checks of the
+// hit-ratio targets) and one SVG chart per workload in docs/hitratio/.
+//
+//	cd benchmarks && go run ./cmd/simulate           # everything, about ten minutes on 2 cores
+//	cd benchmarks && go run ./cmd/simulate -quick    # the small traces only, seconds
+//	go run ./cmd/simulate -only oltp,loop -sizes 500,1000
+//
+// Paths default relative to the repository root (found by walking up to
+// the go.mod of github.com/stratacache/cache), so the command works from
+// the root as well as from benchmarks/. The traces are read from
+// -traces, by default $STRATA_TRACES or ../shared/traces beside the root.
+//
+// A partial run (-quick, -only or -sizes) prints its report to standard
+// output and writes no files unless -out is given, so that it cannot
+// overwrite the committed full report by accident.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stratacache/cache/internal/trace"
+)
+
+func main() {
+	if err := mainErr(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "simulate:", err)
+		os.Exit(1)
+	}
+}
+
+func mainErr(args []string) error {
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	var (
+		tracesDir = fs.String("traces", "", "directory of the trace files (default $"+trace.EnvDir+" or ../shared/traces relative to the repository root)")
+		only      = fs.String("only", "", "comma-separated workloads to run, such as oltp,loop,zipf-1.0 (default all)")
+		sizesFlag = fs.String("sizes", "", "comma-separated cache sizes to use for every workload instead of the conventional ones")
+		quick     = fs.Bool("quick", false, fmt.Sprintf("run only the small traces (at most %d requests), no synthetic workloads", quickLimit))
+		out       = fs.String("out", "", "Markdown report to write; charts go to a directory of the same name without .md (default docs/hitratio.md in the repository root; partial runs print to standard output)")
+		workers   = fs.Int("j", runtime.GOMAXPROCS(0), "replays to run at a time (at most GOMAXPROCS)")
+		quiet     = fs.Bool("q", false, "do not print progress to standard error")
+	)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	outGiven := false
+	fs.Visit(func(f *flag.Flag) { outGiven = outGiven || f.Name == "out" })
+
+	sel := selection{Only: splitList(*only), Quick: *quick}
+	sizes, err := parseSizes(*sizesFlag)
+	if err != nil {
+		return err
+	}
+	sel.Sizes = sizes
+
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	root, err := findRoot(wd)
+	if err != nil {
+		return err
+	}
+	dir := *tracesDir
+	if dir == "" {
+		dir = trace.Dir(filepath.Join(root, "..", "shared", "traces"))
+	}
+	reportPath := *out
+	if !outGiven {
+		reportPath = filepath.Join(root, "docs", "hitratio.md")
+		if sel.Partial() {
+			reportPath = "" // standard output
+		}
+	}
+
+	logf := func(format string, args ...any) {
+		if !*quiet {
+			fmt.Fprintf(os.Stderr, format+"\n", args...)
+		}
+	}
+	ws, err := workloads(dir, sel, func(msg string) { logf("warning: %s", msg) })
+	if err != nil {
+		return err
+	}
+	cs := contenders()
+	jobs := 0
+	for _, w := range ws {
+		jobs += len(w.Sizes) * len(cs)
+	}
+	procs := max(1, min(*workers, runtime.GOMAXPROCS(0)))
+	logf("simulate: %d workloads × %d caches, %d replays, %d at a time; traces from %s", len(ws), len(cs), jobs, procs, dir)
+
+	start := time.Now()
+	results, err := run(ws, cs, procs, func(s string) { logf("%s", s) })
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start).Round(time.Second)
+	logf("simulate: done in %v", elapsed)
+
+	names := make([]string, len(cs))
+	notes := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = c.Name
+		notes[i] = fmt.Sprintf("**%s**: %s", c.Name, c.Notes)
+	}
+	info := reportInfo{
+		Command:  command(args),
+		Duration: elapsed.String(),
+		Machine: fmt.Sprintf("%d CPUs (%d replays at a time), %s %s/%s",
+			runtime.NumCPU(), procs, runtime.Version(), runtime.GOOS, runtime.GOARCH),
+		Notes:   notes,
+		Partial: sel.Partial(),
+	}
+	t := newTable(results, names)
+
+	if reportPath == "" {
+		t.writeReport(os.Stdout, info, func(string) string { return "" })
+		return nil
+	}
+	chartDir := strings.TrimSuffix(reportPath, ".md")
+	if chartDir == reportPath {
+		chartDir += ".charts"
+	}
+	if err := writeCharts(chartDir, results, cs); err != nil {
+		return err
+	}
+	f, err := os.Create(reportPath)
+	if err != nil {
+		return err
+	}
+	rel := filepath.Base(chartDir)
+	t.writeReport(f, info, func(name string) string { return rel + "/" + name + ".svg" })
+	if err := f.Close(); err != nil {
+		return err
+	}
+	logf("simulate: wrote %s and %d charts in %s", reportPath, len(results), chartDir)
+	return nil
+}
+
+// command reconstructs the command line for the report.
+func command(args []string) string {
+	c := "cd benchmarks && go run ./cmd/simulate"
+	if len(args) > 0 {
+		c += " " + strings.Join(args, " ")
+	}
+	return c
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// parseSizes parses -sizes: positive integers, returned ascending without
+// duplicates.
+func parseSizes(s string) ([]int, error) {
+	var sizes []int
+	for _, item := range splitList(s) {
+		n, err := strconv.Atoi(item)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("-sizes: %q is not a positive integer", item)
+		}
+		sizes = append(sizes, n)
+	}
+	slices.Sort(sizes)
+	return slices.Compact(sizes), nil
+}
