@@ -36,3 +36,9 @@ fuzz:
 
 bench:
 	go test -run=NONE -bench=. -benchmem .
+
+# Trace-driven hit ratios of every cache: writes docs/hitratio.md and
+# docs/hitratio/*.svg. SIMFLAGS passes flags, e.g. SIMFLAGS=-quick.
+SIMFLAGS ?=
+simulate:
+	cd benchmarks && go run ./cmd/simulate $(SIMFLAGS)
