@@ -412,10 +412,10 @@ func (t *table) writeReport(w io.Writer, info reportInfo, chartPath func(string)
 		"and a miss is followed by a `Set` of the same key. Hit ratio = hits / all requests, in %%, compulsory misses "+
 		"included, as in the reference tables of the traces' README. Sizes are the conventional ones for each trace "+
 		"(from `internal/trace`); values are entries.\n\n")
-	fmt.Fprintf(w, "Otter, theine and ristretto hand writes to their policy asynchronously. Left alone they hold more than "+
-		"n entries for a while after each burst of misses, which inflates their hit ratios (on loop, otter scores about 68%% "+
-		"with 500 entries when no cache of 500 entries can pass 49.5%%). The simulator therefore calls each one's `Wait` "+
-		"after every `Set` (`CleanUp` for otter), so that every cache is held to n entries at every request.\n\n")
+	fmt.Fprintf(w, "Otter, theine and ristretto hand writes to their policy asynchronously by default. Left alone they hold "+
+		"more than n entries for a while after each burst of misses, which inflates their hit ratios (on loop, otter scores "+
+		"about 68%% with 500 entries when no cache of 500 entries can pass 49.5%%). So otter runs its maintenance on the "+
+		"calling goroutine, and theine and ristretto get a `Wait` after every `Set`: every cache is held to n entries.\n\n")
 	fmt.Fprintf(w, "The caches:\n\n")
 	for _, n := range info.Notes {
 		fmt.Fprintf(w, "- %s\n", n)

@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -20,105 +19,118 @@ type result struct {
 
 // job is one replay: one contender, one workload, one size.
 type job struct {
-	keys []uint64
 	res  *result
+	keys []uint64
 	c, s int
+	slow bool
+	cost int // rough relative cost, for ordering
 }
 
 // run replays every workload through every contender at each of the
 // workload's sizes, with at most workers replays at a time, and returns the
-// results in the order of ws. Each trace is loaded once, shortly before its
-// first replay, and dropped after its last, so that at most two traces are
-// in memory at a time. progress, if not nil, is told about each finished
-// replay, by one goroutine at a time.
+// results in the order of ws. progress, if not nil, is told about each
+// finished replay, by one goroutine at a time.
+//
+// All workloads are loaded first (about 175 MB of keys for the full set).
+// Replays of slow contenders (those that hand every write to another
+// goroutine and wait for it) run one at a time, beside the others: two at
+// once spend most of their time waking each other's goroutines on a
+// two-core machine and finish no sooner than one after the other.
 func run(ws []workload, cs []contender, workers int, progress func(string)) ([]result, error) {
 	workers = max(1, min(workers, runtime.GOMAXPROCS(0)))
 	results := make([]result, len(ws))
-	total := 0
+	var jobs []job
 	for i, w := range ws {
+		keys, err := w.Load()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", w.Name, err)
+		}
+		if len(keys) == 0 {
+			return nil, fmt.Errorf("%s: no requests", w.Name)
+		}
 		results[i] = result{W: w, Ratio: make([][]float64, len(cs))}
+		results[i].W.Requests = len(keys)
 		for c := range cs {
 			results[i].Ratio[c] = make([]float64, len(w.Sizes))
-		}
-		total += len(cs) * len(w.Sizes)
-	}
-
-	// The largest workloads go first, and in each the slowest replays, so
-	// that the run does not end with one core busy and the other idle.
-	order := make([]int, len(ws))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		return cmp.Compare(ws[b].Requests*len(ws[b].Sizes), ws[a].Requests*len(ws[a].Sizes))
-	})
-	byCost := make([]int, len(cs))
-	for i := range byCost {
-		byCost[i] = i
-	}
-	slices.SortStableFunc(byCost, func(a, b int) int {
-		return cmp.Compare(b2i(cs[b].Slow), b2i(cs[a].Slow))
-	})
-
-	jobs := make(chan job)
-	var loadErr error
-	go func() {
-		defer close(jobs)
-		for _, i := range order {
-			keys, err := ws[i].Load()
-			if err != nil {
-				loadErr = fmt.Errorf("%s: %w", ws[i].Name, err)
-				return
-			}
-			if len(keys) == 0 {
-				loadErr = fmt.Errorf("%s: no requests", ws[i].Name)
-				return
-			}
-			results[i].W.Requests = len(keys)
-			for _, c := range byCost {
-				for s := len(ws[i].Sizes) - 1; s >= 0; s-- {
-					jobs <- job{keys: keys, res: &results[i], c: c, s: s}
-				}
+			for s := range w.Sizes {
+				// Small caches miss more, and misses cost most.
+				jobs = append(jobs, job{res: &results[i], keys: keys, c: c, s: s, slow: cs[c].Slow,
+					cost: len(keys) * (len(w.Sizes) - s)})
 			}
 		}
-	}()
+	}
+	// Longest first, so that the run does not end on one long replay.
+	slices.SortStableFunc(jobs, func(a, b job) int { return cmp.Compare(b.cost, a.cost) })
 
-	var done atomic.Int64
+	var (
+		mu        sync.Mutex
+		cond      = sync.NewCond(&mu)
+		slowBusy  bool
+		done      int
+		replayErr error
+	)
+	// next takes the next job to run: the first slow one if no slow
+	// replay is running (they are the long pole), else the first other
+	// one. It waits while only slow jobs are left and one of them is
+	// running.
+	next := func() (job, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		for {
+			if len(jobs) == 0 {
+				return job{}, false
+			}
+			i := -1
+			if !slowBusy {
+				i = slices.IndexFunc(jobs, func(j job) bool { return j.slow })
+			}
+			if i < 0 {
+				i = slices.IndexFunc(jobs, func(j job) bool { return !j.slow })
+			}
+			if i >= 0 {
+				j := jobs[i]
+				jobs = slices.Delete(jobs, i, i+1)
+				slowBusy = slowBusy || j.slow
+				return j, true
+			}
+			cond.Wait()
+		}
+	}
+	total := len(jobs)
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var replayErr error
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range jobs {
+			for {
+				j, ok := next()
+				if !ok {
+					return
+				}
 				size := j.res.W.Sizes[j.s]
 				start := time.Now()
 				hits, err := safeHits(cs[j.c], j.keys, size)
-				if err != nil {
-					mu.Lock()
-					if replayErr == nil {
-						replayErr = fmt.Errorf("%s, %s at %d entries: %w", j.res.W.Name, cs[j.c].Name, size, err)
-					}
-					mu.Unlock()
-					continue
-				}
 				ratio := 100 * float64(hits) / float64(len(j.keys))
 				j.res.Ratio[j.c][j.s] = ratio
-				n := done.Add(1)
-				if progress != nil {
-					mu.Lock()
-					progress(fmt.Sprintf("[%d/%d] %-12s %-28s %7d  %6.2f%%  %v",
-						n, total, j.res.W.Name, cs[j.c].Name, size, ratio, time.Since(start).Round(time.Millisecond)))
-					mu.Unlock()
+
+				mu.Lock()
+				if j.slow {
+					slowBusy = false
+					cond.Broadcast()
 				}
+				done++
+				if err != nil && replayErr == nil {
+					replayErr = fmt.Errorf("%s, %s at %d entries: %w", j.res.W.Name, cs[j.c].Name, size, err)
+				}
+				if err == nil && progress != nil {
+					progress(fmt.Sprintf("[%d/%d] %-12s %-28s %7d  %6.2f%%  %v",
+						done, total, j.res.W.Name, cs[j.c].Name, size, ratio, time.Since(start).Round(time.Millisecond)))
+				}
+				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
-	if loadErr != nil {
-		return nil, loadErr
-	}
 	if replayErr != nil {
 		return nil, replayErr
 	}
@@ -134,11 +146,4 @@ func safeHits(c contender, keys []uint64, size int) (hits int, err error) {
 		}
 	}()
 	return c.hits(keys, size), nil
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stratacache/cache/eviction"
 	"github.com/stratacache/cache/internal/trace"
@@ -154,6 +157,55 @@ func TestRunReportsLoadErrors(t *testing.T) {
 	ws = []workload{{Name: "empty", Sizes: []int{1}, Load: keysOf(0)}}
 	if _, err := run(ws, []contender{fixed("a", func(int) int { return 0 })}, 1, nil); err == nil {
 		t.Error("an empty trace was accepted")
+	}
+}
+
+// gauge counts the stores alive at once.
+type gauge struct {
+	mu        sync.Mutex
+	now, peak int
+}
+
+type gaugedStore struct {
+	mapStore
+	g *gauge
+}
+
+func (s gaugedStore) Close() {
+	s.g.mu.Lock()
+	s.g.now--
+	s.g.mu.Unlock()
+}
+
+func (g *gauge) contender(name string, slow bool) contender {
+	return contender{Name: name, Slow: slow, New: func(int) store {
+		g.mu.Lock()
+		g.now++
+		g.peak = max(g.peak, g.now)
+		g.mu.Unlock()
+		time.Sleep(time.Millisecond) // give the other worker time to overlap
+		return gaugedStore{mapStore{}, g}
+	}}
+}
+
+func TestRunKeepsSlowReplaysApart(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("needs two workers")
+	}
+	var slow, fast gauge
+	cs := []contender{slow.contender("s1", true), fast.contender("f", false), slow.contender("s2", true)}
+	ws := []workload{
+		{Name: "a", Sizes: []int{1, 2, 3}, Load: keysOf(50)},
+		{Name: "b", Sizes: []int{1, 2}, Load: keysOf(20)},
+	}
+	if _, err := run(ws, cs, 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	if slow.peak != 1 {
+		t.Errorf("%d slow replays ran at once, want 1", slow.peak)
+	}
+	if fast.peak < 1 {
+		t.Error("the fast contender never ran")
 	}
 }
 
