@@ -1,0 +1,231 @@
+package eviction
+
+import (
+	"github.com/stratacache/cache/entry"
+	"github.com/stratacache/cache/internal/hashing"
+	"github.com/stratacache/cache/internal/sketch"
+)
+
+// tinyLFU is adaptive W-TinyLFU (Einziger, Friedman & Manes): a small LRU
+// window that every new entry enters, in front of a segmented LRU main
+// region (probation, then protected once read again). When the window
+// overflows, its least recent entry must beat main's next victim on
+// estimated frequency, from a count-min sketch of recent requests, to get
+// in; otherwise it is the one evicted. The window absorbs bursts of
+// recency, the admission filter keeps scans and one-hit wonders out of
+// main, and a hill climber moves capacity between the two to follow the
+// workload.
+//
+// When: the default; the best all-rounder on our traces, and robust to
+// scans and loops where LRU collapses. Cost: each Add and Access also
+// increments the sketch (4 counters); an eviction compares two estimates.
+// Memory: about 2 bytes per entry for the sketch, nothing per entry
+// beyond Queue and Mark.
+type tinyLFU[K comparable, V any] struct {
+	capacity  int64
+	window    queue[K, V]
+	probation queue[K, V]
+	protected queue[K, V]
+
+	windowShare  float64 // of capacity, moved by the climber
+	maxWindow    int64
+	maxProtected int64
+
+	sketch  *sketch.Sketch
+	climber climber
+	rng     uint64 // admission coin; seeded from the first hash seen
+}
+
+const (
+	tlWindow = 1 + iota // Queue values
+	tlProbation
+	tlProtected
+)
+
+const (
+	// tlWindowStart is the window's share before the climber has data.
+	// Most workloads favour frequency, so start small.
+	tlWindowStart = 0.01
+	// tlWindowMax keeps some main region, and with it the admission
+	// filter's memory, even on workloads that reward pure recency.
+	tlWindowMax = 0.8
+	// tlProtectedShare of the main region is kept for entries read since
+	// they entered it.
+	tlProtectedShare = 0.8
+	// tlSketchStart caps the sketch's initial size: in a weighted cache
+	// the capacity says little about the entry count, and the sketch
+	// grows with the entries anyway.
+	tlSketchStart = 1 << 16
+	// tlWarm is the estimated frequency from which a losing candidate may
+	// still be admitted by chance (see admit).
+	tlWarm = 6
+)
+
+func newTinyLFU[K comparable, V any](capacity int64) *tinyLFU[K, V] {
+	size := int(min(capacity, tlSketchStart))
+	p := &tinyLFU[K, V]{
+		capacity: capacity,
+		sketch:   sketch.New(size),
+		// Sample about ten times the number of entries between climbs:
+		// enough requests that the hit ratio difference means
+		// something.
+		climber: newClimber(10 * size),
+	}
+	p.setWindowShare(tlWindowStart)
+	return p
+}
+
+func (p *tinyLFU[K, V]) setWindowShare(s float64) {
+	p.windowShare = min(max(s, 0), tlWindowMax)
+	p.maxWindow = int64(p.windowShare * float64(p.capacity))
+	p.maxProtected = int64(tlProtectedShare * float64(p.capacity-p.maxWindow))
+}
+
+// Add is a miss followed by a write: count it, then start the entry in the
+// window.
+func (p *tinyLFU[K, V]) Add(e *entry.Entry[K, V]) {
+	if p.rng == 0 {
+		p.rng = hashing.Mix(e.Hash()) | 1
+	}
+	p.request(e, false)
+	e.SetQueue(tlWindow)
+	p.window.pushBack(e)
+	if n := p.window.len() + p.probation.len() + p.protected.len(); n > p.sketch.Capacity() {
+		// More entries than the sketch was sized for (a weighted cache
+		// of small entries): grow it, and sample longer to match.
+		p.sketch.EnsureCapacity(n)
+		p.climber.period = 10 * p.sketch.Capacity()
+	}
+}
+
+// Access is a hit.
+func (p *tinyLFU[K, V]) Access(e *entry.Entry[K, V]) {
+	p.request(e, true)
+	p.touch(e)
+}
+
+// Update counts as a use of the key, but not as a hit or a miss.
+func (p *tinyLFU[K, V]) Update(e *entry.Entry[K, V]) {
+	p.sketch.Increment(e.Hash())
+	p.touch(e)
+	p.queueOf(e).drifted()
+}
+
+func (p *tinyLFU[K, V]) Remove(e *entry.Entry[K, V]) {
+	p.queueOf(e).remove(e)
+	e.SetQueue(0)
+}
+
+func (p *tinyLFU[K, V]) queueOf(e *entry.Entry[K, V]) *queue[K, V] {
+	switch e.Queue() {
+	case tlWindow:
+		return &p.window
+	case tlProbation:
+		return &p.probation
+	}
+	return &p.protected
+}
+
+func (p *tinyLFU[K, V]) request(e *entry.Entry[K, V], hit bool) {
+	p.sketch.Increment(e.Hash())
+	if d := p.climber.record(hit); d != 0 {
+		p.setWindowShare(p.windowShare + d)
+	}
+}
+
+// touch moves a used entry to the recent end of its segment; a used
+// probation entry earns its place in protected.
+func (p *tinyLFU[K, V]) touch(e *entry.Entry[K, V]) {
+	switch e.Queue() {
+	case tlWindow:
+		p.window.moveToBack(e)
+	case tlProbation:
+		p.probation.remove(e)
+		e.SetQueue(tlProtected)
+		p.protected.pushBack(e)
+		p.demote()
+	default:
+		p.protected.moveToBack(e)
+	}
+}
+
+// demote moves the least recent protected entries back to probation
+// until protected fits its share again.
+func (p *tinyLFU[K, V]) demote() {
+	for p.protected.weight > p.maxProtected && p.protected.len() > 0 {
+		e := p.protected.front()
+		p.protected.remove(e)
+		e.SetQueue(tlProbation)
+		p.probation.pushBack(e)
+	}
+}
+
+func (p *tinyLFU[K, V]) Evict() *entry.Entry[K, V] {
+	p.window.settle()
+	p.protected.settle()
+	p.probation.settle()
+	p.demote()
+	maxMain := p.capacity - p.maxWindow
+	for p.window.weight > p.maxWindow && p.window.len() > 0 {
+		cand := p.window.front()
+		mainWeight := p.probation.weight + p.protected.weight
+		if mainWeight+int64(cand.Weight()) <= maxMain {
+			// Main has room (the cache is filling, or the window
+			// just shrank): no one needs to lose.
+			p.admit(cand)
+			continue
+		}
+		victim := p.probation.front()
+		if victim == nil {
+			victim = p.protected.front()
+		}
+		if victim == nil || int64(cand.Weight()) > maxMain {
+			return p.take(cand)
+		}
+		if p.prefer(cand, victim) {
+			p.admit(cand)
+			return p.take(victim)
+		}
+		return p.take(cand)
+	}
+	// The window is within its share, so main is over its own.
+	for _, q := range []*queue[K, V]{&p.probation, &p.protected, &p.window} {
+		if e := q.front(); e != nil {
+			return p.take(e)
+		}
+	}
+	return nil
+}
+
+// admit moves a window entry into main, on probation.
+func (p *tinyLFU[K, V]) admit(e *entry.Entry[K, V]) {
+	p.window.remove(e)
+	e.SetQueue(tlProbation)
+	p.probation.pushBack(e)
+}
+
+func (p *tinyLFU[K, V]) take(e *entry.Entry[K, V]) *entry.Entry[K, V] {
+	p.Remove(e)
+	return e
+}
+
+// prefer reports whether the window's candidate should replace main's
+// victim: it must have been requested more often recently. Ties go to
+// the victim, which has already proved itself; but a candidate that is
+// itself warm wins now and then by chance, so that an attacker who floods
+// the sketch to inflate victims' counts cannot shut the door on every
+// newcomer. The coin is a xorshift generator seeded from entry hashes,
+// which keeps runs over the same keys reproducible.
+func (p *tinyLFU[K, V]) prefer(cand, victim *entry.Entry[K, V]) bool {
+	fc, fv := p.sketch.Estimate(cand.Hash()), p.sketch.Estimate(victim.Hash())
+	if fc > fv {
+		return true
+	}
+	if fc < tlWarm {
+		return false
+	}
+	p.rng ^= p.rng << 13
+	p.rng ^= p.rng >> 7
+	p.rng ^= p.rng << 17
+	return p.rng&127 == 0
+}
