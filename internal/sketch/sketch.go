@@ -9,8 +9,9 @@
 //
 // Cost: Increment and Estimate touch one counter in each of 4 rows (4
 // cache lines at worst) and never allocate; aging is one linear pass over
-// width/4 words, amortised over 10×capacity increments. Memory is 2 bytes
-// per unit of width.
+// the table, amortised over 10×capacity increments. Each row has the
+// power of two at or above 4×capacity counters, so memory is about 8 bytes
+// (at most 16) per key of capacity.
 //
 // A Sketch is not safe for concurrent use.
 package sketch
@@ -29,6 +30,12 @@ const (
 	// agingFactor sets the sample between halvings, in multiples of the
 	// capacity: long enough to see each cached key several times.
 	agingFactor = 10
+	// widthFactor sets the counters per row per key of capacity. With
+	// four per key, a cache full of keys loads each counter a quarter,
+	// so all four rows of a key rarely collide.
+	widthFactor = 4
+	// agingFactor sets the sample between halvings, in multiples of the
+	// capacity: long enough to see each cached key several times.
 	// halfMask clears the bit that a shift right moves into the top of
 	// each nibble from its neighbour.
 	halfMask = 0x7777777777777777
@@ -43,29 +50,29 @@ type Sketch struct {
 	capacity  int      // keys the sketch is sized for
 	additions int      // increments since the last halving (halved with it)
 	period    int      // additions that trigger a halving
+	epoch     uint32   // halvings so far
 }
 
-// New returns a sketch sized to track about capacity distinct keys: each
-// row has the next power of two at or above capacity counters.
+// New returns a sketch sized to track about capacity distinct keys.
 func New(capacity int) *Sketch {
 	s := &Sketch{}
 	s.resize(capacity, nil)
 	return s
 }
 
-// widthFor is the row width for a capacity: a power of two, at least
-// minWidth, at most 2^32 (the row index is 32 bits).
-func widthFor(capacity int) uint64 {
+// widthFor rounds a row width up to a power of two, at least minWidth,
+// at most 2^32 (the row index is 32 bits).
+func widthFor(counters int) uint64 {
 	w := uint64(minWidth)
-	if capacity > minWidth {
-		w = 1 << bits.Len64(uint64(capacity-1))
+	if counters > minWidth {
+		w = 1 << bits.Len64(uint64(counters-1))
 	}
 	return min(w, 1<<32)
 }
 
 func (s *Sketch) resize(capacity int, old []uint64) {
 	capacity = max(capacity, 1)
-	width := widthFor(capacity)
+	width := widthFor(capacity * widthFactor)
 	s.rowWords = width / 16
 	s.mask = width - 1
 	s.capacity = capacity
@@ -164,7 +171,13 @@ func (s *Sketch) Age() {
 		s.table[i] = w >> 1 & halfMask
 	}
 	s.additions /= 2
+	s.epoch++
 }
+
+// Epoch counts the agings so far. A caller that notes the epoch in which
+// it last counted a key can tell whether the key's count has been halved
+// since, which matters when comparing it with a key counted after.
+func (s *Sketch) Epoch() uint32 { return s.epoch }
 
 // Reset zeroes every counter.
 func (s *Sketch) Reset() {
