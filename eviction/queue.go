@@ -16,7 +16,17 @@ type queue[K comparable, V any] struct {
 	// stale counts operations since the last resync while drift is
 	// possible; negative means the weight is exact.
 	stale int
+
+	// The tail zone: the zoneLen oldest entries, up to zoneLast, carry
+	// the inZone bit in their Mark, so that a policy can tell in O(1)
+	// whether a hit landed among the entries it would lose if the queue
+	// were zoneLen entries shorter. Only policies that call fitZone use
+	// it; it costs them one bit of Mark.
+	zoneLast *entry.Entry[K, V]
+	zoneLen  int
 }
+
+const inZone = 0x80
 
 func (q *queue[K, V]) len() int                  { return q.list.Len() }
 func (q *queue[K, V]) front() *entry.Entry[K, V] { return q.list.Front() }
@@ -27,6 +37,7 @@ func (q *queue[K, V]) pushBack(e *entry.Entry[K, V]) {
 }
 
 func (q *queue[K, V]) remove(e *entry.Entry[K, V]) {
+	q.leaveZone(e)
 	q.list.Remove(e)
 	q.weight -= int64(e.Weight())
 	if q.list.Len() == 0 {
@@ -35,7 +46,45 @@ func (q *queue[K, V]) remove(e *entry.Entry[K, V]) {
 	}
 }
 
-func (q *queue[K, V]) moveToBack(e *entry.Entry[K, V]) { q.list.MoveToBack(e) }
+func (q *queue[K, V]) moveToBack(e *entry.Entry[K, V]) {
+	q.leaveZone(e)
+	q.list.MoveToBack(e)
+}
+
+func (q *queue[K, V]) leaveZone(e *entry.Entry[K, V]) {
+	if e.Mark()&inZone == 0 {
+		return
+	}
+	if e == q.zoneLast {
+		q.zoneLast = q.list.Prev(e)
+	}
+	q.zoneLen--
+	e.SetMark(e.Mark() &^ inZone)
+}
+
+// fitZone grows or trims the tail zone to n entries (or the whole queue).
+// Entries join it only as they age towards the front, so the cost is
+// amortised O(1) per entry.
+func (q *queue[K, V]) fitZone(n int) {
+	for q.zoneLen < n {
+		next := q.list.Front()
+		if q.zoneLast != nil {
+			next = q.list.Next(q.zoneLast)
+		}
+		if next == nil {
+			break
+		}
+		next.SetMark(next.Mark() | inZone)
+		q.zoneLast = next
+		q.zoneLen++
+	}
+	for q.zoneLen > n {
+		e := q.zoneLast
+		q.zoneLast = q.list.Prev(e)
+		e.SetMark(e.Mark() &^ inZone)
+		q.zoneLen--
+	}
+}
 
 // drifted records that an entry in q may have changed weight.
 func (q *queue[K, V]) drifted() {

@@ -81,6 +81,7 @@ func (p *s3fifo[K, V]) queueOf(e *entry.Entry[K, V]) *queue[K, V] {
 
 func (p *s3fifo[K, V]) Evict() *entry.Entry[K, V] {
 	p.small.settle()
+	p.main.settle()
 	for {
 		if p.small.len() > 0 && (p.small.weight > p.smallTarget() || p.main.len() == 0) {
 			e := p.small.front()
@@ -92,9 +93,10 @@ func (p *s3fifo[K, V]) Evict() *entry.Entry[K, V] {
 				continue
 			}
 			// The ghost remembers about as many hashes as main
-			// holds entries: a returning key is worth promoting
-			// only if it would have survived in main meanwhile.
-			p.ghost.add(e.Hash(), max(p.main.len(), 1))
+			// holds entries once the cache is full (nine tenths of
+			// them): a returning key is worth promoting only if it
+			// would have survived in main meanwhile.
+			p.ghost.add(e.Hash(), max(9*(p.small.len()+p.main.len())/10, 1))
 			e.SetQueue(0)
 			return e
 		}

@@ -13,14 +13,15 @@ import (
 // estimated frequency, from a count-min sketch of recent requests, to get
 // in; otherwise it is the one evicted. The window absorbs bursts of
 // recency, the admission filter keeps scans and one-hit wonders out of
-// main, and a hill climber moves capacity between the two to follow the
-// workload.
+// main, and a hill climber (climber.go) moves capacity between the two to
+// follow the workload.
 //
 // When: the default; the best all-rounder on our traces, and robust to
 // scans and loops where LRU collapses. Cost: each Add and Access also
-// increments the sketch (4 counters); an eviction compares two estimates.
-// Memory: about 2 bytes per entry for the sketch, nothing per entry
-// beyond Queue and Mark.
+// increments the sketch (4 counters); an eviction compares two
+// estimates; all amortised O(1). Memory: the sketch (about 8 bytes per
+// entry) and two climber ghosts of 1/16 of the entry count each; nothing
+// per entry beyond Queue and Mark.
 type tinyLFU[K comparable, V any] struct {
 	capacity  int64
 	window    queue[K, V]
@@ -33,13 +34,24 @@ type tinyLFU[K comparable, V any] struct {
 
 	sketch  *sketch.Sketch
 	climber climber
-	rng     uint64 // admission coin; seeded from the first hash seen
+	// Hashes of recently rejected window candidates and recently
+	// evicted main victims: the climber's evidence for a larger window
+	// or a larger main.
+	lostFromWindow, lostFromMain ghost
+	rng                          uint64 // admission coin; seeded from the first hash seen
 }
 
 const (
 	tlWindow = 1 + iota // Queue values
 	tlProbation
 	tlProtected
+)
+
+// Mark bits: inZone (queue.go), and the low two bits of the sketch epoch
+// in which the entry was last counted.
+const (
+	epochShift = 4
+	epochBits  = 3 << epochShift
 )
 
 const (
@@ -56,8 +68,11 @@ const (
 	// the capacity says little about the entry count, and the sketch
 	// grows with the entries anyway.
 	tlSketchStart = 1 << 16
+	// tlNoisy is the victim frequency from which a one-count lead is no
+	// longer trusted (see prefer).
+	tlNoisy = 3
 	// tlWarm is the estimated frequency from which a losing candidate may
-	// still be admitted by chance (see admit).
+	// still be admitted by chance (see prefer).
 	tlWarm = 6
 )
 
@@ -66,10 +81,7 @@ func newTinyLFU[K comparable, V any](capacity int64) *tinyLFU[K, V] {
 	p := &tinyLFU[K, V]{
 		capacity: capacity,
 		sketch:   sketch.New(size),
-		// Sample about ten times the number of entries between climbs:
-		// enough requests that the hit ratio difference means
-		// something.
-		climber: newClimber(10 * size),
+		climber:  newClimber(climbPeriodFor(size)),
 	}
 	p.setWindowShare(tlWindowStart)
 	return p
@@ -81,32 +93,52 @@ func (p *tinyLFU[K, V]) setWindowShare(s float64) {
 	p.maxProtected = int64(tlProtectedShare * float64(p.capacity-p.maxWindow))
 }
 
+func (p *tinyLFU[K, V]) entries() int {
+	return p.window.len() + p.probation.len() + p.protected.len()
+}
+
 // Add is a miss followed by a write: count it, then start the entry in the
 // window.
 func (p *tinyLFU[K, V]) Add(e *entry.Entry[K, V]) {
+	e.SetMark(0)
 	if p.rng == 0 {
 		p.rng = hashing.Mix(e.Hash()) | 1
 	}
 	p.request(e, false)
+	if h := e.Hash(); p.lostFromWindow.contains(h) {
+		p.lostFromWindow.forget(h)
+		p.climber.windowGhost++
+	} else if p.lostFromMain.contains(h) {
+		p.lostFromMain.forget(h)
+		p.climber.mainGhost++
+	}
 	e.SetQueue(tlWindow)
 	p.window.pushBack(e)
-	if n := p.window.len() + p.probation.len() + p.protected.len(); n > p.sketch.Capacity() {
-		// More entries than the sketch was sized for (a weighted cache
-		// of small entries): grow it, and sample longer to match.
+	// An entry-bounded cache goes one entry over capacity before each
+	// eviction; only a clear excess means a weighted cache holding more
+	// entries than the sketch was sized for.
+	if n := p.entries(); n > p.sketch.Capacity()+p.sketch.Capacity()/4 {
 		p.sketch.EnsureCapacity(n)
-		p.climber.period = 10 * p.sketch.Capacity()
 	}
 }
 
 // Access is a hit.
 func (p *tinyLFU[K, V]) Access(e *entry.Entry[K, V]) {
 	p.request(e, true)
+	if e.Mark()&inZone != 0 {
+		if e.Queue() == tlWindow {
+			p.climber.windowTail++
+		} else {
+			p.climber.mainTail++
+		}
+	}
 	p.touch(e)
+	p.fitZones()
 }
 
 // Update counts as a use of the key, but not as a hit or a miss.
 func (p *tinyLFU[K, V]) Update(e *entry.Entry[K, V]) {
-	p.sketch.Increment(e.Hash())
+	p.count(e)
 	p.touch(e)
 	p.queueOf(e).drifted()
 }
@@ -126,10 +158,21 @@ func (p *tinyLFU[K, V]) queueOf(e *entry.Entry[K, V]) *queue[K, V] {
 	return &p.protected
 }
 
-func (p *tinyLFU[K, V]) request(e *entry.Entry[K, V], hit bool) {
+// count increments e's frequency and notes the sketch's epoch in e.
+func (p *tinyLFU[K, V]) count(e *entry.Entry[K, V]) {
 	p.sketch.Increment(e.Hash())
-	if d := p.climber.record(hit); d != 0 {
+	e.SetMark(e.Mark()&^epochBits | uint8(p.sketch.Epoch()<<epochShift)&epochBits)
+}
+
+func epochOf[K comparable, V any](e *entry.Entry[K, V]) uint8 { return e.Mark() & epochBits }
+
+// request counts a hit or a miss, and lets the climber move the window
+// at the end of each sample.
+func (p *tinyLFU[K, V]) request(e *entry.Entry[K, V], hit bool) {
+	p.count(e)
+	if d, done := p.climber.record(hit); done {
 		p.setWindowShare(p.windowShare + d)
+		p.climber.period = climbPeriodFor(p.entries())
 	}
 }
 
@@ -160,16 +203,30 @@ func (p *tinyLFU[K, V]) demote() {
 	}
 }
 
+// fitZones keeps the tail zones of the window and of probation (main's
+// eviction end) one climber step long, like the ghosts.
+func (p *tinyLFU[K, V]) fitZones() {
+	n := p.ghostLimit()
+	p.window.fitZone(n)
+	p.probation.fitZone(n)
+}
+
+// ghostLimit is the length of the climber's ghosts and tail zones: the
+// entries one full step of the climber moves.
+func (p *tinyLFU[K, V]) ghostLimit() int {
+	return max(1, int(climbStep*float64(p.entries())))
+}
+
 func (p *tinyLFU[K, V]) Evict() *entry.Entry[K, V] {
 	p.window.settle()
 	p.protected.settle()
 	p.probation.settle()
 	p.demote()
+	defer p.fitZones()
 	maxMain := p.capacity - p.maxWindow
 	for p.window.weight > p.maxWindow && p.window.len() > 0 {
 		cand := p.window.front()
-		mainWeight := p.probation.weight + p.protected.weight
-		if mainWeight+int64(cand.Weight()) <= maxMain {
+		if p.probation.weight+p.protected.weight+int64(cand.Weight()) <= maxMain {
 			// Main has room (the cache is filling, or the window
 			// just shrank): no one needs to lose.
 			p.admit(cand)
@@ -180,19 +237,23 @@ func (p *tinyLFU[K, V]) Evict() *entry.Entry[K, V] {
 			victim = p.protected.front()
 		}
 		if victim == nil || int64(cand.Weight()) > maxMain {
-			return p.take(cand)
+			return p.evictFromWindow(cand)
 		}
 		if p.prefer(cand, victim) {
 			p.admit(cand)
-			return p.take(victim)
+			return p.evictFromMain(victim)
 		}
-		return p.take(cand)
+		return p.evictFromWindow(cand)
 	}
 	// The window is within its share, so main is over its own.
-	for _, q := range []*queue[K, V]{&p.probation, &p.protected, &p.window} {
-		if e := q.front(); e != nil {
-			return p.take(e)
-		}
+	if e := p.probation.front(); e != nil {
+		return p.evictFromMain(e)
+	}
+	if e := p.protected.front(); e != nil {
+		return p.evictFromMain(e)
+	}
+	if e := p.window.front(); e != nil {
+		return p.evictFromWindow(e)
 	}
 	return nil
 }
@@ -204,21 +265,40 @@ func (p *tinyLFU[K, V]) admit(e *entry.Entry[K, V]) {
 	p.probation.pushBack(e)
 }
 
-func (p *tinyLFU[K, V]) take(e *entry.Entry[K, V]) *entry.Entry[K, V] {
+func (p *tinyLFU[K, V]) evictFromWindow(e *entry.Entry[K, V]) *entry.Entry[K, V] {
+	p.lostFromWindow.add(e.Hash(), p.ghostLimit())
+	p.Remove(e)
+	return e
+}
+
+func (p *tinyLFU[K, V]) evictFromMain(e *entry.Entry[K, V]) *entry.Entry[K, V] {
+	p.lostFromMain.add(e.Hash(), p.ghostLimit())
 	p.Remove(e)
 	return e
 }
 
 // prefer reports whether the window's candidate should replace main's
-// victim: it must have been requested more often recently. Ties go to
-// the victim, which has already proved itself; but a candidate that is
-// itself warm wins now and then by chance, so that an attacker who floods
-// the sketch to inflate victims' counts cannot shut the door on every
-// newcomer. The coin is a xorshift generator seeded from entry hashes,
-// which keeps runs over the same keys reproducible.
+// victim: it must have been requested more often recently.
+//
+// A lead of one count is not always evidence. If the sketch aged between
+// the two keys' last counts, the later one gained up to a count from
+// rounding alone; and once counts are a few high, collisions in the
+// sketch have had time to add one. Trusting such leads churns main on
+// loops, so then the candidate must lead by two. At low counts a lead of
+// one is real (a second request against a first) and is trusted.
+//
+// Ties go to the victim, which has already proved itself; but a candidate
+// that is itself warm wins now and then by chance, so that an attacker
+// who floods the sketch to inflate victims' counts cannot shut the door
+// on every newcomer. The coin is a xorshift generator seeded from entry
+// hashes, which keeps runs over the same keys reproducible.
 func (p *tinyLFU[K, V]) prefer(cand, victim *entry.Entry[K, V]) bool {
 	fc, fv := p.sketch.Estimate(cand.Hash()), p.sketch.Estimate(victim.Hash())
-	if fc > fv {
+	lead := 1
+	if fv >= tlNoisy || epochOf(victim) != epochOf(cand) {
+		lead = 2
+	}
+	if fc >= fv+lead {
 		return true
 	}
 	if fc < tlWarm {
