@@ -31,7 +31,9 @@ type Policy[K comparable, V any] interface {
 	// Remove stops tracking e.
 	Remove(e *entry.Entry[K, V])
 	// Evict chooses a victim, stops tracking it and returns it, or returns
-	// nil when the policy tracks nothing.
+	// nil when the policy tracks nothing. It must not return the entry
+	// added last while it tracks others: a value just written stays
+	// readable until at least the next write to its shard.
 	Evict() *entry.Entry[K, V]
 }
 

@@ -32,7 +32,9 @@ func (p *sieve[K, V]) Remove(e *entry.Entry[K, V]) {
 func (p *sieve[K, V]) Evict() *entry.Entry[K, V] {
 	e := p.hand
 	for {
-		if e == nil {
+		// The newest entry is skipped while there are others, so a value
+		// just written survives the eviction its own write causes.
+		if e == nil || (e == p.queue.Back() && p.queue.Len() > 1) {
 			e = p.queue.Front()
 			if e == nil {
 				return nil

@@ -1,0 +1,38 @@
+# The two commands the README promises:
+#   make demo   runs the demo (no server needed)
+#   make test   runs every test of every module in this repository
+# TESTFLAGS passes flags to go test, e.g. make test TESTFLAGS=-race.
+
+TESTFLAGS ?=
+# Every directory with a go.mod is a module: the root and the nested
+# modules that keep heavy dependencies out of the root's go.mod.
+MODULES := $(shell find . -name go.mod -not -path './.git/*' -not -path '*/testdata/*' -exec dirname {} \; | sort)
+
+.PHONY: demo test vet fmt-check staticcheck fuzz bench simulate
+
+demo:
+	go run ./examples/demo
+
+test:
+	@set -e; for m in $(MODULES); do \
+		echo "== go test $(TESTFLAGS) ./... in $$m"; \
+		(cd $$m && go test $(TESTFLAGS) ./...); \
+	done
+
+vet:
+	@set -e; for m in $(MODULES); do (cd $$m && go vet ./...); done
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+staticcheck:
+	@set -e; for m in $(MODULES); do (cd $$m && staticcheck ./...); done
+
+# Bounded fuzzing of the operation-sequence model (FUZZTIME per target).
+FUZZTIME ?= 30s
+fuzz:
+	go test -run=NONE -fuzz=FuzzModel -fuzztime=$(FUZZTIME) .
+
+bench:
+	go test -run=NONE -bench=. -benchmem .
