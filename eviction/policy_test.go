@@ -28,7 +28,7 @@ type weigher interface {
 }
 
 func (q *queue[K, V]) resync() {
-	q.stale = max(q.stale, 0) + q.list.Len()
+	q.stale = q.list.Len() + 1
 	q.settle()
 }
 
@@ -72,6 +72,7 @@ func checkProperties(t *testing.T, a Algorithm, seed uint64, reweigh bool) {
 	var weight int64
 	gone := map[*ent]bool{}
 	next := 0
+	var last *ent // added last
 
 	pick := func() *ent {
 		for len(order) > 0 {
@@ -105,6 +106,9 @@ func checkProperties(t *testing.T, a Algorithm, seed uint64, reweigh bool) {
 			}
 			return
 		}
+		if v == last && len(tracked) > 1 {
+			t.Fatalf("Evict returned key %d, the entry added last, while %d others were tracked", v.Key(), len(tracked)-1)
+		}
 		drop(v, "Evict")
 	}
 	for step := range 3000 {
@@ -124,6 +128,7 @@ func checkProperties(t *testing.T, a Algorithm, seed uint64, reweigh bool) {
 			}
 			next++
 			p.Add(e)
+			last = e
 			tracked[e] = true
 			order = append(order, e)
 			weight += int64(w)
@@ -248,7 +253,8 @@ func TestLRUOrder(t *testing.T) {
 	p.Access(es[0])
 	p.Update(es[2])
 	p.Remove(es[1])
-	wantKeys(t, "eviction order", evictOrder(p), 3, 0, 2)
+	// Least recent first, except that 3, added last, goes last.
+	wantKeys(t, "eviction order", evictOrder(p), 0, 2, 3)
 }
 
 func TestSIEVEOrder(t *testing.T) {
@@ -263,4 +269,19 @@ func TestSIEVEOrder(t *testing.T) {
 	p.Remove(es[0])
 	// The hand is at 4: clear it, wrap to 2 (unvisited now), evict it.
 	wantKeys(t, "rest", evictOrder(p), 2, 4)
+}
+
+func TestAlgorithms(t *testing.T) {
+	names := map[Algorithm]string{Default: "Default", LRU: "LRU", SIEVE: "SIEVE", S3FIFO: "S3FIFO", TinyLFU: "TinyLFU"}
+	for a, name := range names {
+		if a.String() != name || !a.Valid() {
+			t.Errorf("%d: String %q Valid %v, want %q and valid", a, a.String(), a.Valid(), name)
+		}
+		if New[int, int](a, 10) == nil {
+			t.Errorf("New(%v) returned nil", a)
+		}
+	}
+	if numAlgorithms.Valid() || numAlgorithms.String() != "Algorithm(5)" {
+		t.Errorf("numAlgorithms: Valid %v, String %q", numAlgorithms.Valid(), numAlgorithms.String())
+	}
 }

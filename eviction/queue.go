@@ -13,8 +13,8 @@ import "github.com/stratacache/cache/entry"
 type queue[K comparable, V any] struct {
 	list   entry.List[K, V]
 	weight int64
-	// stale counts operations since the last resync while drift is
-	// possible; negative means the weight is exact.
+	// stale is 0 while the weight is exact; after a possible drift it
+	// is 1 plus the operations since.
 	stale int
 
 	// The tail zone: the zoneLen oldest entries, up to zoneLast, carry
@@ -42,7 +42,7 @@ func (q *queue[K, V]) remove(e *entry.Entry[K, V]) {
 	q.weight -= int64(e.Weight())
 	if q.list.Len() == 0 {
 		// An empty queue weighs nothing, whatever drift said.
-		q.weight, q.stale = 0, -1
+		q.weight, q.stale = 0, 0
 	}
 }
 
@@ -88,23 +88,46 @@ func (q *queue[K, V]) fitZone(n int) {
 
 // drifted records that an entry in q may have changed weight.
 func (q *queue[K, V]) drifted() {
-	if q.stale < 0 {
-		q.stale = 0
+	if q.stale == 0 {
+		q.stale = 1
 	}
 }
 
 // settle recomputes the weight if it may have drifted and enough
 // operations have passed to pay for the walk.
 func (q *queue[K, V]) settle() {
-	if q.stale < 0 {
+	if q.stale == 0 {
 		return
 	}
-	if q.stale++; q.stale < q.list.Len() {
+	if q.stale++; q.stale <= q.list.Len() {
 		return
 	}
 	var w int64
 	for e := q.list.Front(); e != nil; e = q.list.Next(e) {
 		w += int64(e.Weight())
 	}
-	q.weight, q.stale = w, -1
+	q.weight, q.stale = w, 0
+}
+
+// spareNewest runs evict with newest (the entry added last) unlinked from
+// q, so that it cannot be chosen while others can: an entry just written
+// must stay readable until the next write to its shard. Its weight stays
+// in q's total meanwhile, so that the policy still sizes its queues by
+// what they really hold. Afterwards it goes back to q's young end. With
+// newest the only entry left, evict runs as is. The caller settles
+// weights first: a recount while newest is out would miss it.
+func spareNewest[K comparable, V any](newest *entry.Entry[K, V], q *queue[K, V], others int, evict func() *entry.Entry[K, V]) *entry.Entry[K, V] {
+	if newest == nil || others == 0 {
+		return evict()
+	}
+	q.leaveZone(newest)
+	q.list.Remove(newest)
+	v := evict()
+	q.list.PushBack(newest)
+	if q.list.Len() == 1 {
+		// Emptied meanwhile, which zeroed the weight: newest is all
+		// there is.
+		q.weight, q.stale = int64(newest.Weight()), 0
+	}
+	return v
 }

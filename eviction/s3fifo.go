@@ -20,6 +20,8 @@ type s3fifo[K comparable, V any] struct {
 	small    queue[K, V]
 	main     queue[K, V]
 	ghost    ghost
+	newest   *entry.Entry[K, V] // added last; never the victim while others remain
+	entries  int                // tracked, newest included even while spared
 }
 
 const (
@@ -43,6 +45,8 @@ func newS3FIFO[K comparable, V any](capacity int64) *s3fifo[K, V] {
 func (p *s3fifo[K, V]) smallTarget() int64 { return max(p.capacity/10, 1) }
 
 func (p *s3fifo[K, V]) Add(e *entry.Entry[K, V]) {
+	p.newest = e
+	p.entries++
 	e.SetMark(0)
 	if p.ghost.contains(e.Hash()) {
 		// Evicted from the small queue recently and back already: it
@@ -68,6 +72,10 @@ func (p *s3fifo[K, V]) Update(e *entry.Entry[K, V]) {
 }
 
 func (p *s3fifo[K, V]) Remove(e *entry.Entry[K, V]) {
+	p.entries--
+	if e == p.newest {
+		p.newest = nil
+	}
 	p.queueOf(e).remove(e)
 	e.SetQueue(0)
 }
@@ -82,6 +90,21 @@ func (p *s3fifo[K, V]) queueOf(e *entry.Entry[K, V]) *queue[K, V] {
 func (p *s3fifo[K, V]) Evict() *entry.Entry[K, V] {
 	p.small.settle()
 	p.main.settle()
+	var q *queue[K, V]
+	if p.newest != nil {
+		q = p.queueOf(p.newest)
+	}
+	v := spareNewest(p.newest, q, p.entries-1, p.evict)
+	if v != nil {
+		p.entries--
+	}
+	if v == p.newest {
+		p.newest = nil
+	}
+	return v
+}
+
+func (p *s3fifo[K, V]) evict() *entry.Entry[K, V] {
 	for {
 		if p.small.len() > 0 && (p.small.weight > p.smallTarget() || p.main.len() == 0) {
 			e := p.small.front()
@@ -96,7 +119,7 @@ func (p *s3fifo[K, V]) Evict() *entry.Entry[K, V] {
 			// holds entries once the cache is full (nine tenths of
 			// them): a returning key is worth promoting only if it
 			// would have survived in main meanwhile.
-			p.ghost.add(e.Hash(), max(9*(p.small.len()+p.main.len())/10, 1))
+			p.ghost.add(e.Hash(), max(9*p.entries/10, 1))
 			e.SetQueue(0)
 			return e
 		}

@@ -23,9 +23,10 @@ func TestS3FIFOOrder(t *testing.T) {
 	}
 	p.Access(es[3])
 	p.Access(es[3])
-	// Main is [3 (freq 2), 0]: 3 goes round twice, 0 leaves first; the
-	// small queue's 4 goes last, when main is empty.
-	wantKeys(t, "rest", evictOrder(p), 0, 3, 4)
+	// Main is [3 (freq 2), 0], but 0 was added last and is spared while
+	// anything else is left: the hand takes 3 after two passes, then the
+	// small queue's 4, and 0 last.
+	wantKeys(t, "rest", evictOrder(p), 3, 4, 0)
 }
 
 // TestS3FIFOFrequencyCaps: the 2-bit counter saturates at 3, so an entry

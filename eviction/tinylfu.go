@@ -39,6 +39,8 @@ type tinyLFU[K comparable, V any] struct {
 	// or a larger main.
 	lostFromWindow, lostFromMain ghost
 	rng                          uint64 // admission coin; seeded from the first hash seen
+
+	newest *entry.Entry[K, V] // added last; never the victim while others remain
 }
 
 const (
@@ -100,6 +102,7 @@ func (p *tinyLFU[K, V]) entries() int {
 // Add is a miss followed by a write: count it, then start the entry in the
 // window.
 func (p *tinyLFU[K, V]) Add(e *entry.Entry[K, V]) {
+	p.newest = e
 	e.SetMark(0)
 	if p.rng == 0 {
 		p.rng = hashing.Mix(e.Hash()) | 1
@@ -144,6 +147,9 @@ func (p *tinyLFU[K, V]) Update(e *entry.Entry[K, V]) {
 }
 
 func (p *tinyLFU[K, V]) Remove(e *entry.Entry[K, V]) {
+	if e == p.newest {
+		p.newest = nil
+	}
 	p.queueOf(e).remove(e)
 	e.SetQueue(0)
 }
@@ -221,10 +227,26 @@ func (p *tinyLFU[K, V]) Evict() *entry.Entry[K, V] {
 	p.window.settle()
 	p.protected.settle()
 	p.probation.settle()
+	var q *queue[K, V]
+	if p.newest != nil {
+		q = p.queueOf(p.newest)
+	}
+	return spareNewest(p.newest, q, p.entries()-1, p.evict)
+}
+
+func (p *tinyLFU[K, V]) evict() *entry.Entry[K, V] {
 	p.demote()
 	defer p.fitZones()
-	maxMain := p.capacity - p.maxWindow
-	for p.window.weight > p.maxWindow && p.window.len() > 0 {
+	maxWindow := p.maxWindow
+	if n := p.newest; n != nil && n.Queue() == tlWindow {
+		// The entry added last is spared (see Evict), so it stays in
+		// the window: the window cannot hold less. Otherwise main
+		// would always seem to have room for the candidate before it,
+		// and every newcomer would get in without a duel.
+		maxWindow = max(maxWindow, int64(n.Weight()))
+	}
+	maxMain := p.capacity - maxWindow
+	for p.window.weight > maxWindow && p.window.len() > 0 {
 		cand := p.window.front()
 		if p.probation.weight+p.protected.weight+int64(cand.Weight()) <= maxMain {
 			// Main has room (the cache is filling, or the window
