@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"math/bits"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/stratacache/cache/entry"
 	"github.com/stratacache/cache/internal/hashing"
+	"github.com/stratacache/cache/internal/trace"
 )
 
 var hitRatioTable = flag.Bool("hitratio", false, "replay every trace at its conventional sizes and print hit ratios (slow); also STRATA_HITRATIO=1")
@@ -85,30 +87,43 @@ func hitRatio(a Algorithm, keys []uint64, capacity int64, shards int) float64 {
 	return 100 * float64(hits) / float64(len(keys))
 }
 
-// traceSizes lists each trace with its conventional cache sizes and the
-// optimal (Bélády) hit ratio at each, from shared/traces/README.md.
-var traceSizes = []struct {
-	file  string
-	sizes []int64
-	opt   []float64
-}{
-	{"oltp.arc.gz", []int64{250, 500, 750, 1000, 1250, 1500, 1750, 2000, 5000, 10000, 15000},
-		[]float64{38.43, 46.42, 50.66, 53.61, 55.83, 57.62, 59.13, 60.40, 68.27, 73.02, 75.14}},
-	{"p3.arc.gz", []int64{25000, 32768, 50000, 100000, 200000, 300000, 400000, 500000, 600000},
-		[]float64{26.04, 32.25, 43.15, 62.00, 74.08, 79.51, 80.51, 80.51, 80.51}},
-	{"p6.arc.gz", []int64{1024, 4096, 16384, 32768, 65536, 131072, 262144, 524288},
-		[]float64{2.75, 6.89, 21.56, 38.74, 66.89, 88.00, 93.47, 93.89}},
-	{"loop.lirs.gz", []int64{250, 500, 750, 1000, 1250},
-		[]float64{24.63, 49.36, 74.04, 98.71, 99.80}},
-	{"gli.lirs.gz", []int64{250, 500, 750, 1000, 1250, 1500, 1750, 2000},
-		[]float64{17.64, 34.26, 46.10, 53.13, 57.29, 57.96, 57.96, 57.96}},
-	{"sprite.lirs.gz", []int64{100, 200, 400, 600, 800, 1000},
-		[]float64{50.80, 68.86, 84.56, 89.95, 92.19, 93.24}},
-	{"multi2.lirs.gz", []int64{600, 1800, 3000}, []float64{55.51, 73.13, 78.40}},
-	{"scarab-recs.i64be.gz", []int64{1000, 5000, 10000, 25000, 50000, 75000, 100000},
-		[]float64{44.91, 59.72, 66.57, 74.79, 78.63, 79.25, 79.25}},
-	{"web12.i32be.gz", []int64{300, 1200, 3000}, []float64{66.83, 79.12, 84.24}},
+// tracesDir returns the directory holding the traces: $STRATA_TRACES, or
+// shared/traces beside the repository. When it is missing the test is
+// skipped, loudly, except in CI, where a missing trace is a failure.
+func tracesDir(t testing.TB) string {
+	t.Helper()
+	dir := trace.Dir(filepath.Join("..", "..", "shared", "traces"))
+	if _, err := os.Stat(dir); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("trace directory %s: %v (CI=true: the traces are required)", dir, err)
+		}
+		t.Skipf("SKIPPING hit-ratio test: trace directory %s not found (%v); set %s", dir, err, trace.EnvDir)
+	}
+	return dir
 }
+
+var traceCache sync.Map // file name → []uint64
+
+// loadTrace returns the keys of the named trace, read once per test binary.
+func loadTrace(t testing.TB, name string) []uint64 {
+	t.Helper()
+	if v, ok := traceCache.Load(name); ok {
+		return v.([]uint64)
+	}
+	info, ok := trace.Lookup(name)
+	if !ok {
+		t.Fatalf("no trace %q in the catalog", name)
+	}
+	keys, err := info.Load(tracesDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	traceCache.Store(name, keys)
+	return keys
+}
+
+// shortName is a trace's file name without its extensions.
+func shortName(file string) string { return strings.SplitN(file, ".", 2)[0] }
 
 var compared = []Algorithm{LRU, SIEVE, S3FIFO, TinyLFU}
 
@@ -144,20 +159,19 @@ func TestHitRatioTable(t *testing.T) {
 		fmt.Fprintf(&out, " %s |", a)
 	}
 	fmt.Fprintf(&out, "\n|---|---:|---:|%s\n", strings.Repeat("---:|", len(compared)))
-	for _, tr := range traceSizes {
-		if !keepTrace(tr.file) {
+	for _, info := range trace.Traces() {
+		if !keepTrace(info.Name) {
 			continue
 		}
-		keys := loadTrace(t, tr.file)
-		name := strings.SplitN(tr.file, ".", 2)[0]
-		for i, c := range tr.sizes {
+		keys := loadTrace(t, info.Name)
+		for _, ref := range info.Reference {
 			res := make([]float64, len(compared))
 			var wg sync.WaitGroup
 			for j, a := range compared {
-				wg.Go(func() { res[j] = hitRatio(a, keys, c, 1) })
+				wg.Go(func() { res[j] = hitRatio(a, keys, int64(ref.Size), 1) })
 			}
 			wg.Wait()
-			fmt.Fprintf(&out, "| %s | %d | %.2f |", name, c, tr.opt[i])
+			fmt.Fprintf(&out, "| %s | %d | %.2f |", shortName(info.Name), ref.Size, ref.OPT)
 			for _, r := range res {
 				fmt.Fprintf(&out, " %.2f |", r)
 			}
@@ -165,4 +179,26 @@ func TestHitRatioTable(t *testing.T) {
 		}
 	}
 	t.Log(out.String())
+}
+
+// TestHitRatioFloors guards the hit ratios that justify the default
+// policy, on traces small enough to replay in a unit test: TinyLFU must
+// stay near OPT on a loop that LRU gets nothing from, and near LRU on a
+// trace that favours LRU. Floors sit about a point under what we measured.
+func TestHitRatioFloors(t *testing.T) {
+	for _, tc := range []struct {
+		file     string
+		capacity int64
+		algo     Algorithm
+		floor    float64
+	}{
+		{"loop.lirs.gz", 500, TinyLFU, 48},    // OPT 49.36, LRU 0
+		{"sprite.lirs.gz", 400, TinyLFU, 70},  // OPT 84.56, LRU 70.77
+		{"sprite.lirs.gz", 1000, TinyLFU, 89}, // OPT 93.24, LRU 90.64
+	} {
+		keys := loadTrace(t, tc.file)
+		if got := hitRatio(tc.algo, keys, tc.capacity, 1); got < tc.floor {
+			t.Errorf("%v on %s at %d: hit ratio %.2f%%, below the floor of %.2f%%", tc.algo, tc.file, tc.capacity, got, tc.floor)
+		}
+	}
 }
