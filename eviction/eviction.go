@@ -43,7 +43,9 @@ type Algorithm uint8
 
 // The algorithms.
 const (
-	// Default is the recommended policy; today it is LRU.
+	// Default is the recommended policy; today it is TinyLFU, which had
+	// the best hit ratio on our traces overall (see hitratio_test.go),
+	// and stays within a point of LRU where LRU does best.
 	Default Algorithm = iota
 	// LRU evicts the least recently used entry. Cheap and predictable; it
 	// loses to scan and loop patterns.
@@ -85,7 +87,7 @@ func (a Algorithm) Valid() bool { return a < numAlgorithms }
 // Resolve maps Default to the algorithm it currently stands for.
 func (a Algorithm) Resolve() Algorithm {
 	if a == Default {
-		return LRU
+		return TinyLFU
 	}
 	return a
 }

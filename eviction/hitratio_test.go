@@ -195,6 +195,7 @@ func TestHitRatioFloors(t *testing.T) {
 		{"loop.lirs.gz", 500, TinyLFU, 48},    // OPT 49.36, LRU 0
 		{"sprite.lirs.gz", 400, TinyLFU, 70},  // OPT 84.56, LRU 70.77
 		{"sprite.lirs.gz", 1000, TinyLFU, 89}, // OPT 93.24, LRU 90.64
+		{"loop.lirs.gz", 500, Default, 48},
 	} {
 		keys := loadTrace(t, tc.file)
 		if got := hitRatio(tc.algo, keys, tc.capacity, 1); got < tc.floor {

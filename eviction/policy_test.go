@@ -284,4 +284,8 @@ func TestAlgorithms(t *testing.T) {
 	if numAlgorithms.Valid() || numAlgorithms.String() != "Algorithm(5)" {
 		t.Errorf("numAlgorithms: Valid %v, String %q", numAlgorithms.Valid(), numAlgorithms.String())
 	}
+	// Default stands for the policy the hit-ratio tables favour.
+	if Default.Resolve() != TinyLFU {
+		t.Errorf("Default resolves to %v", Default.Resolve())
+	}
 }
