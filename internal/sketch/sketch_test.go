@@ -104,9 +104,15 @@ func TestAgingHalves(t *testing.T) {
 	for range 5 {
 		s.Increment(2)
 	}
+	if s.Epoch() != 0 {
+		t.Fatalf("epoch %d before any aging", s.Epoch())
+	}
 	s.Age()
 	if a, b := s.Estimate(1), s.Estimate(2); a != 6 || b != 2 {
 		t.Fatalf("after aging: %d and %d, want 6 and 2", a, b)
+	}
+	if s.Epoch() != 1 {
+		t.Fatalf("epoch %d after one aging, want 1", s.Epoch())
 	}
 }
 
