@@ -180,12 +180,14 @@ type loadCounters struct {
 	succeeded, failed, panicked atomic.Uint64
 	refreshed, refreshFailed    atomic.Uint64
 	nanos                       atomic.Int64
+	buckets                     [NumLoadBuckets]atomic.Uint64
 }
 
 // count records one loader call that ended with err (abort if it panicked
 // or exited) after took nanoseconds.
 func (lc *loadCounters) count(err, abort error, refresh bool, took int64) {
 	lc.nanos.Add(took)
+	lc.buckets[loadBucket(took)].Add(1)
 	// A panic value may wrap ErrNotFound; it is a failure all the same.
 	failed := abort != nil || (err != nil && !errors.Is(err, ErrNotFound))
 	switch {
@@ -212,4 +214,7 @@ func (lc *loadCounters) addTo(st *Stats) {
 	st.RefreshesSucceeded = lc.refreshed.Load()
 	st.RefreshesFailed = lc.refreshFailed.Load()
 	st.LoadTime = time.Duration(lc.nanos.Load())
+	for i := range lc.buckets {
+		st.LoadBuckets[i] = lc.buckets[i].Load()
+	}
 }
