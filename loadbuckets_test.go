@@ -42,7 +42,7 @@ func TestLoadBucketEdges(t *testing.T) {
 // the clock forward by the duration the key names, so each load takes
 // exactly that long.
 func TestStatsLoadBuckets(t *testing.T) {
-	clk := newLoadTestClock()
+	clk := newFakeClock()
 	took := map[string]time.Duration{
 		"fast":   50 * time.Microsecond,  // bucket 0
 		"edge":   100 * time.Microsecond, // bucket 0: bounds are inclusive
