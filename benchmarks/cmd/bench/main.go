@@ -56,7 +56,7 @@ func main() {
 		child     = flag.String("child", "", "internal: run one scenario for one cache and print JSON (mem or gc)")
 		childOpt  childOptions
 	)
-	flag.DurationVar(&cfg.Duration, "duration", time.Second, "length of one timed throughput run")
+	flag.DurationVar(&cfg.Duration, "duration", 800*time.Millisecond, "length of one timed throughput run")
 	flag.IntVar(&cfg.Runs, "runs", 5, "timed runs per cache and mix; the median is reported")
 	flag.IntVar(&cfg.Distinct, "distinct", 1<<20, "distinct keys of the Zipf distribution")
 	flag.IntVar(&cfg.Samples, "samples", 1<<22, "pre-generated key samples (a power of two)")
@@ -71,7 +71,7 @@ func main() {
 	flag.StringVar(&cfg.Caches, "caches", "", "comma-separated caches to measure (default: all; otter is needed for ratios)")
 	flag.BoolVar(&cfg.Quick, "quick", false, "smoke run: short durations, one run, smaller heaps")
 	flag.Float64Var(&cfg.QuietCores, "quiet-cores", 0.5, "before each measurement, wait while other processes use more cores than this (0: never wait)")
-	flag.DurationVar(&cfg.QuietBudget, "quiet-budget", 2*time.Minute, "most time to spend waiting for other processes over the whole run")
+	flag.DurationVar(&cfg.QuietBudget, "quiet-budget", time.Minute, "most time to spend waiting for other processes over the whole run")
 	childOpt.register()
 	flag.Parse()
 

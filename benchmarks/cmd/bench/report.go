@@ -239,7 +239,7 @@ func writeReport(r *report, out, chartDir string) error {
 				p("Largest run-to-run spread (max − min over median): %.0f%% (%s).\n\n", 100*worst, worstAt)
 			}
 			if lowAt != "" {
-				p("Lowest median CPU share the process got during timed runs (CPU time over elapsed × min(goroutines, GOMAXPROCS); well below 1 means other work on the machine took the CPU): %.2f (%s).\n\n", lowCPU, lowAt)
+				p("Lowest median CPU share during timed runs: %.2f (%s). CPU share is the process's CPU time over elapsed × min(goroutines, GOMAXPROCS); below 1 means goroutines were parked (waiting for a lock) or other processes on the machine took the CPU. Per-cache shares are in results.json.\n\n", lowCPU, lowAt)
 			}
 			p("![%s](%s)\n\n", chart.Title, filepath.ToSlash(filepath.Join(rel, file)))
 		}
@@ -339,8 +339,8 @@ func writeReport(r *report, out, chartDir string) error {
 
 	if len(r.GC) > 0 {
 		p("## GC cost with a large resident cache\n\n")
-		p("Each cache in a fresh process: %d uint64→uint64 entries written, then a %s load (Zipf over %d keys, so cold writes evict) from GOMAXPROCS goroutines for %v, while one more goroutine allocates %.0f MiB/s in %d KiB objects, standing in for the application's own garbage at a rate that does not depend on the cache's speed. The default GOGC applies, so the pace of cycles is set by the live heap and the rate, and each cycle's cost by how much of the heap must be scanned. GC CPU is `/cpu/classes/gc/total` over `/cpu/classes/total` (all available CPU) during the load; \"busy\" leaves out idle-priority marking (`/cpu/classes/gc/mark/idle`), which only runs on CPU nothing else wanted, so a cache whose workers block on locks shows more of it; the longest pause is the largest stop-the-world GC pause (`MemStats.PauseNs`) in that window. CPU share is the CPU time the process got over elapsed × GOMAXPROCS: well below 1 means other work on the machine took CPU, and the runtime's GC CPU figures, which are estimated from wall time, are inflated by it.\n\n",
-			c.GCEntries, benchmarks.GCMix.Name, 2*c.GCEntries, c.GCDuration, c.GCAllocMBps, benchmarks.AppChunk>>10)
+		p("Each cache in a fresh process: %d uint64→uint64 entries written, then a %s load (Zipf over %d keys, so cold writes evict) from GOMAXPROCS goroutines for %v (longer, up to three times that, until %d GC cycles have run), while one more goroutine allocates %.0f MiB/s in %d KiB objects, standing in for the application's own garbage at a rate that does not depend on the cache's speed. The default GOGC applies, so the pace of cycles is set by the live heap and the rate, and each cycle's cost by how much of the heap must be scanned. GC CPU is `/cpu/classes/gc/total` over `/cpu/classes/total` (all available CPU) during the load; \"busy\" leaves out idle-priority marking (`/cpu/classes/gc/mark/idle`), which only runs on CPU nothing else wanted, so a cache whose workers block on locks shows more of it; the longest pause is the largest stop-the-world GC pause (`MemStats.PauseNs`) in that window. CPU share is the CPU time the process got over elapsed × GOMAXPROCS: below 1 means goroutines were parked or other work on the machine took CPU; the runtime's GC CPU figures are estimated from wall time, so CPU taken by other processes inflates them.\n\n",
+			c.GCEntries, benchmarks.GCMix.Name, 2*c.GCEntries, c.GCDuration, benchmarks.MinGCCycles, c.GCAllocMBps, benchmarks.AppChunk>>10)
 		p("| cache | GC CPU | × %s | GC CPU, busy | GC cycles | GC CPU per cycle | longest pause | × %s | live heap | Mops/s | CPU share |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n", base, base)
 		bg, _ := r.gc(base)
 		for _, name := range names {
