@@ -11,9 +11,15 @@
 // Entries leave the cache for a [Reason]: capacity, expiry, deletion,
 // replacement, or clearing. [Options].OnEvict hears about each exactly
 // once, never while a lock is held.
+//
+// The cache can also read through to a backend: [Cache.GetOrLoad] and
+// [Cache.GetMany] call a [Loader] or [BulkLoader] on a miss, once per key
+// however many callers miss at the same time, and can refresh values ahead
+// of expiry and cache not-found answers. docs/loading.md has the details.
 package cache
 
 import (
+	"context"
 	"iter"
 	"runtime"
 	"strconv"
@@ -49,13 +55,56 @@ func Must[K comparable, V any](c *Cache[K, V], err error) *Cache[K, V] {
 }
 
 // Get returns the value stored under key and true, or the zero value and
-// false if the key is absent or expired. A hit counts towards the key's
-// standing with the eviction policy. It never blocks on other readers.
+// false if the key is absent, expired or negatively cached. A hit counts
+// towards the key's standing with the eviction policy. It never blocks on
+// other readers. With Options.Load and Options.RefreshAfter set, a hit on a
+// stale value also starts its background reload (see GetOrLoad).
 func (c *Cache[K, V]) Get(key K) (V, bool) { return c.c.get(key) }
+
+// GetOrLoad returns the value stored under key, loading it with loader on
+// a miss (nil means Options.Load; ErrNoLoader if that is nil too).
+//
+// However many goroutines miss on key together, loader runs once, on a
+// goroutine of its own; they all get its result. Each caller stops waiting
+// when its own ctx ends, with ctx.Err(); the load goes on, with the first
+// caller's context values but not its cancellation (see Loader), and its
+// result is cached for the others. A successful load is stored with the
+// default TTL unless the key was written or deleted while it ran; then the
+// callers get the loaded value and the write stands.
+//
+// An error, a panic (as a *PanicError) or runtime.Goexit in loader reach
+// every waiting caller and nothing is cached, except ErrNotFound, which is
+// cached for Options.NegativeTTL if set: until then GetOrLoad returns
+// ErrNotFound at once. After Close it returns ErrClosed. With
+// Options.RefreshAfter set, a hit on an older value returns it at once
+// and reloads it in the background.
+//
+// A hit costs about what Get does; a miss costs a goroutine and a few
+// small allocations besides the load.
+func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, loader Loader[K, V]) (V, error) {
+	return c.c.getOrLoad(ctx, key, loader)
+}
+
+// GetMany returns the values of keys, loading the missing ones with one
+// call of loader (nil means Options.LoadMany; ErrNoLoader if that is nil
+// too). Keys already being loaded by another call, GetOrLoad or GetMany,
+// are not loaded again: GetMany waits for those loads. Its own keys are
+// registered as being loaded, so concurrent loads of them wait for it.
+//
+// The map holds every key that has a value; keys that do not exist
+// (left out by the loader, or ErrNotFound) are absent, and negatively
+// cached if Options.NegativeTTL is set. The error is the first error among
+// the keys, in the order given: loader's error fails every key it was
+// asked for, and a caller whose ctx ends gets ctx.Err(). The map holds the
+// values found even when the error is not nil. Stale hits are reloaded in
+// the background by a second call of loader.
+func (c *Cache[K, V]) GetMany(ctx context.Context, keys []K, loader BulkLoader[K, V]) (map[K]V, error) {
+	return c.c.getMany(ctx, keys, loader)
+}
 
 // Peek is Get without side effects: it neither counts in Stats nor
 // informs the eviction policy, nor extends an expire-after-access
-// lifetime. Use it for diagnostics.
+// lifetime, nor starts a refresh. Use it for diagnostics.
 func (c *Cache[K, V]) Peek(key K) (V, bool) { return c.c.peek(key) }
 
 // Set stores value under key with the cache's default TTL, replacing any
@@ -115,21 +164,24 @@ func (c *Cache[K, V]) Compute(key K, fn func(old V, found bool) (V, Action)) (V,
 	return c.c.compute(key, fn)
 }
 
-// Delete removes key and reports whether a live entry was there.
+// Delete removes key, or its negative entry, and reports whether a live
+// value was there. A load of key in flight will not store its result.
 func (c *Cache[K, V]) Delete(key K) bool { return c.c.delete(key) }
 
-// Len returns the number of stored entries, counting expired entries that
-// have not been removed yet. It locks each shard briefly.
+// Len returns the number of stored entries, counting negative entries and
+// expired entries that have not been removed yet. It locks each shard
+// briefly.
 func (c *Cache[K, V]) Len() int { return c.c.len() }
 
 // Clear removes every entry, reporting each to OnEvict (ReasonCleared). It
 // clears one shard at a time: writes running concurrently may survive it.
 func (c *Cache[K, V]) Clear() { c.c.clear() }
 
-// All iterates over the live entries. Each shard is copied under its
-// shared lock and yielded with no lock held, so the loop body may use the
-// cache. Entries written or removed during iteration may or may not be
-// seen; no entry is seen twice. Memory: one shard's worth of pairs.
+// All iterates over the live entries, skipping negative entries. Each
+// shard is copied under its shared lock and yielded with no lock held, so
+// the loop body may use the cache. Entries written or removed during
+// iteration may or may not be seen; no entry is seen twice. Memory: one
+// shard's worth of pairs.
 func (c *Cache[K, V]) All() iter.Seq2[K, V] { return c.c.all() }
 
 // Keys iterates over the keys of the live entries, like All.
@@ -139,7 +191,9 @@ func (c *Cache[K, V]) Keys() iter.Seq[K] { return c.c.keys() }
 func (c *Cache[K, V]) Stats() Stats { return c.c.stats() }
 
 // Close stops the cache's background goroutine and removes every entry,
-// reporting each to OnEvict with ReasonCleared. Later reads miss and later
-// writes are ignored. Close is idempotent and safe to call concurrently
-// with other operations.
+// reporting each to OnEvict with ReasonCleared. It cancels the context of
+// every load in flight and releases their waiters with ErrClosed, without
+// waiting for the loaders to return. Later reads miss, later loading reads
+// return ErrClosed and later writes are ignored. Close is idempotent and
+// safe to call concurrently with other operations.
 func (c *Cache[K, V]) Close() { c.c.close(true) }

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,18 @@ type core[K comparable, V any] struct {
 	weigher func(K, V) uint32
 	onEvict func(K, V, Reason)
 	now     func() int64
+	jitter  float64
+
+	// Loading (load.go, bulk.go).
+	loader       Loader[K, V]     // Options.Load, or nil
+	bulkLoader   BulkLoader[K, V] // Options.LoadMany, or nil
+	loadTimeout  time.Duration
+	refreshAfter int64 // 0: no refresh-ahead
+	negative     bool  // cache not-found answers
+	negativeTTL  int64 // their lifetime, as for a shard (0: forever)
+	loadsCtx     context.Context
+	stopLoads    context.CancelFunc // cancels loadsCtx, and so every load
+	loads        loadCounters
 
 	closed   atomic.Bool
 	janitor  atomic.Bool // the expiry goroutine was started
@@ -38,9 +51,24 @@ func newCore[K comparable, V any](o *Options[K, V]) *core[K, V] {
 		weigher:  o.Weigher,
 		onEvict:  o.OnEvict,
 		now:      clockFunc(o.Clock),
+		jitter:   o.TTLJitter,
 		done:     make(chan struct{}),
 		finished: make(chan struct{}),
+
+		loadTimeout:  o.LoadTimeout,
+		refreshAfter: int64(o.RefreshAfter),
+		negative:     o.NegativeTTL > 0,
 	}
+	if o.Load != nil {
+		c.loader = LoaderFunc[K, V](o.Load)
+	}
+	if o.LoadMany != nil {
+		c.bulkLoader = BulkLoaderFunc[K, V](o.LoadMany)
+	}
+	if o.NegativeTTL != NoTTL {
+		c.negativeTTL = int64(o.NegativeTTL)
+	}
+	c.loadsCtx, c.stopLoads = context.WithCancel(context.Background())
 	for bits := 0; 1<<bits < n; bits++ {
 		c.shift = uint(63 - bits)
 	}

@@ -44,12 +44,14 @@ func (c *core[K, V]) expire() {
 	repanic(first)
 }
 
-// close stops the expiry goroutine and, if report is true, clears the
-// cache reporting ReasonCleared. It is idempotent.
+// close stops the expiry goroutine, cancels the loads in flight (their
+// waiters get ErrClosed at once; loaders are not waited for) and, if report
+// is true, clears the cache reporting ReasonCleared. It is idempotent.
 func (c *core[K, V]) close(report bool) {
 	c.stopOnce.Do(func() {
 		c.closed.Store(true)
 		close(c.done)
+		c.stopLoads()
 		// Waiting would deadlock if OnEvict, run by the expiry goroutine,
 		// called Close; that goroutine exits right after the hook instead.
 		if c.janitor.Load() && !c.inHook.Load() {

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -53,9 +54,46 @@ type Options[K comparable, V any] struct {
 	// removals of one operation are reported in the order they happened.
 	OnEvict func(key K, value V, reason Reason)
 
-	// Clock supplies the time for expiry. nil means the system's
-	// monotonic clock. Tests inject a fake clock to move time by hand.
+	// Clock supplies the time for expiry, refresh and load timing. nil
+	// means the system's monotonic clock. Tests inject a fake clock to
+	// move time by hand.
 	Clock Clock
+
+	// TTLJitter spreads expiry so that entries written together do not
+	// all expire, and reload, together. Each lifetime the cache takes from
+	// the options (TTL and NegativeTTL, not a lifetime given to
+	// SetWithTTL) is shortened by a random fraction of itself in
+	// [0, TTLJitter): with TTL 10m and TTLJitter 0.2 entries live between
+	// 8m and 10m, so TTL stays an upper bound on staleness. It must be in
+	// [0, 1); 0 means no jitter.
+	TTLJitter float64
+
+	// Load is the loader that GetOrLoad uses when given none, and the one
+	// that refreshes stale entries found by Get (see RefreshAfter). It
+	// runs on a goroutine of its own, never under a lock; see Loader for
+	// the contract. nil means GetOrLoad needs an explicit loader.
+	Load func(ctx context.Context, key K) (V, error)
+
+	// LoadMany is the bulk loader that GetMany uses when given none; see
+	// BulkLoader. nil means GetMany needs an explicit loader.
+	LoadMany func(ctx context.Context, keys []K) (map[K]V, error)
+
+	// LoadTimeout bounds each load: the loader's context is cancelled
+	// after it. 0 means loads are bounded only by Close.
+	LoadTimeout time.Duration
+
+	// RefreshAfter turns on refresh-ahead: a GetOrLoad or GetMany hit on
+	// a value written at least RefreshAfter ago, or a Get hit when Load is
+	// set, returns the value at once and reloads it in the background. A
+	// value is only ever refreshed while it is live, so RefreshAfter should
+	// be shorter than its lifetime. 0 means values are never refreshed.
+	RefreshAfter time.Duration
+
+	// NegativeTTL turns on negative caching: when a loader reports
+	// ErrNotFound, the cache remembers that for NegativeTTL (NoTTL:
+	// forever) and answers ErrNotFound without calling a loader again.
+	// 0 means not-found answers are not cached.
+	NegativeTTL time.Duration
 }
 
 // Clock tells the time. It must never go backwards.
@@ -102,6 +140,14 @@ func (o *Options[K, V]) validate() error {
 		return optionError("Shards", "is %d; it must be 0 (automatic) or a power of two", o.Shards)
 	case o.Shards > 1<<16:
 		return optionError("Shards", "is %d; at most 65536 shards are supported", o.Shards)
+	case !(o.TTLJitter >= 0 && o.TTLJitter < 1): // also rejects NaN
+		return optionError("TTLJitter", "is %v; it must be at least 0 and less than 1", o.TTLJitter)
+	case o.LoadTimeout < 0:
+		return optionError("LoadTimeout", "is %v; it must be 0 (no timeout) or positive", o.LoadTimeout)
+	case o.RefreshAfter < 0:
+		return optionError("RefreshAfter", "is %v; it must be 0 (no refresh) or positive", o.RefreshAfter)
+	case o.NegativeTTL < 0:
+		return optionError("NegativeTTL", "is %v; it must be 0 (no negative caching) or positive", o.NegativeTTL)
 	}
 	return nil
 }

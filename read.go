@@ -1,13 +1,23 @@
 package cache
 
 import (
+	"context"
 	"iter"
 
 	"github.com/stratacache/cache/shard"
 )
 
 func (c *core[K, V]) get(key K) (V, bool) {
-	return c.shardFor(c.hasher.Hash(key)).Get(key)
+	h := c.hasher.Hash(key)
+	s := c.shardFor(h)
+	if c.refreshAfter == 0 || c.loader == nil {
+		return s.Get(key)
+	}
+	v, found, written := s.Read(key)
+	if found == shard.FoundValue {
+		c.maybeRefresh(context.Background(), key, h, written, c.loader)
+	}
+	return v, found == shard.FoundValue
 }
 
 func (c *core[K, V]) peek(key K) (V, bool) {
@@ -55,6 +65,7 @@ func (c *core[K, V]) stats() Stats {
 		sc := s.Counters()
 		st.Hits += sc.Hits
 		st.Misses += sc.Misses
+		st.NegativeHits += sc.NegativeHits
 		st.Sets += sc.Sets
 		for r, n := range sc.Removed {
 			st.Removed[r] += n
@@ -62,5 +73,6 @@ func (c *core[K, V]) stats() Stats {
 		st.Entries += sc.Len
 		st.Weight += sc.Weight
 	}
+	c.loads.addTo(&st)
 	return st
 }

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"math/rand/v2"
 	"time"
 
 	"github.com/stratacache/cache/entry"
@@ -14,16 +15,31 @@ func (c *core[K, V]) weigh(key K, value V) uint32 {
 	return c.weigher(key, value)
 }
 
-// lifetime maps a caller's TTL to the shard's: 0 takes the cache default,
-// NoTTL means none (0 to the shard), negative means already expired.
+// lifetime maps a caller's TTL to the shard's: 0 takes the cache default
+// (jittered), NoTTL means none (0 to the shard), negative means already
+// expired.
 func (c *core[K, V]) lifetime(ttl time.Duration) int64 {
 	switch ttl {
 	case 0:
-		return c.ttl
+		return c.jittered(c.ttl)
 	case NoTTL:
 		return 0
 	}
 	return int64(ttl)
+}
+
+// jittered shortens a lifetime from the options by a random fraction of
+// itself below Options.TTLJitter. Since the fraction is below 1, the result
+// stays positive. It costs one call to the runtime's per-thread generator.
+func (c *core[K, V]) jittered(life int64) int64 {
+	if c.jitter == 0 || life <= 0 {
+		return life
+	}
+	span := int64(float64(life) * c.jitter)
+	if span <= 0 {
+		return life
+	}
+	return life - rand.Int64N(span)
 }
 
 func (c *core[K, V]) set(key K, value V, ttl time.Duration, onlyIfAbsent bool) (V, bool) {
@@ -61,8 +77,9 @@ func (c *core[K, V]) compute(key K, fn func(old V, found bool) (V, Action)) (V, 
 		default:
 			op, result, stored = shard.OpKeep, old, found
 		}
-		applied, removed := s.Apply(key, h, ver, op, v, w, c.ttl)
-		c.afterWrite(c.ttl, &removed)
+		life := c.lifetime(0)
+		applied, removed := s.Apply(key, h, ver, op, v, w, life)
+		c.afterWrite(life, &removed)
 		if applied {
 			return result, stored
 		}
@@ -87,15 +104,19 @@ func (c *core[K, V]) afterWrite(life int64, removed *entry.List[K, V]) {
 	repanic(c.notify(removed))
 }
 
-// notify reports removed entries to OnEvict in order, with no lock held.
-// A panicking hook does not stop the others from running: notify returns
-// the first panic's value for the caller to re-raise once its whole
-// operation is done, so every removal is still reported exactly once.
+// notify reports removed entries to OnEvict in order, with no lock held,
+// skipping negative entries, which have no value to report. A panicking
+// hook does not stop the others from running: notify returns the first
+// panic's value for the caller to re-raise once its whole operation is
+// done, so every removal is still reported exactly once.
 func (c *core[K, V]) notify(removed *entry.List[K, V]) (panicked any) {
 	if c.onEvict == nil || removed.Len() == 0 {
 		return nil
 	}
 	for e := removed.PopFront(); e != nil; e = removed.PopFront() {
+		if e.Negative() {
+			continue
+		}
 		panicked = firstPanic(panicked, c.callHook(e))
 	}
 	return panicked

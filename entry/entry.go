@@ -24,9 +24,12 @@ type Entry[K comparable, V any] struct {
 	// ttl is the lifetime the entry was written with, kept so that
 	// expire-after-access can push the deadline forward by the same amount.
 	ttl int64
+	// written is when the value was last stored, on the cache's clock;
+	// refresh-ahead compares it with the refresh interval. Its 8 bytes
+	// cost nothing: weight moved into the padding after slot to make room.
+	written int64
 
-	hash   uint64
-	weight uint32
+	hash uint64
 
 	// Policy area: owned by the shard's eviction policy.
 	prev, next *Entry[K, V]
@@ -38,9 +41,18 @@ type Entry[K comparable, V any] struct {
 	reason Reason
 	gen    uint32 // bumped by every in-place value change
 	slot   uint16 // timer-wheel bucket + 1; 0 when not scheduled
+	flags  uint8
+	weight uint32
 	tprev  *Entry[K, V]
 	tnext  *Entry[K, V]
 }
+
+// Entry flags.
+const (
+	// flagNegative marks a negative entry: the loader said the key does
+	// not exist, and the shard remembers that answer instead of a value.
+	flagNegative = 1 << iota
+)
 
 // Entry states.
 const (
@@ -68,6 +80,29 @@ func (e *Entry[K, V]) SetValue(v V, weight uint32) {
 	e.weight = weight
 	e.gen++
 }
+
+// Negative reports whether the entry is a negative entry: a cached "no
+// such key" answer whose value is the zero V. The caller holds the owning
+// shard's lock.
+func (e *Entry[K, V]) Negative() bool { return e.flags&flagNegative != 0 }
+
+// SetNegative marks the entry negative or not; the caller holds the
+// owning shard's exclusive lock.
+func (e *Entry[K, V]) SetNegative(negative bool) {
+	if negative {
+		e.flags |= flagNegative
+	} else {
+		e.flags &^= flagNegative
+	}
+}
+
+// Written returns when the entry's value was last stored, as given to
+// SetWritten. The caller holds the owning shard's lock.
+func (e *Entry[K, V]) Written() int64 { return e.written }
+
+// SetWritten records when the value was stored; the caller holds the
+// owning shard's exclusive lock.
+func (e *Entry[K, V]) SetWritten(now int64) { e.written = now }
 
 // Generation counts the in-place value changes of the entry, so an
 // optimistic writer can tell whether the value it read is still current.

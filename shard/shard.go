@@ -6,10 +6,16 @@
 // A shard never calls user code. Every method that removes entries returns
 // them as a list, each entry carrying its [entry.Reason]; the caller reports
 // them to the eviction hook after the lock is released.
+//
+// A shard may hold negative entries: cached "no such key" answers from a
+// loader. Reads report them as [FoundNegative], never as values; Peek,
+// Lookup and AppendLive treat them as absent. The shard also keeps the
+// [Flight] of every load in progress for its keys (see flight.go).
 package shard
 
 import (
 	"math"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -47,6 +53,9 @@ type Shard[K comparable, V any] struct {
 	weight int64
 	closed bool
 
+	// flights holds the loads in progress, by key; nil until the first.
+	flights map[K]*Flight[V]
+
 	sets    uint64
 	removed [entry.NumReasons]uint64
 
@@ -56,10 +65,11 @@ type Shard[K comparable, V any] struct {
 
 	reads readbuf.Buffer[entry.Entry[K, V]]
 
-	_      [64]byte // keep the read counters off the lock's cache line
-	hits   atomic.Uint64
-	misses atomic.Uint64
-	_      [48]byte
+	_       [64]byte // keep the read counters off the lock's cache line
+	hits    atomic.Uint64
+	misses  atomic.Uint64
+	negHits atomic.Uint64
+	_       [40]byte
 }
 
 // New returns an empty shard.
@@ -71,9 +81,40 @@ func New[K comparable, V any](cfg Config) *Shard[K, V] {
 	return s
 }
 
-// Get returns the live value for key, counts a hit or a miss, and tells the
-// policy about the hit through the read buffer. It takes the lock shared.
+// Found says what a read found under a key.
+type Found uint8
+
+// The possible findings.
+const (
+	FoundNothing  Found = iota // no entry, or an expired one
+	FoundValue                 // a live value
+	FoundNegative              // a live negative entry
+)
+
+func (f Found) String() string {
+	switch f {
+	case FoundNothing:
+		return "FoundNothing"
+	case FoundValue:
+		return "FoundValue"
+	case FoundNegative:
+		return "FoundNegative"
+	}
+	return "Found(" + strconv.Itoa(int(f)) + ")"
+}
+
+// Get returns the live value for key, counting the read like Read. A
+// negative entry reads as absent.
 func (s *Shard[K, V]) Get(key K) (v V, ok bool) {
+	v, found, _ := s.Read(key)
+	return v, found == FoundValue
+}
+
+// Read looks key up, counts a hit, a miss or a negative hit, and tells the
+// policy about hits through the read buffer. For a live entry it also
+// returns when the entry was written. It takes the lock shared. A negative
+// entry's lifetime is never extended by reads.
+func (s *Shard[K, V]) Read(key K) (v V, found Found, written int64) {
 	s.mu.RLock()
 	e := s.m[key]
 	if e != nil {
@@ -81,20 +122,27 @@ func (s *Shard[K, V]) Get(key K) (v V, ok bool) {
 			now := s.cfg.Clock()
 			if d <= now {
 				e = nil
-			} else if s.cfg.ExpireAfterAccess {
+			} else if s.cfg.ExpireAfterAccess && !e.Negative() {
 				e.Extend(now)
 			}
 		}
 		if e != nil {
-			v = e.Value()
+			v, written, found = e.Value(), e.Written(), FoundValue
+			if e.Negative() {
+				found = FoundNegative
+			}
 		}
 	}
 	s.mu.RUnlock()
-	if e == nil {
+	switch found {
+	case FoundNothing:
 		s.misses.Add(1)
-		return v, false
+		return v, found, 0
+	case FoundNegative:
+		s.negHits.Add(1)
+	default:
+		s.hits.Add(1)
 	}
-	s.hits.Add(1)
 	if s.policy != nil && s.reads.Add(e) && s.mu.TryLock() {
 		// A full buffer is drained by whoever filled it, if the lock is
 		// free; otherwise the next writer drains it and some reads are
@@ -102,7 +150,7 @@ func (s *Shard[K, V]) Get(key K) (v V, ok bool) {
 		s.drainReadsLocked()
 		s.mu.Unlock()
 	}
-	return v, true
+	return v, found, written
 }
 
 // Peek returns the live value for key without counting it or telling the
@@ -110,7 +158,7 @@ func (s *Shard[K, V]) Get(key K) (v V, ok bool) {
 func (s *Shard[K, V]) Peek(key K) (v V, ok bool) {
 	s.mu.RLock()
 	e := s.m[key]
-	if e != nil && !e.ExpiredAt(s.cfg.Clock()) {
+	if e != nil && !e.Negative() && !e.ExpiredAt(s.cfg.Clock()) {
 		v, ok = e.Value(), true
 	}
 	s.mu.RUnlock()
@@ -120,7 +168,8 @@ func (s *Shard[K, V]) Peek(key K) (v V, ok bool) {
 // Set stores value under key with the given weight and lifetime (ttl in
 // nanoseconds: 0 never expires, negative is already expired). With
 // onlyIfAbsent, a live value already stored is kept, counted as a read, and
-// returned with found true.
+// returned with found true; a negative entry does not count as a value.
+// A store supersedes any load of key in flight.
 func (s *Shard[K, V]) Set(key K, hash uint64, value V, weight uint32, ttl int64, onlyIfAbsent bool) (cur V, found bool, removed entry.List[K, V]) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -129,28 +178,32 @@ func (s *Shard[K, V]) Set(key K, hash uint64, value V, weight uint32, ttl int64,
 	}
 	now := s.beginWriteLocked(&removed)
 	e := s.m[key]
-	if onlyIfAbsent && e != nil && !e.ExpiredAt(now) {
+	if onlyIfAbsent && e != nil && !e.Negative() && !e.ExpiredAt(now) {
 		if s.policy != nil {
 			s.policy.Access(e)
 		}
 		return e.Value(), true, removed
 	}
-	s.storeLocked(key, hash, value, weight, ttl, now, e, &removed)
+	s.supersedeLocked(key)
+	s.storeLocked(key, hash, value, weight, ttl, now, e, false, &removed)
 	return cur, false, removed
 }
 
-// Delete removes key and reports whether a live entry was removed.
+// Delete removes key, negative entry included, and reports whether a live
+// value was removed. It supersedes any load of key in flight.
 func (s *Shard[K, V]) Delete(key K) (found bool, removed entry.List[K, V]) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.beginWriteLocked(&removed)
+	s.supersedeLocked(key)
 	e := s.m[key]
 	if e == nil {
 		return false, removed
 	}
 	reason := reasonAt(e, now, entry.ReasonDeleted)
+	negative := e.Negative()
 	s.dropLocked(e, reason, &removed)
-	return reason == entry.ReasonDeleted, removed
+	return reason == entry.ReasonDeleted && !negative, removed
 }
 
 // Version identifies the state of one key at one moment, for
@@ -160,8 +213,9 @@ type Version[K comparable, V any] struct {
 	gen uint32
 }
 
-// Lookup returns the live value for key (ok false if absent or expired)
-// and the version it was read at, without touching policy or counters.
+// Lookup returns the live value for key (ok false if absent, expired or
+// negative) and the version it was read at, without touching policy or
+// counters.
 func (s *Shard[K, V]) Lookup(key K) (v V, ok bool, ver Version[K, V]) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -170,7 +224,7 @@ func (s *Shard[K, V]) Lookup(key K) (v V, ok bool, ver Version[K, V]) {
 		return v, false, ver
 	}
 	ver = Version[K, V]{e, e.Generation()}
-	if e.ExpiredAt(s.cfg.Clock()) {
+	if e.Negative() || e.ExpiredAt(s.cfg.Clock()) {
 		return v, false, ver
 	}
 	return e.Value(), true, ver
@@ -188,7 +242,8 @@ const (
 
 // Apply performs op on key if the key is still at version ver, and reports
 // whether it did; otherwise the caller looks the key up again and retries.
-// This lets a compute function run with no lock held.
+// This lets a compute function run with no lock held. OpSet and OpDelete
+// supersede any load of key in flight.
 func (s *Shard[K, V]) Apply(key K, hash uint64, ver Version[K, V], op Op, value V, weight uint32, ttl int64) (applied bool, removed entry.List[K, V]) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -205,9 +260,10 @@ func (s *Shard[K, V]) Apply(key K, hash uint64, ver Version[K, V], op Op, value 
 		// only if its clock read was earlier; let it look again.
 		return false, removed
 	}
+	s.supersedeLocked(key)
 	switch op {
 	case OpSet:
-		s.storeLocked(key, hash, value, weight, ttl, now, e, &removed)
+		s.storeLocked(key, hash, value, weight, ttl, now, e, false, &removed)
 	case OpDelete:
 		if e != nil {
 			s.dropLocked(e, reasonAt(e, now, entry.ReasonDeleted), &removed)
@@ -217,7 +273,8 @@ func (s *Shard[K, V]) Apply(key K, hash uint64, ver Version[K, V], op Op, value 
 }
 
 // Clear removes every entry, reporting each with ReasonCleared (or
-// ReasonExpired if its deadline had passed).
+// ReasonExpired if its deadline had passed), and supersedes every load in
+// flight.
 func (s *Shard[K, V]) Clear() (removed entry.List[K, V]) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -225,7 +282,8 @@ func (s *Shard[K, V]) Clear() (removed entry.List[K, V]) {
 	return removed
 }
 
-// Close clears the shard and makes every later write a no-op.
+// Close clears the shard and makes every later write, and every later
+// Begin, a no-op.
 func (s *Shard[K, V]) Close() (removed entry.List[K, V]) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -260,7 +318,7 @@ func (s *Shard[K, V]) AppendLive(buf []Pair[K, V]) []Pair[K, V] {
 	defer s.mu.RUnlock()
 	now := s.cfg.Clock()
 	for k, e := range s.m {
-		if !e.ExpiredAt(now) {
+		if !e.Negative() && !e.ExpiredAt(now) {
 			buf = append(buf, Pair[K, V]{k, e.Value()})
 		}
 	}
@@ -269,10 +327,10 @@ func (s *Shard[K, V]) AppendLive(buf []Pair[K, V]) []Pair[K, V] {
 
 // Counters is a snapshot of a shard's statistics.
 type Counters struct {
-	Hits, Misses, Sets uint64
-	Removed            [entry.NumReasons]uint64
-	Len                int
-	Weight             int64
+	Hits, Misses, NegativeHits, Sets uint64
+	Removed                          [entry.NumReasons]uint64
+	Len                              int
+	Weight                           int64
 }
 
 // Counters returns the shard's statistics. Len includes expired entries not
@@ -281,12 +339,13 @@ func (s *Shard[K, V]) Counters() Counters {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return Counters{
-		Hits:    s.hits.Load(),
-		Misses:  s.misses.Load(),
-		Sets:    s.sets,
-		Removed: s.removed,
-		Len:     len(s.m),
-		Weight:  s.weight,
+		Hits:         s.hits.Load(),
+		Misses:       s.misses.Load(),
+		NegativeHits: s.negHits.Load(),
+		Sets:         s.sets,
+		Removed:      s.removed,
+		Len:          len(s.m),
+		Weight:       s.weight,
 	}
 }
 
@@ -327,8 +386,11 @@ func (s *Shard[K, V]) accessLocked(e *entry.Entry[K, V]) {
 }
 
 // storeLocked writes value under key, over e if e is the key's current
-// entry (nil if none), then evicts down to capacity.
-func (s *Shard[K, V]) storeLocked(key K, hash uint64, value V, weight uint32, ttl int64, now int64, e *entry.Entry[K, V], out *entry.List[K, V]) {
+// entry (nil if none), then evicts down to capacity. With negative it
+// stores a negative entry (value is then the zero V). A value a negative
+// entry overwrites is reported as deleted, not replaced; a negative entry
+// overwritten by anything is counted but not reported, having no value.
+func (s *Shard[K, V]) storeLocked(key K, hash uint64, value V, weight uint32, ttl int64, now int64, e *entry.Entry[K, V], negative bool, out *entry.List[K, V]) {
 	s.sets++
 	if s.cfg.Capacity > 0 && int64(weight) > s.cfg.Capacity {
 		// Storing it would flush the whole shard and then the entry
@@ -337,6 +399,7 @@ func (s *Shard[K, V]) storeLocked(key K, hash uint64, value V, weight uint32, tt
 			s.dropLocked(e, reasonAt(e, now, entry.ReasonReplaced), out)
 		}
 		rejected := entry.New(key, value, hash, weight)
+		rejected.SetNegative(negative)
 		s.removed[entry.ReasonCapacity]++
 		rejected.MarkRemoved(entry.ReasonCapacity)
 		out.PushBack(rejected)
@@ -344,9 +407,13 @@ func (s *Shard[K, V]) storeLocked(key K, hash uint64, value V, weight uint32, tt
 	}
 	deadline := deadlineAt(now, ttl)
 	if e != nil {
-		reason := reasonAt(e, now, entry.ReasonReplaced)
+		why := entry.ReasonReplaced
+		if negative {
+			why = entry.ReasonDeleted
+		}
+		reason := reasonAt(e, now, why)
 		s.removed[reason]++
-		if s.cfg.KeepReplaced {
+		if s.cfg.KeepReplaced && !e.Negative() {
 			old := entry.New(key, e.Value(), hash, e.Weight())
 			old.MarkRemoved(reason)
 			out.PushBack(old)
@@ -354,12 +421,16 @@ func (s *Shard[K, V]) storeLocked(key K, hash uint64, value V, weight uint32, tt
 		s.weight += int64(weight) - int64(e.Weight())
 		e.SetValue(value, weight)
 		e.SetDeadline(deadline, ttl)
+		e.SetWritten(now)
+		e.SetNegative(negative)
 		if s.policy != nil {
 			s.policy.Update(e)
 		}
 	} else {
 		e = entry.New(key, value, hash, weight)
 		e.SetDeadline(deadline, ttl)
+		e.SetWritten(now)
+		e.SetNegative(negative)
 		e.MarkResident()
 		s.m[key] = e
 		s.weight += int64(weight)
@@ -412,6 +483,7 @@ func (s *Shard[K, V]) removeLocked(e *entry.Entry[K, V], reason entry.Reason, ou
 func (s *Shard[K, V]) clearLocked(out *entry.List[K, V]) {
 	now := s.cfg.Clock()
 	s.drainReadsLocked()
+	s.supersedeAllLocked()
 	for _, e := range s.m {
 		if s.wheel != nil {
 			s.wheel.Remove(e)

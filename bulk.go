@@ -1,0 +1,197 @@
+package cache
+
+import (
+	"context"
+	"errors"
+
+	"github.com/stratacache/cache/entry"
+	"github.com/stratacache/cache/shard"
+)
+
+// bulkItem is one key of a GetMany call: its hash and the flight it waits
+// on (its own or another load's).
+type bulkItem[K comparable, V any] struct {
+	key  K
+	hash uint64
+	f    *shard.Flight[V]
+}
+
+// result is what one key's waiters get.
+type result[V any] struct {
+	value V
+	err   error
+}
+
+// getMany is GetMany. It looks every key up, registers a flight for each
+// miss that no load covers yet, hands those keys to one call of bl, and
+// waits for its own flights and for the other loads its keys joined. Stale
+// hits are reloaded by a second, background call of bl.
+func (c *core[K, V]) getMany(ctx context.Context, keys []K, bl BulkLoader[K, V]) (map[K]V, error) {
+	if bl == nil {
+		if bl = c.bulkLoader; bl == nil {
+			return nil, ErrNoLoader
+		}
+	}
+	dead := ctx.Err() // a dead caller gets its hits but starts no load
+	skipped := false
+	out := make(map[K]V, len(keys))
+	// own: the keys this call loads; waits: every key waited for, in the
+	// order given, so the first error reported is the first key's.
+	var own, waits, stale []bulkItem[K, V]
+	for _, key := range keys {
+		h := c.hasher.Hash(key)
+		s := c.shardFor(h)
+		v, found, written := s.Read(key)
+		switch found {
+		case shard.FoundValue:
+			out[key] = v
+			if c.refreshAfter != 0 && c.now()-written >= c.refreshAfter {
+				if f := s.BeginRefresh(key, written); f != nil {
+					stale = append(stale, bulkItem[K, V]{key, h, f})
+				}
+			}
+			continue
+		case shard.FoundNegative:
+			continue
+		}
+		if dead != nil {
+			skipped = true
+			continue
+		}
+		v, found, f, leader := s.Begin(key)
+		switch {
+		case found == shard.FoundValue:
+			out[key] = v
+		case found == shard.FoundNegative:
+		case f == nil:
+			// Closed: settle the flights registered so far.
+			c.abandon(own, ErrClosed)
+			c.abandon(stale, ErrClosed)
+			return out, ErrClosed
+		default:
+			it := bulkItem[K, V]{key, h, f}
+			if leader {
+				own = append(own, it)
+			}
+			waits = append(waits, it)
+		}
+	}
+	if len(own) > 0 {
+		c.startBulk(ctx, own, bl, false)
+	}
+	if len(stale) > 0 {
+		c.startBulk(ctx, stale, bl, true)
+	}
+	var first error
+	if skipped {
+		first = dead
+	}
+	for _, it := range waits {
+		v, err := c.wait(ctx, it.f)
+		switch {
+		case err == nil:
+			out[it.key] = v
+		case errors.Is(err, ErrNotFound) && !isAbort(err):
+		case first == nil:
+			first = err
+		}
+	}
+	return out, first
+}
+
+// isAbort reports whether err is a loader's panic or exit rather than an
+// answer, even if the panic value wraps ErrNotFound.
+func isAbort(err error) bool {
+	var pe *PanicError
+	return errors.As(err, &pe) || errors.Is(err, ErrLoaderExited)
+}
+
+// startBulk runs bl for the keys of items on a new goroutine and ends
+// their flights with its result.
+func (c *core[K, V]) startBulk(parent context.Context, items []bulkItem[K, V], bl BulkLoader[K, V], refresh bool) {
+	ctx, cancel := c.loadContext(parent)
+	keys := make([]K, len(items)) // the loader's to keep or reorder
+	for i := range items {
+		keys[i] = items[i].key
+	}
+	go func() {
+		defer cancel()
+		var (
+			found   map[K]V
+			err     error
+			weights []uint32
+		)
+		start := c.now()
+		guard(func() {
+			found, err = bl.LoadMany(ctx, keys)
+			if err == nil {
+				weights = make([]uint32, len(items))
+				for i, it := range items {
+					if v, ok := found[it.key]; ok {
+						weights[i] = c.weigh(it.key, v)
+					}
+				}
+			}
+		}, func(abort error) {
+			c.finishBulk(items, found, weights, err, abort, refresh, c.now()-start)
+		})
+	}()
+}
+
+// finishBulk settles every flight of a bulk load: values found are stored,
+// requested keys left out are not found, and an error fails them all. The
+// call is counted, then waiters are released, then OnEvict hears of the
+// removals.
+func (c *core[K, V]) finishBulk(items []bulkItem[K, V], found map[K]V, weights []uint32, err, abort error, refresh bool, took int64) {
+	if abort != nil {
+		err = abort
+	}
+	var (
+		removed entry.List[K, V]
+		life    int64 // nonzero if some stored entry expires
+		results = make([]result[V], len(items))
+	)
+	for i, it := range items {
+		var (
+			v    V
+			w    uint32
+			kerr = err
+			out  shard.Outcome
+			l    int64
+		)
+		if err == nil {
+			var ok bool
+			if v, ok = found[it.key]; ok {
+				out, w, l = shard.OutcomeValue, weights[i], c.lifetime(0)
+			} else {
+				kerr = ErrNotFound
+			}
+		}
+		if kerr != nil {
+			out, l, w = c.failedOutcome(kerr, abort != nil)
+		}
+		r := c.shardFor(it.hash).Finish(it.key, it.hash, it.f, out, v, w, l)
+		for e := r.PopFront(); e != nil; e = r.PopFront() {
+			removed.PushBack(e)
+		}
+		results[i] = result[V]{v, kerr}
+		if l != 0 {
+			life = l
+		}
+	}
+	c.loads.count(err, abort, refresh, took) // counted before anyone returns
+	for i, it := range items {
+		it.f.Publish(results[i].value, results[i].err)
+	}
+	c.afterWrite(life, &removed)
+}
+
+// abandon settles flights whose load will never run.
+func (c *core[K, V]) abandon(items []bulkItem[K, V], err error) {
+	var zero V
+	for _, it := range items {
+		// A discard stores and removes nothing: no removals to report.
+		c.shardFor(it.hash).Finish(it.key, it.hash, it.f, shard.OutcomeDiscard, zero, 0, 0)
+		it.f.Publish(zero, err)
+	}
+}

@@ -1,0 +1,86 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Loader fetches the value of a key the cache does not hold, for
+// GetOrLoad. See docs/loading.md for the full semantics.
+//
+// Load runs on a goroutine of the cache's, with no lock held, at most
+// once at a time per key however many callers miss on it. Its ctx carries
+// the values of the first caller's context but not its cancellation: it is
+// cancelled by Options.LoadTimeout and by Close, and Load should return
+// soon after. Load reports a key that does not exist with an error that
+// wraps ErrNotFound. It must not wait for a load of its own key.
+type Loader[K comparable, V any] interface {
+	Load(ctx context.Context, key K) (V, error)
+}
+
+// LoaderFunc adapts a function to a Loader.
+type LoaderFunc[K comparable, V any] func(ctx context.Context, key K) (V, error)
+
+// Load calls f.
+func (f LoaderFunc[K, V]) Load(ctx context.Context, key K) (V, error) { return f(ctx, key) }
+
+// BulkLoader fetches the values of many keys in one call, for GetMany.
+// It runs like a Loader, with every key it is given registered as being
+// loaded. It returns the values it found; a requested key missing from the
+// map does not exist (as if its load had returned ErrNotFound), and keys
+// that were not requested are ignored. An error fails every key of the
+// call; one wrapping ErrNotFound means none of them exists. keys is the
+// loader's own slice: it may keep or reorder it.
+type BulkLoader[K comparable, V any] interface {
+	LoadMany(ctx context.Context, keys []K) (map[K]V, error)
+}
+
+// BulkLoaderFunc adapts a function to a BulkLoader.
+type BulkLoaderFunc[K comparable, V any] func(ctx context.Context, keys []K) (map[K]V, error)
+
+// LoadMany calls f.
+func (f BulkLoaderFunc[K, V]) LoadMany(ctx context.Context, keys []K) (map[K]V, error) {
+	return f(ctx, keys)
+}
+
+var (
+	// ErrNoLoader is returned by GetOrLoad and GetMany when they are given
+	// no loader and Options has no default one.
+	ErrNoLoader = errors.New("cache: no loader given and no default loader in Options")
+
+	// ErrNotFound is how a loader says that a key does not exist. The
+	// cache returns it (or the loader's error wrapping it: test with
+	// errors.Is), and caches the answer for Options.NegativeTTL.
+	ErrNotFound = errors.New("cache: key not found")
+
+	// ErrLoaderExited is returned to the callers waiting on a load whose
+	// loader called runtime.Goexit (as t.FailNow does).
+	ErrLoaderExited = errors.New("cache: loader called runtime.Goexit")
+
+	// ErrClosed is returned by loading reads on a closed cache, and to
+	// the callers waiting on a load when Close is called. It is also the
+	// cause (context.Cause) of a load's context cancelled by Close.
+	ErrClosed = errors.New("cache: closed")
+)
+
+// PanicError is returned to every caller waiting on a load whose loader
+// panicked. The panic is recovered: it does not crash the program, and
+// nothing is cached.
+type PanicError struct {
+	// Value is the value the loader panicked with.
+	Value any
+	// Stack is the loader goroutine's stack trace at the panic.
+	Stack []byte
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("cache: loader panicked: %v", e.Value)
+}
+
+// Unwrap returns the panic value if it is an error, so errors.Is and
+// errors.As see through the panic.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}

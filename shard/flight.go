@@ -1,0 +1,177 @@
+package shard
+
+import (
+	"strconv"
+
+	"github.com/stratacache/cache/entry"
+)
+
+// Flight is a load of one key in progress. Concurrent misses on the key
+// share it instead of loading again; writes to the key supersede it, so
+// that its result, which may predate the write, is not stored over the
+// write. Whoever runs the load publishes the result once, with Publish,
+// after handing it to [Shard.Finish].
+type Flight[V any] struct {
+	done  chan struct{}
+	value V
+	err   error
+
+	// superseded is set, under the shard's lock, by a write to the key or
+	// by Clear or Close while the load runs. The flight is unregistered at
+	// the same moment, so later misses start a load of their own.
+	superseded bool
+}
+
+func newFlight[V any]() *Flight[V] {
+	return &Flight[V]{done: make(chan struct{})}
+}
+
+// Done returns a channel closed once the result is published.
+func (f *Flight[V]) Done() <-chan struct{} { return f.done }
+
+// Result returns the published result. Call it only after Done is closed.
+func (f *Flight[V]) Result() (V, error) { return f.value, f.err }
+
+// Publish records the result and releases everyone waiting on Done. It is
+// called exactly once per flight.
+func (f *Flight[V]) Publish(value V, err error) {
+	f.value, f.err = value, err
+	close(f.done)
+}
+
+// Begin is the locked second look of a loading read that missed. It looks
+// key up again under the exclusive lock and returns a live value or
+// negative entry if one has appeared. Otherwise it returns the key's flight,
+// registering a new one if there is none, with leader true: the caller then
+// must run the load and end it with Finish. f is nil only when the shard is
+// closed. Begin does not count in the statistics.
+func (s *Shard[K, V]) Begin(key K) (v V, found Found, f *Flight[V], leader bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return v, FoundNothing, nil, false
+	}
+	if e := s.m[key]; e != nil && !e.ExpiredAt(s.cfg.Clock()) {
+		if e.Negative() {
+			return v, FoundNegative, nil, false
+		}
+		return e.Value(), FoundValue, nil, false
+	}
+	if f = s.flights[key]; f != nil {
+		return v, FoundNothing, f, false
+	}
+	return v, FoundNothing, s.registerLocked(key), true
+}
+
+// BeginRefresh registers a flight to reload key in the background, and
+// returns it, if key still holds the live value written at written and no
+// load of key is in flight; otherwise it returns nil. A caller given a
+// flight must run the load and end it with Finish.
+func (s *Shard[K, V]) BeginRefresh(key K, written int64) *Flight[V] {
+	// Every stale read calls this until the reload is done: let them
+	// find the flight under the shared lock.
+	s.mu.RLock()
+	busy := s.flights[key] != nil
+	s.mu.RUnlock()
+	if busy {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.m[key]
+	if s.closed || e == nil || e.Negative() || e.Written() != written ||
+		e.ExpiredAt(s.cfg.Clock()) || s.flights[key] != nil {
+		return nil
+	}
+	return s.registerLocked(key)
+}
+
+func (s *Shard[K, V]) registerLocked(key K) *Flight[V] {
+	if s.flights == nil {
+		s.flights = make(map[K]*Flight[V])
+	}
+	f := newFlight[V]()
+	s.flights[key] = f
+	return f
+}
+
+// Outcome is what a finished load leaves in the shard.
+type Outcome uint8
+
+// The outcomes.
+const (
+	OutcomeDiscard  Outcome = iota // store nothing (the load failed)
+	OutcomeValue                   // store the loaded value
+	OutcomeNegative                // store a negative entry
+	OutcomeRemove                  // the key does not exist: remove its entry
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case OutcomeDiscard:
+		return "OutcomeDiscard"
+	case OutcomeValue:
+		return "OutcomeValue"
+	case OutcomeNegative:
+		return "OutcomeNegative"
+	case OutcomeRemove:
+		return "OutcomeRemove"
+	}
+	return "Outcome(" + strconv.Itoa(int(o)) + ")"
+}
+
+// Finish ends f, the flight of a load of key, and applies out: value (or a
+// negative entry) is stored with the given weight and lifetime, or the key's
+// entry removed (reported as deleted, or expired if it was). Nothing is
+// applied if a write superseded the load or the shard is closed. The
+// caller publishes the result on f afterwards.
+func (s *Shard[K, V]) Finish(key K, hash uint64, f *Flight[V], out Outcome, value V, weight uint32, ttl int64) (removed entry.List[K, V]) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.flights[key] == f {
+		delete(s.flights, key)
+	}
+	if s.closed || f.superseded || out == OutcomeDiscard {
+		return removed
+	}
+	now := s.beginWriteLocked(&removed)
+	e := s.m[key]
+	switch out {
+	case OutcomeValue:
+		s.storeLocked(key, hash, value, weight, ttl, now, e, false, &removed)
+	case OutcomeNegative:
+		var zero V
+		s.storeLocked(key, hash, zero, weight, ttl, now, e, true, &removed)
+	case OutcomeRemove:
+		if e != nil {
+			s.dropLocked(e, reasonAt(e, now, entry.ReasonDeleted), &removed)
+		}
+	}
+	return removed
+}
+
+// Loading returns the number of loads in flight, for tests.
+func (s *Shard[K, V]) Loading() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.flights)
+}
+
+// supersedeLocked detaches the flight of key, if any: a write is storing a
+// newer answer than the load can be sure to have.
+func (s *Shard[K, V]) supersedeLocked(key K) {
+	if len(s.flights) == 0 {
+		return
+	}
+	if f := s.flights[key]; f != nil {
+		f.superseded = true
+		delete(s.flights, key)
+	}
+}
+
+func (s *Shard[K, V]) supersedeAllLocked() {
+	for _, f := range s.flights {
+		f.superseded = true
+	}
+	clear(s.flights)
+}
