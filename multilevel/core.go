@@ -33,6 +33,7 @@ type core[K comparable, V any] struct {
 	l2TTL     time.Duration
 	timeout   time.Duration
 	br        *breaker.Breaker // nil when disabled
+	guard     *writeGuard
 
 	n counters
 
@@ -64,6 +65,7 @@ func newCore[K comparable, V any](o *Options[K, V]) (_ *core[K, V], err error) {
 		timeout:   o.Timeout,
 		store:     o.Store,
 		bus:       o.Bus,
+		guard:     newWriteGuard(),
 	}
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout

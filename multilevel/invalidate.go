@@ -18,6 +18,7 @@ func (c *core[K, V]) onMessage(m Message) {
 		return
 	}
 	c.n.received.Add(1)
+	c.guard.changed(m.Key) // a load of key running here must not write back
 	c.l1.Delete(key)
 }
 

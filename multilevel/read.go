@@ -32,6 +32,7 @@ func (c *core[K, V]) loadThrough(ctx context.Context, key K) (v V, err error) {
 	}
 
 	skey := c.keys.storeKey(key)
+	quiet := c.guard.watch(skey)
 	data, err := c.storeGet(ctx, skey)
 	writeBack := true
 	switch {
@@ -62,7 +63,9 @@ func (c *core[K, V]) loadThrough(ctx context.Context, key K) (v V, err error) {
 	if v, err = c.callLoad(ctx, key); err != nil {
 		return v, err
 	}
-	if writeBack {
+	// A write of key since the store read may hold a newer value than
+	// the one just loaded: leave it be.
+	if writeBack && quiet() {
 		if data, err := c.marshal(v); err == nil {
 			_ = c.storeSet(ctx, skey, data) // counted; the value is good either way
 		}

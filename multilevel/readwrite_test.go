@@ -376,3 +376,75 @@ func TestGivenL1(t *testing.T) {
 		t.Fatalf("Get after Close = %v, want ErrClosed even on an L1 hit", err)
 	}
 }
+
+// A load that overlaps a write of its key, here or on another instance,
+// must not write its older value back over the write in the store.
+func TestLoadsDoNotWriteBackOverConcurrentWrites(t *testing.T) {
+	for _, via := range []string{"local Set", "local Delete", "invalidation"} {
+		t.Run(via, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ms := newMemory(t, nil)
+				bus := &fakeBus{}
+				started, release := make(chan struct{}), make(chan struct{})
+				c := mustNew(t, Options[string, string]{Store: ms, Bus: bus, Namespace: "ns",
+					Load: func(context.Context, string) (string, error) {
+						close(started)
+						<-release
+						return "loaded before the write", nil
+					}})
+				ctx := context.Background()
+				got := make(chan string, 1)
+				go func() {
+					v, _ := c.Get(ctx, "k")
+					got <- v
+				}()
+				<-started
+				switch via {
+				case "local Set":
+					if err := c.Set(ctx, "k", "written"); err != nil {
+						t.Fatal(err)
+					}
+				case "local Delete":
+					if err := c.Delete(ctx, "k"); err != nil {
+						t.Fatal(err)
+					}
+				case "invalidation":
+					if err := ms.Set(ctx, "ns:k", mustMarshal(t, "written elsewhere"), 0); err != nil {
+						t.Fatal(err)
+					}
+					bus.subscriber().Message(Message{Namespace: "ns", Key: "ns:k", Sender: "other"})
+				}
+				close(release)
+				if v := <-got; v != "loaded before the write" {
+					t.Fatalf("the waiting Get got %q", v)
+				}
+				raw, err := ms.Get(ctx, "ns:k")
+				switch via {
+				case "local Delete":
+					if !errors.Is(err, ErrMiss) {
+						t.Fatalf("store holds %q after Delete during a load", raw)
+					}
+				default:
+					if err != nil {
+						t.Fatal(err)
+					}
+					if v, _ := codec.Msgpack[string]().Unmarshal(raw); v == "loaded before the write" {
+						t.Fatal("the load wrote its value back over the write")
+					}
+				}
+				if _, ok := c.c.l1.Peek("k"); ok && via != "local Set" {
+					t.Fatal("the superseded load was stored in the L1")
+				}
+			})
+		})
+	}
+}
+
+func mustMarshal(t *testing.T, v string) []byte {
+	t.Helper()
+	b, err := codec.Msgpack[string]().Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -15,6 +15,8 @@ func (c *core[K, V]) set(ctx context.Context, key K, value V) error {
 		return fmt.Errorf("multilevel: encode value: %w", err)
 	}
 	skey := c.keys.storeKey(key)
+	end := c.guard.beginWrite(skey)
+	defer end()
 	// The store first: a load of key that starts on this instance after
 	// the L1 write must find the new bytes, not the old ones. A load that
 	// is already running when the L1 write lands is superseded by it.
@@ -33,6 +35,8 @@ func (c *core[K, V]) delete(ctx context.Context, key K) error {
 	}
 	defer c.running.Done()
 	skey := c.keys.storeKey(key)
+	end := c.guard.beginWrite(skey)
+	defer end()
 	err := c.storeDelete(ctx, skey) // the store first, as in set
 	c.l1.Delete(key)
 	if err != nil {
