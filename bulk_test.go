@@ -177,7 +177,7 @@ func TestGetManyCallerCancellation(t *testing.T) {
 
 func TestGetManyRefreshesStaleKeysInOneCall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		clk := newLoadTestClock()
+		clk := newFakeClock()
 		c := newLoadTestCache(t, Options[string, int]{RefreshAfter: time.Minute, Clock: clk})
 		defer c.Close()
 		c.Set("a", 0)

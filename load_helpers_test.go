@@ -6,30 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 )
-
-// loadTestClock is a Clock that moves only when told to.
-type loadTestClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newLoadTestClock() *loadTestClock {
-	return &loadTestClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-}
-
-func (c *loadTestClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *loadTestClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // gatedLoader counts its calls and holds each one until open is closed,
 // then answers with answer. Tests run inside synctest bubbles, where a

@@ -362,7 +362,7 @@ func TestMissAfterDeleteDoesNotJoinOlderLoad(t *testing.T) {
 
 func TestLoadedValuesTakeDefaultTTL(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		clk := newLoadTestClock()
+		clk := newFakeClock()
 		c := newLoadTestCache(t, Options[string, int]{TTL: time.Minute, Clock: clk, Load: keyLength})
 		defer c.Close()
 		if _, err := c.GetOrLoad(context.Background(), "abc", nil); err != nil {
@@ -380,7 +380,7 @@ func TestLoadedValuesTakeDefaultTTL(t *testing.T) {
 }
 
 func TestLoadTimeIsMeasuredOnTheClock(t *testing.T) {
-	clk := newLoadTestClock()
+	clk := newFakeClock()
 	c := newLoadTestCache(t, Options[string, int]{Clock: clk})
 	defer c.Close()
 	_, _ = c.GetOrLoad(context.Background(), "k", LoaderFunc[string, int](func(context.Context, string) (int, error) {

@@ -23,7 +23,7 @@ func (u *userLoader) Load(_ context.Context, key string) (int, error) {
 }
 
 func TestNegativeCaching(t *testing.T) {
-	clk := newLoadTestClock()
+	clk := newFakeClock()
 	log := &evictLog{}
 	c := newLoadTestCache(t, Options[string, int]{NegativeTTL: time.Minute, Clock: clk, OnEvict: log.record})
 	defer c.Close()
@@ -101,7 +101,7 @@ func TestDeleteClearsNegativeEntry(t *testing.T) {
 }
 
 func TestTTLJitterSpreadsExpiry(t *testing.T) {
-	clk := newLoadTestClock()
+	clk := newFakeClock()
 	c := newLoadTestCache(t, Options[string, int]{TTL: 100 * time.Second, TTLJitter: 0.5, Clock: clk})
 	defer c.Close()
 	const n = 1000

@@ -10,9 +10,9 @@ import (
 
 // refreshFixture is a cache with RefreshAfter 1m and TTL 10m on a manual
 // clock, holding "k"=1 written two minutes ago: stale but live.
-func refreshFixture(t *testing.T, extra func(*Options[string, int])) (*Cache[string, int], *loadTestClock, *evictLog) {
+func refreshFixture(t *testing.T, extra func(*Options[string, int])) (*Cache[string, int], *fakeClock, *evictLog) {
 	t.Helper()
-	clk := newLoadTestClock()
+	clk := newFakeClock()
 	log := &evictLog{}
 	opts := Options[string, int]{
 		TTL:          10 * time.Minute,

@@ -4,5 +4,5 @@ package benchmarks
 
 import "time"
 
-// processCPU is not measured on this platform.
-func processCPU() time.Duration { return 0 }
+// ProcessCPU is not measured on this platform.
+func ProcessCPU() time.Duration { return 0 }

@@ -12,15 +12,20 @@ import (
 // GCResult is what the garbage collector cost while a large cache served
 // a steady mixed load.
 type GCResult struct {
-	Entries    int           // capacity, all filled before the load starts
-	AllocRate  float64       // bytes per second the stand-in application allocated
-	LiveHeap   int64         // live heap with the cache filled
-	Seconds    float64       // length of the measured load
-	Cycles     uint32        // GC cycles during the load
-	GCFraction float64       // GC CPU over all available CPU during the load
-	GCPerCycle time.Duration // GC CPU time per cycle
-	MaxPause   time.Duration // longest stop-the-world GC pause during the load
-	Mops       float64       // throughput of the load
+	Entries    int     // capacity, all filled before the load starts
+	AllocRate  float64 // bytes per second the stand-in application allocated
+	LiveHeap   int64   // live heap with the cache filled
+	Seconds    float64 // length of the measured load
+	Cycles     uint32  // GC cycles during the load
+	GCFraction float64 // GC CPU over all available CPU during the load
+	// GCBusyFraction is GCFraction without idle-priority marking, which
+	// only uses CPU that nothing else wanted; what remains (dedicated and
+	// fractional workers, assists, pauses) is taken from the program.
+	GCBusyFraction float64
+	GCPerCycle     time.Duration // GC CPU time per cycle
+	MaxPause       time.Duration // longest stop-the-world GC pause during the load
+	Mops           float64       // throughput of the load
+	CPUShare       float64       // CPU the process got over elapsed × GOMAXPROCS
 }
 
 // GCMix is the load of the GC scenario.
@@ -37,7 +42,7 @@ const AppChunk = 4 << 10
 // pace set only by its heap size.
 func allocateAt(rate float64, stop *atomic.Bool, done func()) {
 	defer done()
-	var ring [1024][]byte
+	ring := &appGarbage // package-level, so the objects must be on the heap
 	n := 0
 	t0 := time.Now()
 	for !stop.Load() {
@@ -47,7 +52,15 @@ func allocateAt(rate float64, stop *atomic.Bool, done func()) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+	clear(ring[:])
 }
+
+// MinGCCycles is how many GC cycles the GC scenario waits for, beyond its
+// nominal length, before it stops.
+const MinGCCycles = 4
+
+// appGarbage holds the stand-in application's most recent objects.
+var appGarbage [1024][]byte
 
 // gcSink keeps the workers' reads alive.
 var gcSink atomic.Uint64
@@ -57,6 +70,7 @@ var gcMetrics = []string{
 	"/cpu/classes/total:cpu-seconds",
 	"/gc/cycles/total:gc-cycles",
 	"/sched/pauses/total/gc:seconds",
+	"/cpu/classes/gc/mark/idle:cpu-seconds",
 }
 
 func readGCMetrics() []metrics.Sample {
@@ -91,7 +105,7 @@ func MeasureGC(im Impl, n int, keys []uint64, goroutines int, d time.Duration, a
 		wg    sync.WaitGroup
 		total atomic.Uint64
 	)
-	t0 := time.Now()
+	cpu0, t0 := ProcessCPU(), time.Now()
 	if allocRate > 0 {
 		wg.Add(1)
 		go allocateAt(allocRate, &stop, wg.Done)
@@ -120,10 +134,21 @@ func MeasureGC(im Impl, n int, keys []uint64, goroutines int, d time.Duration, a
 			gcSink.Add(sink)
 		}(uint64(g) * (mask + 1) / uint64(goroutines))
 	}
+	// Run for d, and on (up to 3d) until MinGCCycles cycles have finished,
+	// so that a cache with a large heap still shows several cycles.
 	time.Sleep(d)
+	cycles := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	for time.Since(t0) < 3*d {
+		metrics.Read(cycles)
+		if cycles[0].Value.Uint64()-m0[2].Value.Uint64() >= MinGCCycles {
+			break
+		}
+		time.Sleep(d / 20)
+	}
 	stop.Store(true)
 	wg.Wait()
 	elapsed := time.Since(t0)
+	res.CPUShare = float64(ProcessCPU()-cpu0) / float64(elapsed) / float64(runtime.GOMAXPROCS(0))
 	m1 := readGCMetrics()
 	runtime.ReadMemStats(&ms1)
 
@@ -131,8 +156,10 @@ func MeasureGC(im Impl, n int, keys []uint64, goroutines int, d time.Duration, a
 	res.Mops = float64(total.Load()) / elapsed.Seconds() / 1e6
 	gcCPU := m1[0].Value.Float64() - m0[0].Value.Float64()
 	allCPU := m1[1].Value.Float64() - m0[1].Value.Float64()
+	idleCPU := m1[4].Value.Float64() - m0[4].Value.Float64()
 	if allCPU > 0 {
 		res.GCFraction = gcCPU / allCPU
+		res.GCBusyFraction = (gcCPU - idleCPU) / allCPU
 	}
 	res.Cycles = ms1.NumGC - ms0.NumGC
 	if res.Cycles > 0 {

@@ -2,17 +2,19 @@ module github.com/stratacache/cache/benchmarks
 
 go 1.25.0
 
-require github.com/stratacache/cache v0.0.0
+require (
+	github.com/Yiling-J/theine-go v0.6.3
+	github.com/dgraph-io/ristretto/v2 v2.4.2
+	github.com/hashicorp/golang-lru/v2 v2.0.7
+	github.com/jellydator/ttlcache/v3 v3.4.1
+	github.com/maypok86/otter/v2 v2.4.0
+	github.com/stratacache/cache v0.0.0
+)
 
 require (
-	github.com/Yiling-J/theine-go v0.6.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/dgraph-io/ristretto/v2 v2.4.2 // indirect
 	github.com/dustin/go-humanize v1.0.1 // indirect
-	github.com/hashicorp/golang-lru/v2 v2.0.7 // indirect
-	github.com/jellydator/ttlcache/v3 v3.4.1 // indirect
 	github.com/klauspost/cpuid/v2 v2.0.9 // indirect
-	github.com/maypok86/otter/v2 v2.4.0 // indirect
 	github.com/zeebo/xxh3 v1.0.2 // indirect
 	golang.org/x/sync v0.16.0 // indirect
 	golang.org/x/sys v0.36.0 // indirect

@@ -1,6 +1,7 @@
 package benchmarks
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +16,7 @@ type LatencyResult struct {
 	P50, P99, P999, Max time.Duration
 	Samples             uint64
 	Mops                float64 // throughput of the whole run, timed ops included
+	CPUShare            float64 // as in Result
 }
 
 // RunLatency runs mix on c like RunMix and times every SampleEvery-th
@@ -58,12 +60,13 @@ func RunLatency(c Cache[uint64, uint64], keys []uint64, mix Mix, goroutines int,
 			*out = r
 		}(uint64(g)*(mask+1)/uint64(goroutines), hists[g], &ops[g].Result)
 	}
-	t0 := time.Now()
+	cpu0, t0 := ProcessCPU(), time.Now()
 	close(start)
 	time.Sleep(d)
 	stop.Store(true)
 	wg.Wait()
 	elapsed := time.Since(t0)
+	share := float64(ProcessCPU()-cpu0) / float64(elapsed) / float64(min(goroutines, runtime.GOMAXPROCS(0)))
 	h := NewHistogram()
 	var total Result
 	for g := range goroutines {
@@ -73,7 +76,7 @@ func RunLatency(c Cache[uint64, uint64], keys []uint64, mix Mix, goroutines int,
 	total.Elapsed = elapsed
 	return LatencyResult{
 		P50: h.Quantile(0.50), P99: h.Quantile(0.99), P999: h.Quantile(0.999), Max: h.Max(),
-		Samples: h.Count(), Mops: total.Mops(),
+		Samples: h.Count(), Mops: total.Mops(), CPUShare: share,
 	}
 }
 

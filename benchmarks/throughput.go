@@ -117,14 +117,14 @@ func RunMix(c Cache[uint64, uint64], keys []uint64, mix Mix, goroutines int, d t
 			*out = r
 		}(uint64(g)*(mask+1)/uint64(goroutines), &res[g].Result)
 	}
-	cpu0, t0 := processCPU(), time.Now()
+	cpu0, t0 := ProcessCPU(), time.Now()
 	close(start)
 	time.Sleep(d)
 	stop.Store(true)
 	wg.Wait()
 	var total Result
 	total.Elapsed = time.Since(t0)
-	total.CPUShare = float64(processCPU()-cpu0) / float64(total.Elapsed) / float64(min(goroutines, runtime.GOMAXPROCS(0)))
+	total.CPUShare = float64(ProcessCPU()-cpu0) / float64(total.Elapsed) / float64(min(goroutines, runtime.GOMAXPROCS(0)))
 	for i := range res {
 		total.add(res[i].Result)
 	}

@@ -6,17 +6,8 @@ import (
 	"github.com/stratacache/cache/entry"
 )
 
-type testClock struct{ now int64 }
-
-func (c *testClock) read() int64 { return c.now }
-
-func newTestShard(capacity int64) (*Shard[string, int], *testClock) {
-	clk := &testClock{now: 1}
-	return New[string, int](Config{Capacity: capacity, Clock: clk.read, KeepReplaced: true}), clk
-}
-
 func TestBeginCoalesces(t *testing.T) {
-	s, _ := newTestShard(0)
+	s, _ := newShard(0)
 	_, found, f1, leader1 := s.Begin("k")
 	_, _, f2, leader2 := s.Begin("k")
 	if found != FoundNothing || f1 == nil || !leader1 {
@@ -52,7 +43,7 @@ func TestWritesSupersedeFlights(t *testing.T) {
 	}
 	for name, write := range writes {
 		t.Run(name, func(t *testing.T) {
-			s, _ := newTestShard(0)
+			s, _ := newShard(0)
 			_, _, f, _ := s.Begin("k")
 			write(s)
 			if _, _, f2, _ := s.Begin("k"); f2 == f {
@@ -67,7 +58,7 @@ func TestWritesSupersedeFlights(t *testing.T) {
 }
 
 func TestGetOrSetKeepingValueDoesNotSupersede(t *testing.T) {
-	s, _ := newTestShard(0)
+	s, _ := newShard(0)
 	s.Set("k", 0, 1, 1, 0, false)
 	f := s.BeginRefresh("k", 1)
 	if f == nil {
@@ -83,7 +74,7 @@ func TestGetOrSetKeepingValueDoesNotSupersede(t *testing.T) {
 }
 
 func TestBeginRefreshConditions(t *testing.T) {
-	s, clk := newTestShard(0)
+	s, clk := newShard(0)
 	if s.BeginRefresh("k", 0) != nil {
 		t.Fatal("refresh of an absent key")
 	}
@@ -109,7 +100,7 @@ func TestBeginRefreshConditions(t *testing.T) {
 }
 
 func TestNegativeEntries(t *testing.T) {
-	s, clk := newTestShard(0)
+	s, clk := newShard(0)
 	_, _, f, _ := s.Begin("k")
 	s.Finish("k", 0, f, OutcomeNegative, 0, 1, 10)
 	if _, found, _ := s.Read("k"); found != FoundNegative {
@@ -156,7 +147,7 @@ func TestNegativeEntries(t *testing.T) {
 }
 
 func TestFinishNegativeOverValueReportsDeletion(t *testing.T) {
-	s, _ := newTestShard(0)
+	s, _ := newShard(0)
 	s.Set("k", 0, 1, 1, 0, false)
 	f := s.BeginRefresh("k", 1)
 	removed := s.Finish("k", 0, f, OutcomeNegative, 0, 1, 10)
@@ -182,7 +173,7 @@ func TestFinishNegativeOverValueReportsDeletion(t *testing.T) {
 }
 
 func TestClosedShardRefusesFlights(t *testing.T) {
-	s, _ := newTestShard(0)
+	s, _ := newShard(0)
 	_, _, f, _ := s.Begin("k")
 	s.Close()
 	if _, _, f2, _ := s.Begin("k"); f2 != nil {

@@ -42,6 +42,8 @@ type config struct {
 	Caches          string
 	Scenarios       map[string]bool
 	Quick           bool
+	QuietCores      float64
+	QuietBudget     time.Duration
 }
 
 func main() {
@@ -54,7 +56,7 @@ func main() {
 		child     = flag.String("child", "", "internal: run one scenario for one cache and print JSON (mem or gc)")
 		childOpt  childOptions
 	)
-	flag.DurationVar(&cfg.Duration, "duration", time.Second, "length of one timed throughput run")
+	flag.DurationVar(&cfg.Duration, "duration", 800*time.Millisecond, "length of one timed throughput run")
 	flag.IntVar(&cfg.Runs, "runs", 5, "timed runs per cache and mix; the median is reported")
 	flag.IntVar(&cfg.Distinct, "distinct", 1<<20, "distinct keys of the Zipf distribution")
 	flag.IntVar(&cfg.Samples, "samples", 1<<22, "pre-generated key samples (a power of two)")
@@ -68,6 +70,8 @@ func main() {
 	flag.IntVar(&cfg.AllocRuns, "alloc-runs", 20000, "operations per allocation count")
 	flag.StringVar(&cfg.Caches, "caches", "", "comma-separated caches to measure (default: all; otter is needed for ratios)")
 	flag.BoolVar(&cfg.Quick, "quick", false, "smoke run: short durations, one run, smaller heaps")
+	flag.Float64Var(&cfg.QuietCores, "quiet-cores", 0.5, "before each measurement, wait while other processes use more cores than this (0: never wait)")
+	flag.DurationVar(&cfg.QuietBudget, "quiet-budget", time.Minute, "most time to spend waiting for other processes over the whole run")
 	childOpt.register()
 	flag.Parse()
 
@@ -91,6 +95,7 @@ func main() {
 			"gc-duration":      func() { cfg.GCDuration = 700 * time.Millisecond },
 			"latency-duration": func() { cfg.LatencyDuration = 300 * time.Millisecond },
 			"alloc-runs":       func() { cfg.AllocRuns = 5000 },
+			"quiet-budget":     func() { cfg.QuietBudget = 10 * time.Second },
 			"out": func() {
 				*out = filepath.Join(os.TempDir(), "strata-bench-quick", "benchmarks.md")
 			},

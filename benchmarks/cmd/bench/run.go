@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -21,6 +22,11 @@ type machine struct {
 	Deps       map[string]string
 	LoadBefore string
 	LoadAfter  string
+	// QuietWaited is how long the run waited for other processes to
+	// quieten; QuietGaveUp the highest load (in cores) of other processes
+	// it measured under once the wait budget was spent, 0 if never.
+	QuietWaited time.Duration
+	QuietGaveUp float64
 }
 
 type implInfo struct {
@@ -143,6 +149,7 @@ func run(cfg config, impls []benchmarks.Impl) *report {
 	for _, im := range impls {
 		rep.Impls = append(rep.Impls, implInfo{im.Name, im.TTL, im.Notes})
 	}
+	q := &quiet{limit: cfg.QuietCores, budget: cfg.QuietBudget}
 	phase := func(name string, f func()) {
 		if !cfg.Scenarios[name] {
 			return
@@ -161,8 +168,8 @@ func run(cfg config, impls []benchmarks.Impl) *report {
 		logf("generated %d Zipf(s=%g) samples over %d keys in %v", cfg.Samples, cfg.ZipfS, cfg.Distinct, time.Since(t0).Round(time.Millisecond))
 	}
 
-	phase("throughput", func() { rep.Throughput = runThroughput(cfg, impls, keys, rep.Capacity) })
-	phase("memory", func() { rep.Memory = runMemory(cfg, impls) })
+	phase("throughput", func() { rep.Throughput = runThroughput(cfg, impls, keys, rep.Capacity, q) })
+	phase("memory", func() { rep.Memory = runMemory(cfg, impls, q) })
 	phase("allocs", func() {
 		for _, im := range impls {
 			r := allocResult{im.Name, benchmarks.MeasureAllocs(im, cfg.AllocRuns)}
@@ -176,6 +183,7 @@ func run(cfg config, impls []benchmarks.Impl) *report {
 			o := childOptions{Cache: im.Name, Entries: cfg.GCEntries, Duration: cfg.GCDuration, Samples: cfg.Samples, ZipfS: cfg.ZipfS, Rate: cfg.GCAllocMBps * (1 << 20)}
 			var r gcResult
 			r.Cache = im.Name
+			q.wait("gc " + im.Name)
 			if err := inChild("gc", o, &r.GCResult); err != nil {
 				r.Err = err.Error()
 				logf("gc %s: %v", im.Name, err)
@@ -189,6 +197,7 @@ func run(cfg config, impls []benchmarks.Impl) *report {
 		rep.TimerOverhead = benchmarks.TimerOverhead()
 		mix := benchmarks.Mix{Name: "75/25", WritePct: 25}
 		for _, im := range impls {
+			q.wait("latency " + im.Name)
 			c := im.U64(benchmarks.Config{Capacity: rep.Capacity})
 			benchmarks.Prefill(c, rep.Capacity)
 			benchmarks.RunMix(c, keys, mix, runtime.GOMAXPROCS(0), cfg.Warmup)
@@ -200,43 +209,61 @@ func run(cfg config, impls []benchmarks.Impl) *report {
 		}
 	})
 	rep.Machine.LoadAfter = loadAvg()
+	rep.Machine.QuietWaited, rep.Machine.QuietGaveUp = q.waited, q.worst
 	rep.Wall = time.Since(rep.Started)
 	return rep
 }
 
-func runThroughput(cfg config, impls []benchmarks.Impl, keys []uint64, capacity int) []tpResult {
+// runThroughput measures every mix at every goroutine count. For each
+// (goroutines, mix) it builds and prefills every cache, then takes the
+// timed runs round-robin over the caches, each run after a short warm-up
+// of its own, so that a disturbance on the shared machine spreads over
+// all caches instead of spoiling one cache's runs. The rotation start
+// changes from run to run.
+func runThroughput(cfg config, impls []benchmarks.Impl, keys []uint64, capacity int, q *quiet) []tpResult {
 	var out []tpResult
+	warm := cfg.Duration / 10
 	for _, g := range cfg.Goroutines {
-		for mi, mix := range benchmarks.Mixes {
-			// Rotate the order per mix so that no cache always runs
-			// right after the same neighbour or at the same moment.
-			for j := range impls {
-				im := impls[(j+mi)%len(impls)]
-				c := im.U64(benchmarks.Config{Capacity: capacity})
-				benchmarks.Prefill(c, capacity)
-				benchmarks.RunMix(c, keys, mix, g, cfg.Warmup)
-				r := tpResult{Goroutines: g, Mix: mix.Name, Cache: im.Name}
-				var hits, shares []float64
-				for range cfg.Runs {
-					res := benchmarks.RunMix(c, keys, mix, g, cfg.Duration)
-					r.Mops = append(r.Mops, res.Mops())
-					hits = append(hits, res.HitRatio())
-					shares = append(shares, res.CPUShare)
-				}
-				c.Close()
-				r.Median = median(r.Mops)
-				r.HitRatio = median(hits)
-				r.CPUShare = median(shares)
-				logf("throughput g=%d %-10s %-10s %7.2f Mops/s  hit %.3f  cpu %.2f", g, mix.Name, im.Name, r.Median, r.HitRatio, r.CPUShare)
-				out = append(out, r)
-				runtime.GC()
+		for _, mix := range benchmarks.Mixes {
+			q.wait(fmt.Sprintf("throughput g=%d %s", g, mix.Name))
+			caches := make([]benchmarks.Cache[uint64, uint64], len(impls))
+			results := make([]tpResult, len(impls))
+			hits := make([][]float64, len(impls))
+			shares := make([][]float64, len(impls))
+			for i, im := range impls {
+				caches[i] = im.U64(benchmarks.Config{Capacity: capacity})
+				benchmarks.Prefill(caches[i], capacity)
+				benchmarks.RunMix(caches[i], keys, mix, g, cfg.Warmup)
+				results[i] = tpResult{Goroutines: g, Mix: mix.Name, Cache: im.Name}
 			}
+			runtime.GC()
+			for run := range cfg.Runs {
+				for j := range impls {
+					i := (j + run) % len(impls)
+					benchmarks.RunMix(caches[i], keys, mix, g, warm)
+					res := benchmarks.RunMix(caches[i], keys, mix, g, cfg.Duration)
+					results[i].Mops = append(results[i].Mops, res.Mops())
+					hits[i] = append(hits[i], res.HitRatio())
+					shares[i] = append(shares[i], res.CPUShare)
+				}
+			}
+			for i, c := range caches {
+				c.Close()
+				r := results[i]
+				r.Median = median(r.Mops)
+				r.HitRatio = median(hits[i])
+				r.CPUShare = median(shares[i])
+				logf("throughput g=%d %-10s %-10s %7.2f Mops/s  hit %.3f  cpu %.2f", g, mix.Name, r.Cache, r.Median, r.HitRatio, r.CPUShare)
+				out = append(out, r)
+			}
+			clear(caches)
+			runtime.GC()
 		}
 	}
 	return out
 }
 
-func runMemory(cfg config, impls []benchmarks.Impl) []memResult {
+func runMemory(cfg config, impls []benchmarks.Impl, q *quiet) []memResult {
 	var out []memResult
 	for _, im := range impls {
 		for _, str := range []bool{false, true} {
@@ -251,6 +278,7 @@ func runMemory(cfg config, impls []benchmarks.Impl) []memResult {
 				if ttl {
 					o.TTL = time.Hour
 				}
+				q.wait("memory " + im.Name)
 				if err := inChild("mem", o, &r.MemResult); err != nil {
 					r.Err = err.Error()
 					logf("memory %s: %v", im.Name, err)
