@@ -154,7 +154,8 @@ func (s *MemoryStore) Publish(ctx context.Context, m Message) error {
 // function before it returns; the subscription is never interrupted, so Up
 // is called only that once. Messages are delivered on the publishers'
 // goroutines, so sub's functions may run concurrently. Once stop returns,
-// no callback starts; one already running elsewhere may still finish.
+// sub is sent nothing new; a call already being made elsewhere may still
+// finish.
 func (s *MemoryStore) Subscribe(namespace string, sub Subscriber) (stop func(), err error) {
 	if s.closed.Load() {
 		return nil, ErrClosed

@@ -47,10 +47,10 @@ type Message struct {
 	Sender string
 }
 
-// Subscriber is what a Bus calls back. The functions run on a goroutine of
-// the bus, never under a lock of the bus, one call at a time per
-// subscription; they must not block for long, since messages queue behind
-// them.
+// Subscriber is what a Bus calls back. The functions run with no lock of
+// the bus held, on a goroutine of the bus (the Redis store) or of the
+// publisher (MemoryStore), so they may run concurrently with each other.
+// They must not block for long: messages wait for them.
 type Subscriber struct {
 	// Message is called for every message published on the namespace,
 	// including the subscriber's own.
@@ -80,9 +80,11 @@ type Bus interface {
 	Publish(ctx context.Context, m Message) error
 
 	// Subscribe starts delivering the messages of namespace to s, until
-	// stop is called. stop waits until no callback of s is running and
-	// none will run again. The error is for a subscription that cannot
-	// even be attempted (a closed bus); a bus that is unreachable at the
-	// moment keeps trying and calls s.Up once it succeeds.
+	// stop is called. Once stop returns, s is sent nothing new (a call
+	// already being made may still finish), and any goroutine the bus ran
+	// for s has exited, unless stop was called from one of s's functions. The error is for a subscription
+	// that cannot even be attempted (a closed bus); a bus that is
+	// unreachable at the moment keeps trying, and calls s.Up once it
+	// succeeds.
 	Subscribe(namespace string, s Subscriber) (stop func(), err error)
 }

@@ -80,9 +80,6 @@ func (r *receiver) run(ctx context.Context) {
 	defer close(r.done)
 	o := &r.store.opts
 	backoff := o.RetryMin
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	<-timer.C
 	for {
 		ps := r.store.client.Subscribe(ctx, r.channel)
 		if !r.setConn(ps) {
@@ -96,13 +93,12 @@ func (r *receiver) run(ctx context.Context) {
 		}
 		if active {
 			r.call(func() { r.down(err) })
-			backoff = o.RetryMin // it worked until now: retry at once-ish
+			backoff = o.RetryMin // it was working: start the backoff afresh
 		}
-		timer.Reset(backoff)
 		select {
 		case <-ctx.Done():
 			return
-		case <-timer.C:
+		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, o.RetryMax)
 	}
