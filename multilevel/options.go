@@ -23,8 +23,9 @@ type Options[K comparable, V any] struct {
 	// zero fields mean the cache package's defaults, except that an
 	// unbounded L1 gets MaxEntries DefaultL1Entries and a TTL of 0 becomes
 	// DefaultL1TTL: the L1 TTL is what bounds staleness when invalidations
-	// are lost, so it is never infinite. L1.Load and L1.LoadMany must be
-	// nil (use Load). L1.Clock also drives the circuit breaker.
+	// are lost, so it is finite unless you ask for cache.NoTTL. L1.Load
+	// and L1.LoadMany must be nil (use Load). L1.Clock also drives the
+	// circuit breaker and the private store.
 	L1 cache.Options[K, V]
 
 	// L1Cache, if not nil, is the local tier to use instead of building
