@@ -110,6 +110,9 @@ func TestWriteOnOneInstanceIsSeenOnAnother(t *testing.T) {
 	if sa, sb := a.Stats().Invalidation, b.Stats().Invalidation; sa.Sent != 1 || sb.Sent != 1 {
 		t.Fatalf("sent: a %d, b %d; want 1 each", sa.Sent, sb.Sent)
 	}
+	a.Close()
+	b.Close()
+	noReceivers(t)
 }
 
 // Redis dies while a load is running and comes back later. Neither

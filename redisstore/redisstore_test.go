@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -170,6 +171,18 @@ func TestPubSub(t *testing.T) {
 	}
 	stop()
 	stop() // idempotent
+	noReceivers(t)
+}
+
+// noReceivers fails the test if any subscription goroutine is still
+// running: stop, and the Close of a cache, must wait for theirs.
+func noReceivers(t *testing.T) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	if strings.Contains(stacks, "redisstore.(*receiver).run") {
+		t.Fatalf("a subscription goroutine outlived its stop:\n%s", stacks)
+	}
 }
 
 // A subscription survives the server going away: Down when it breaks, Up
