@@ -15,6 +15,10 @@
 //   - OpenTelemetry traces: NewTracer, with a trace.TracerProvider, set as
 //     cache.Options.Tracer.
 //
+// A multi-level cache (package multilevel) is registered through
+// Multilevel, which adds series for its store and its loader, labelled by
+// level; any Source can do the same by implementing LevelSource.
+//
 // Each cache is named when it is registered; the name becomes the cache
 // label (Prometheus) or the cache.name attribute (OpenTelemetry), so one
 // registry or provider can hold many caches. docs/metrics.md lists every

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/stratacache/cache"
 	"github.com/stratacache/cache/metrics"
+	"github.com/stratacache/cache/multilevel"
 )
 
 // One call registers a cache with a Prometheus registry; the series are
@@ -134,4 +136,50 @@ func ExampleNewTracer() {
 	// Output:
 	// strata.cache.load success
 	// strata.cache.load not_found
+}
+
+// A multi-level cache is registered through Multilevel, which adds
+// per-level series for its store ("l2") and its loader ("origin").
+func ExampleMultilevel() {
+	users, err := multilevel.New(multilevel.Options[int, string]{
+		Load: func(_ context.Context, id int) (string, error) { return fmt.Sprint("user ", id), nil },
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer users.Close()
+	users.Get(context.Background(), 1)
+
+	reg := prometheus.NewRegistry()
+	metrics.MustRegister(reg, "users", metrics.Multilevel(users))
+	families, err := reg.Gather()
+	if err != nil {
+		panic(err)
+	}
+	for _, f := range families {
+		if strings.HasPrefix(f.GetName(), "strata_cache_level_") {
+			for _, m := range f.GetMetric() {
+				var labels []string
+				for _, l := range m.GetLabel() {
+					if l.GetName() != "cache" {
+						labels = append(labels, l.GetName()+"="+l.GetValue())
+					}
+				}
+				value := m.GetCounter().GetValue() + m.GetGauge().GetValue()
+				fmt.Println(f.GetName(), strings.Join(labels, ","), value)
+			}
+		}
+	}
+	// Output:
+	// strata_cache_level_breaker_state level=l2,state=closed 1
+	// strata_cache_level_breaker_state level=l2,state=half_open 0
+	// strata_cache_level_breaker_state level=l2,state=open 0
+	// strata_cache_level_decode_errors_total level=l2 0
+	// strata_cache_level_decode_errors_total level=origin 0
+	// strata_cache_level_errors_total level=l2 0
+	// strata_cache_level_errors_total level=origin 0
+	// strata_cache_level_hits_total level=l2 0
+	// strata_cache_level_hits_total level=origin 1
+	// strata_cache_level_misses_total level=l2 1
+	// strata_cache_level_misses_total level=origin 0
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/stratacache/cache"
+	"github.com/stratacache/cache/multilevel"
 )
 
 func TestCollectorPublishesEveryStat(t *testing.T) {
@@ -155,7 +156,7 @@ func assertPanics(t *testing.T, want error, f func()) {
 }
 
 // TestScrapeOfARealCachePassesPromtool serves a registry holding a busy
-// cache over HTTP, as a Prometheus server would scrape it, checks the
+// cache, a multi-level cache and a fake with levels over HTTP, as a Prometheus server would scrape it, checks the
 // numbers, and has promtool lint the exposition.
 func TestScrapeOfARealCachePassesPromtool(t *testing.T) {
 	c := cache.Must(cache.New(cache.Options[string, int]{MaxEntries: 3, Shards: 1, NegativeTTL: cache.NoTTL}))
@@ -181,6 +182,15 @@ func TestScrapeOfARealCachePassesPromtool(t *testing.T) {
 		fakeSource: fakeSource{distinctStats()},
 		levels:     []LevelStats{{Level: "l2", Hits: 3, Breaker: BreakerClosed}},
 	})
+	profiles, err := multilevel.New(multilevel.Options[int, string]{
+		Load: func(context.Context, int) (string, error) { return "profile", nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer profiles.Close()
+	profiles.Get(ctx, 1)
+	MustRegister(reg, "profiles", Multilevel(profiles))
 	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL)
@@ -206,6 +216,8 @@ func TestScrapeOfARealCachePassesPromtool(t *testing.T) {
 		`strata_cache_load_duration_seconds_count{cache="users"} 1`,
 		`strata_cache_level_hits_total{cache="sessions",level="l2"} 3`,
 		`strata_cache_level_breaker_state{cache="sessions",level="l2",state="closed"} 1`,
+		`strata_cache_level_misses_total{cache="profiles",level="l2"} 1`,
+		`strata_cache_level_hits_total{cache="profiles",level="origin"} 1`,
 	} {
 		if !strings.Contains(text, line+"\n") {
 			t.Errorf("the scrape lacks %q", line)
