@@ -55,6 +55,10 @@ func allocateAt(rate float64, stop *atomic.Bool, done func()) {
 	clear(ring[:])
 }
 
+// MinGCCycles is how many GC cycles the GC scenario waits for, beyond its
+// nominal length, before it stops.
+const MinGCCycles = 3
+
 // appGarbage holds the stand-in application's most recent objects.
 var appGarbage [1024][]byte
 
@@ -130,7 +134,17 @@ func MeasureGC(im Impl, n int, keys []uint64, goroutines int, d time.Duration, a
 			gcSink.Add(sink)
 		}(uint64(g) * (mask + 1) / uint64(goroutines))
 	}
+	// Run for d, and on (up to 2d) until MinGCCycles cycles have finished,
+	// so that a cache with a large heap still shows several cycles.
 	time.Sleep(d)
+	cycles := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	for time.Since(t0) < 2*d {
+		metrics.Read(cycles)
+		if cycles[0].Value.Uint64()-m0[2].Value.Uint64() >= MinGCCycles {
+			break
+		}
+		time.Sleep(d / 20)
+	}
 	stop.Store(true)
 	wg.Wait()
 	elapsed := time.Since(t0)

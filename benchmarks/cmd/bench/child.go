@@ -64,7 +64,7 @@ func runChild(kind string, o childOptions) error {
 		// Zipf ranks over twice the capacity: hot keys stay resident,
 		// cold writes insert and evict.
 		t0 := time.Now()
-		keys := benchmarks.ZipfKeys(2*o.Entries, o.Samples, o.ZipfS, 2)
+		keys := benchmarks.ZipfKeys(2*o.Entries, min(o.Samples, 1<<21), o.ZipfS, 2)
 		fmt.Fprintf(os.Stderr, "  gc child %s: keys in %v\n", o.Cache, time.Since(t0).Round(time.Millisecond))
 		res = benchmarks.MeasureGC(im, o.Entries, keys, runtime.GOMAXPROCS(0), o.Duration, o.Rate)
 	default:

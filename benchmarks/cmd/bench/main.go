@@ -54,9 +54,10 @@ func main() {
 		scenarios = flag.String("scenarios", "throughput,memory,allocs,gc,latency", "comma-separated scenarios to run")
 		threads   = flag.String("goroutines", "", "comma-separated goroutine counts for throughput (default: GOMAXPROCS,8)")
 		child     = flag.String("child", "", "internal: run one scenario for one cache and print JSON (mem or gc)")
+		from      = flag.String("from", "", "measure nothing: rewrite the report and charts from this results.json")
 		childOpt  childOptions
 	)
-	flag.DurationVar(&cfg.Duration, "duration", time.Second, "length of one timed throughput run")
+	flag.DurationVar(&cfg.Duration, "duration", 800*time.Millisecond, "length of one timed throughput run")
 	flag.IntVar(&cfg.Runs, "runs", 5, "timed runs per cache and mix; the median is reported")
 	flag.IntVar(&cfg.Distinct, "distinct", 1<<20, "distinct keys of the Zipf distribution")
 	flag.IntVar(&cfg.Samples, "samples", 1<<22, "pre-generated key samples (a power of two)")
@@ -64,14 +65,14 @@ func main() {
 	flag.IntVar(&cfg.CapacityPct, "capacity", 25, "cache capacity as a percentage of the distinct keys")
 	flag.IntVar(&cfg.MemEntries, "mem-entries", 1_000_000, "entries in the memory scenario")
 	flag.IntVar(&cfg.GCEntries, "gc-entries", 5_000_000, "resident entries in the GC scenario")
-	flag.DurationVar(&cfg.GCDuration, "gc-duration", 4*time.Second, "length of the GC scenario's load")
+	flag.DurationVar(&cfg.GCDuration, "gc-duration", 3*time.Second, "length of the GC scenario's load")
 	flag.Float64Var(&cfg.GCAllocMBps, "gc-alloc-rate", 512, "MiB per second the GC scenario's stand-in application allocates")
 	flag.DurationVar(&cfg.LatencyDuration, "latency-duration", 2*time.Second, "length of the latency scenario per cache")
 	flag.IntVar(&cfg.AllocRuns, "alloc-runs", 20000, "operations per allocation count")
 	flag.StringVar(&cfg.Caches, "caches", "", "comma-separated caches to measure (default: all; otter is needed for ratios)")
 	flag.BoolVar(&cfg.Quick, "quick", false, "smoke run: short durations, one run, smaller heaps")
 	flag.Float64Var(&cfg.QuietCores, "quiet-cores", 0.5, "before each measurement, wait while other processes use more cores than this (0: never wait)")
-	flag.DurationVar(&cfg.QuietBudget, "quiet-budget", 2*time.Minute, "most time to spend waiting for other processes over the whole run")
+	flag.DurationVar(&cfg.QuietBudget, "quiet-budget", time.Minute, "most time to spend waiting for other processes over the whole run")
 	childOpt.register()
 	flag.Parse()
 
@@ -136,7 +137,19 @@ func main() {
 		fatalf("%v", err)
 	}
 
-	rep := run(cfg, impls)
+	var rep *report
+	if *from != "" {
+		b, err := os.ReadFile(*from)
+		if err != nil {
+			fatalf("%v", err)
+		}
+		rep = new(report)
+		if err := json.Unmarshal(b, rep); err != nil {
+			fatalf("%s: %v", *from, err)
+		}
+	} else {
+		rep = run(cfg, impls)
+	}
 
 	if err := os.MkdirAll(*charts, 0o755); err != nil {
 		fatalf("%v", err)
