@@ -121,6 +121,7 @@ func (c *core[K, V]) startBulk(parent context.Context, items []bulkItem[K, V], b
 			err     error
 			weights []uint32
 		)
+		ctx, end := c.startTrace(ctx, LoadInfo{Keys: len(keys), Bulk: true, Refresh: refresh})
 		start := c.now()
 		guard(func() {
 			found, err = bl.LoadMany(ctx, keys)
@@ -133,16 +134,16 @@ func (c *core[K, V]) startBulk(parent context.Context, items []bulkItem[K, V], b
 				}
 			}
 		}, func(abort error) {
-			c.finishBulk(items, found, weights, err, abort, refresh, c.now()-start)
+			c.finishBulk(items, found, weights, err, abort, refresh, c.now()-start, end)
 		})
 	}()
 }
 
 // finishBulk settles every flight of a bulk load: values found are stored,
 // requested keys left out are not found, and an error fails them all. The
-// call is counted, then waiters are released, then OnEvict hears of the
-// removals.
-func (c *core[K, V]) finishBulk(items []bulkItem[K, V], found map[K]V, weights []uint32, err, abort error, refresh bool, took int64) {
+// call is counted and its trace ended (end may be nil), then waiters are
+// released, then OnEvict hears of the removals.
+func (c *core[K, V]) finishBulk(items []bulkItem[K, V], found map[K]V, weights []uint32, err, abort error, refresh bool, took int64, end func(error)) {
 	if abort != nil {
 		err = abort
 	}
@@ -180,6 +181,9 @@ func (c *core[K, V]) finishBulk(items []bulkItem[K, V], found map[K]V, weights [
 		}
 	}
 	c.loads.count(err, abort, refresh, took) // counted before anyone returns
+	if end != nil {
+		end(err)
+	}
 	for i, it := range items {
 		it.f.Publish(results[i].value, results[i].err)
 	}

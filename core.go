@@ -33,6 +33,7 @@ type core[K comparable, V any] struct {
 	loadsCtx     context.Context
 	stopLoads    context.CancelFunc // cancels loadsCtx, and so every load
 	loads        loadCounters
+	tracer       Tracer // Options.Tracer, or nil
 
 	closed   atomic.Bool
 	janitor  atomic.Bool // the expiry goroutine was started
@@ -58,6 +59,7 @@ func newCore[K comparable, V any](o *Options[K, V]) *core[K, V] {
 		loadTimeout:  o.LoadTimeout,
 		refreshAfter: int64(o.RefreshAfter),
 		negative:     o.NegativeTTL > 0,
+		tracer:       o.Tracer,
 	}
 	if o.Load != nil {
 		c.loader = LoaderFunc[K, V](o.Load)

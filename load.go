@@ -91,6 +91,7 @@ func (c *core[K, V]) startLoad(parent context.Context, key K, h uint64, f *shard
 			err error
 			w   uint32
 		)
+		ctx, end := c.startTrace(ctx, LoadInfo{Keys: 1, Refresh: refresh})
 		start := c.now()
 		guard(func() {
 			v, err = ld.Load(ctx, key)
@@ -98,14 +99,15 @@ func (c *core[K, V]) startLoad(parent context.Context, key K, h uint64, f *shard
 				w = c.weigh(key, v) // user code too: guarded
 			}
 		}, func(abort error) {
-			c.finishLoad(key, h, f, v, w, err, abort, refresh, c.now()-start)
+			c.finishLoad(key, h, f, v, w, err, abort, refresh, c.now()-start, end)
 		})
 	}()
 }
 
-// finishLoad stores a load's result as its outcome says, counts it, then
-// releases its waiters, then reports removals to OnEvict.
-func (c *core[K, V]) finishLoad(key K, h uint64, f *shard.Flight[V], v V, w uint32, err, abort error, refresh bool, took int64) {
+// finishLoad stores a load's result as its outcome says, counts it, ends
+// its trace (end may be nil), then releases its waiters, then reports
+// removals to OnEvict.
+func (c *core[K, V]) finishLoad(key K, h uint64, f *shard.Flight[V], v V, w uint32, err, abort error, refresh bool, took int64, end func(error)) {
 	if abort != nil {
 		err = abort
 	}
@@ -122,6 +124,9 @@ func (c *core[K, V]) finishLoad(key K, h uint64, f *shard.Flight[V], v V, w uint
 	}
 	removed := c.shardFor(h).Finish(key, h, f, out, v, w, life)
 	c.loads.count(err, abort, refresh, took) // counted before anyone returns
+	if end != nil {
+		end(err)
+	}
 	f.Publish(v, err)
 	c.afterWrite(life, &removed)
 }
@@ -180,12 +185,14 @@ type loadCounters struct {
 	succeeded, failed, panicked atomic.Uint64
 	refreshed, refreshFailed    atomic.Uint64
 	nanos                       atomic.Int64
+	buckets                     [NumLoadBuckets]atomic.Uint64
 }
 
 // count records one loader call that ended with err (abort if it panicked
 // or exited) after took nanoseconds.
 func (lc *loadCounters) count(err, abort error, refresh bool, took int64) {
 	lc.nanos.Add(took)
+	lc.buckets[loadBucket(took)].Add(1)
 	// A panic value may wrap ErrNotFound; it is a failure all the same.
 	failed := abort != nil || (err != nil && !errors.Is(err, ErrNotFound))
 	switch {
@@ -212,4 +219,7 @@ func (lc *loadCounters) addTo(st *Stats) {
 	st.RefreshesSucceeded = lc.refreshed.Load()
 	st.RefreshesFailed = lc.refreshFailed.Load()
 	st.LoadTime = time.Duration(lc.nanos.Load())
+	for i := range lc.buckets {
+		st.LoadBuckets[i] = lc.buckets[i].Load()
+	}
 }

@@ -89,6 +89,11 @@ type Options[K comparable, V any] struct {
 	// be shorter than its lifetime. 0 means values are never refreshed.
 	RefreshAfter time.Duration
 
+	// Tracer, if set, hears when each loader call starts and ends
+	// (refreshes and bulk loads included), to record it as a trace span;
+	// see Tracer. It is never called on a hit. nil means no tracing.
+	Tracer Tracer
+
 	// NegativeTTL turns on negative caching: when a loader reports
 	// ErrNotFound, the cache remembers that for NegativeTTL (NoTTL:
 	// forever) and answers ErrNotFound without calling a loader again.

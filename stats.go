@@ -55,6 +55,42 @@ type Stats struct {
 	// LoadTime is the total time loader calls took, on Options.Clock.
 	// LoadTime / Loads() is the mean load latency.
 	LoadTime time.Duration
+	// LoadBuckets is a histogram of the same loader calls' durations:
+	// LoadBuckets[i] counts the calls that took at most
+	// LoadBucketBounds()[i] and longer than the bound before it; the last
+	// bucket counts the calls slower than every bound. The buckets add up
+	// to Loads(), give or take loads that ended while Stats was reading.
+	LoadBuckets [NumLoadBuckets]uint64
+}
+
+// NumLoadBuckets is the number of buckets in Stats.LoadBuckets: one per
+// bound of LoadBucketBounds and one for the loads slower than all of them.
+const NumLoadBuckets = len(loadBounds) + 1
+
+// loadBounds are the inclusive upper bounds of the load-latency buckets, a
+// 1-2.5-5 series from 100µs (a local store) to 10s (a timeout).
+var loadBounds = [...]time.Duration{
+	100 * time.Microsecond, 250 * time.Microsecond, 500 * time.Microsecond,
+	time.Millisecond, 2500 * time.Microsecond, 5 * time.Millisecond,
+	10 * time.Millisecond, 25 * time.Millisecond, 50 * time.Millisecond,
+	100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond,
+	time.Second, 2500 * time.Millisecond, 5 * time.Second,
+	10 * time.Second,
+}
+
+// LoadBucketBounds returns the upper bounds of Stats.LoadBuckets, in
+// increasing order; they are the same for every cache and never change.
+func LoadBucketBounds() [NumLoadBuckets - 1]time.Duration { return loadBounds }
+
+// loadBucket returns the index of the bucket a load of took nanoseconds
+// falls in.
+func loadBucket(took int64) int {
+	for i, b := range loadBounds {
+		if took <= int64(b) {
+			return i
+		}
+	}
+	return len(loadBounds)
 }
 
 // Loads returns the number of loader calls.

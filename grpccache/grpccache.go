@@ -1,0 +1,62 @@
+// Package grpccache serves the responses of cacheable unary gRPC methods
+// from a Strata cache, on the server (UnaryServerInterceptor) or on the
+// client (UnaryClientInterceptor).
+//
+// You list the methods whose answers may be reused, each with a lifetime.
+// A call to a listed method is answered from the cache when an answer for
+// the same method, the same request and the same caller identity is
+// there; otherwise the handler (or, on the client, the server) is called,
+// once however many identical calls arrive together, and its response is
+// stored as protobuf bytes. Methods that are not listed pass straight
+// through.
+//
+// # Caller identity: read this before you turn it on
+//
+// A cached answer is served only to callers with the same identity as the
+// caller it was computed for. By default the identity is every value of
+// the request's "authorization" metadata, so one user's answer is never
+// served to another user who authenticates with that header. If your
+// callers are told apart by anything else (a client TLS certificate, a
+// cookie or API-key header, a tenant header, credentials attached by
+// grpc.PerRPCCredentials on the client) you must set Options.Identity to
+// include it: otherwise the answer computed for one of them is served to
+// the others. Callers with no authorization metadata share one identity.
+//
+// The key is the full method name, the identity (as its SHA-256 digest, so
+// credentials are never stored) and the deterministic protobuf encoding of
+// the request. Anything else a handler reads (other metadata, the peer, the
+// deadline, the time) does not distinguish answers unless Identity adds it.
+//
+// See docs/grpc.md for a complete example and the rules in full.
+package grpccache
+
+import (
+	"context"
+	"time"
+
+	"github.com/stratacache/cache"
+)
+
+// Cache is where the interceptors keep encoded answers. A Strata
+// *cache.Cache[string, []byte] implements it; a byte-valued multilevel
+// cache can too, by offering the same two methods.
+type Cache interface {
+	// GetOrLoad returns the bytes stored under key or, on a miss, calls
+	// loader (once however many callers miss on key at the same time),
+	// stores its result and returns it to them all. A loader error reaches
+	// every waiting caller and nothing is stored. A SetWithTTL of key made
+	// while loader runs wins over loader's result. Each caller stops
+	// waiting when its own ctx ends.
+	GetOrLoad(ctx context.Context, key string, loader cache.Loader[string, []byte]) ([]byte, error)
+
+	// SetWithTTL stores value under key for ttl: 0 means the cache's
+	// default lifetime, cache.NoTTL none.
+	SetWithTTL(key string, value []byte, ttl time.Duration)
+}
+
+var _ Cache = (*cache.Cache[string, []byte])(nil)
+
+// ErrInvalidOptions is wrapped by every error the interceptor constructors
+// return for bad options. It is the cache package's sentinel, so
+// errors.Is matches either.
+var ErrInvalidOptions = cache.ErrInvalidOptions

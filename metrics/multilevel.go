@@ -1,0 +1,60 @@
+package metrics
+
+import (
+	"github.com/stratacache/cache"
+	"github.com/stratacache/cache/multilevel"
+)
+
+// MultilevelCache is what Multilevel reads: a multilevel.Cache[K, V] for
+// any K and V.
+type MultilevelCache interface {
+	Stats() multilevel.Stats
+}
+
+// Multilevel adapts a multi-level cache to a LevelSource, for Register,
+// NewCollector and RegisterOTel: the L1's statistics are the cache's own
+// series, and the store and the loader are the levels "l2" and "origin".
+//
+// For "l2", hits, misses, errors and decode errors are the store's, and
+// the breaker series follow the store's circuit breaker (none if it is
+// disabled). For "origin", a hit is a load that found the key, a miss one
+// that reported it not found, and an error any other failure.
+func Multilevel(c MultilevelCache) LevelSource {
+	if c == nil {
+		return nil
+	}
+	return multilevelSource{c}
+}
+
+type multilevelSource struct{ c MultilevelCache }
+
+func (m multilevelSource) Stats() cache.Stats { return m.c.Stats().L1 }
+
+func (m multilevelSource) Levels() []LevelStats {
+	st := m.c.Stats()
+	o := st.Origin
+	found := o.Loads - min(o.Loads, o.NotFound+o.Errors)
+	return []LevelStats{
+		{
+			Level:        "l2",
+			Hits:         st.L2.Hits,
+			Misses:       st.L2.Misses,
+			Errors:       st.L2.Errors,
+			DecodeErrors: st.L2.DecodeErrors,
+			Breaker:      breakerOf(st.Breaker),
+		},
+		{Level: "origin", Hits: found, Misses: o.NotFound, Errors: o.Errors},
+	}
+}
+
+func breakerOf(s multilevel.BreakerState) BreakerState {
+	switch s {
+	case multilevel.BreakerClosed:
+		return BreakerClosed
+	case multilevel.BreakerOpen:
+		return BreakerOpen
+	case multilevel.BreakerHalfOpen:
+		return BreakerHalfOpen
+	}
+	return BreakerNone
+}

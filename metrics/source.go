@@ -1,0 +1,110 @@
+package metrics
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/stratacache/cache"
+)
+
+// Source is what the collectors read: anything with a Stats snapshot.
+// *cache.Cache[K, V] is a Source for every K and V.
+type Source interface {
+	Stats() cache.Stats
+}
+
+// LevelSource is a Source made of levels, such as a multi-level cache: its
+// Stats describe the local level, and Levels the ones below it. The
+// collectors check for it once, when they are made; a Source that has it
+// gets per-level series, labelled with each level's name, besides the
+// series of its Stats.
+type LevelSource interface {
+	Source
+	// Levels returns a snapshot of each level below the local one, in
+	// the order they are asked. The collectors call it once per
+	// collection, right after Stats.
+	Levels() []LevelStats
+}
+
+// LevelStats is a snapshot of one level of a LevelSource.
+type LevelStats struct {
+	// Level names the level, such as "l2" or "origin"; it becomes the
+	// level label. Names must differ between the levels of a Source.
+	Level string
+	// Hits and Misses count the reads the level answered with a value
+	// and with no value.
+	Hits, Misses uint64
+	// Errors counts the calls to the level that failed.
+	Errors uint64
+	// DecodeErrors counts values the level returned that could not be
+	// decoded.
+	DecodeErrors uint64
+	// Breaker is the state of the circuit breaker in front of the level
+	// now; BreakerNone if it has none.
+	Breaker BreakerState
+}
+
+// BreakerState is the state of a level's circuit breaker.
+type BreakerState uint8
+
+// The breaker states. The zero value means the level has no breaker, and
+// no breaker series is published for it.
+const (
+	BreakerNone     BreakerState = iota // no breaker
+	BreakerClosed                       // calls go through
+	BreakerOpen                         // calls are refused without trying
+	BreakerHalfOpen                     // a probe call tests the level
+)
+
+func (s BreakerState) String() string {
+	switch s {
+	case BreakerNone:
+		return "BreakerNone"
+	case BreakerClosed:
+		return "BreakerClosed"
+	case BreakerOpen:
+		return "BreakerOpen"
+	case BreakerHalfOpen:
+		return "BreakerHalfOpen"
+	}
+	return "BreakerState(" + strconv.Itoa(int(s)) + ")"
+}
+
+// breakerStates are the states a breaker series reports, with their label
+// values, in the order they are published.
+var breakerStates = [...]struct {
+	state BreakerState
+	label string
+}{
+	{BreakerClosed, "closed"},
+	{BreakerOpen, "open"},
+	{BreakerHalfOpen, "half_open"},
+}
+
+var (
+	// ErrNoName is returned when a cache is registered with an empty
+	// name: the name is what tells its series from other caches'.
+	ErrNoName = errors.New("metrics: the cache name is empty")
+	// ErrNoSource is returned when the Source to register is nil.
+	ErrNoSource = errors.New("metrics: the Source is nil")
+	// ErrNoProvider is returned when the registry or provider to register
+	// with is nil.
+	ErrNoProvider = errors.New("metrics: the registerer or provider is nil")
+)
+
+func check(name string, src Source) error {
+	switch {
+	case name == "":
+		return ErrNoName
+	case src == nil:
+		return ErrNoSource
+	}
+	return nil
+}
+
+// reasonLabel is a Reason's label value: its name without the prefix, in
+// lower case ("capacity" for ReasonCapacity).
+func reasonLabel(r cache.Reason) string {
+	return strings.ToLower(strings.TrimPrefix(r.String(), "Reason"))
+}

@@ -1,0 +1,123 @@
+package multilevel
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeClock is a cache.Clock that moves only when a test advances it.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+}
+
+func (f *fakeClock) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fakeClock) Advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(d)
+}
+
+// spyStore wraps a Store, counting calls and optionally failing them.
+type spyStore struct {
+	Store
+	gets, sets, deletes atomic.Int64
+
+	// fail, when set, makes every call return errDown at once; hang makes
+	// every call wait for its context to end instead.
+	fail, hang atomic.Bool
+}
+
+var errDown = errors.New("store is down")
+
+func (s *spyStore) trouble(ctx context.Context) error {
+	switch {
+	case s.hang.Load():
+		<-ctx.Done()
+		return ctx.Err()
+	case s.fail.Load():
+		return errDown
+	}
+	return nil
+}
+
+func (s *spyStore) Get(ctx context.Context, key string) ([]byte, error) {
+	s.gets.Add(1)
+	if err := s.trouble(ctx); err != nil {
+		return nil, err
+	}
+	return s.Store.Get(ctx, key)
+}
+
+func (s *spyStore) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	s.sets.Add(1)
+	if err := s.trouble(ctx); err != nil {
+		return err
+	}
+	return s.Store.Set(ctx, key, value, ttl)
+}
+
+func (s *spyStore) Delete(ctx context.Context, key string) error {
+	s.deletes.Add(1)
+	if err := s.trouble(ctx); err != nil {
+		return err
+	}
+	return s.Store.Delete(ctx, key)
+}
+
+// newMemory returns a MemoryStore closed at the end of the test.
+func newMemory(t testing.TB, clk *fakeClock) *MemoryStore {
+	t.Helper()
+	o := MemoryStoreOptions{}
+	if clk != nil {
+		o.Clock = clk
+	}
+	ms, err := NewMemoryStore(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ms.Close)
+	return ms
+}
+
+// loadCounter is a loader returning "v:"+key and counting its calls.
+type loadCounter struct {
+	calls atomic.Int64
+}
+
+func (l *loadCounter) load(_ context.Context, key string) (string, error) {
+	l.calls.Add(1)
+	return "v:" + key, nil
+}
+
+// mustNew builds a Cache and closes it at the end of the test.
+func mustNew[K comparable, V any](t testing.TB, o Options[K, V]) *Cache[K, V] {
+	t.Helper()
+	c, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func mustGet[K comparable, V comparable](t testing.TB, c *Cache[K, V], key K, want V) {
+	t.Helper()
+	got, err := c.Get(context.Background(), key)
+	if err != nil || got != want {
+		t.Fatalf("Get(%v) = %v, %v; want %v, nil", key, got, err, want)
+	}
+}

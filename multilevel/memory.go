@@ -1,0 +1,195 @@
+package multilevel
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stratacache/cache"
+)
+
+// MemoryStoreOptions configures a MemoryStore. The zero value is a 64 MiB
+// store on the system clock.
+type MemoryStoreOptions struct {
+	// MaxBytes bounds the memory the entries use, counting their keys,
+	// their values and about 100 bytes of bookkeeping each. When it is
+	// reached, the least valuable entries are evicted. An entry larger
+	// than a sixteenth of MaxBytes (all of it, below 16 MiB) is not kept.
+	// 0 means DefaultMemoryStoreBytes.
+	MaxBytes int64
+
+	// Clock supplies the time for expiry; nil means the system clock.
+	Clock cache.Clock
+}
+
+// DefaultMemoryStoreBytes is the size of a MemoryStore whose MaxBytes is 0,
+// and of the private store a Cache makes when it is given none.
+const DefaultMemoryStoreBytes = 64 << 20
+
+// memoryEntryOverhead approximates what one entry costs beside its key
+// and value: the entry struct, its map slot and the slice header.
+const memoryEntryOverhead = 100
+
+// MemoryStore is an in-process Store and Bus: a bounded Strata cache of
+// byte slices with per-entry expiry, and a bus that delivers invalidations
+// to the caches of this process that share it. It is what a Cache uses
+// when Options.Store is nil; share one between several caches (with
+// different namespaces, or with the same one for caches that must
+// invalidate each other) to bound their memory together.
+//
+// Get and Set cost what a Strata cache's Get and Set cost; values are not
+// copied either way (see Store). Publish calls the subscribers' Message
+// functions on the publishing goroutine before it returns, so a Set or
+// Delete through one cache has evicted the key from every other cache of
+// the namespace by the time it returns.
+type MemoryStore struct {
+	c      *cache.Cache[string, []byte]
+	closed atomic.Bool
+
+	mu   sync.Mutex
+	subs map[string][]*memorySub // by namespace
+}
+
+type memorySub struct {
+	s       Subscriber
+	stopped atomic.Bool
+}
+
+// NewMemoryStore returns an empty store, or an error naming the offending
+// field of opts.
+func NewMemoryStore(opts MemoryStoreOptions) (*MemoryStore, error) {
+	if opts.MaxBytes < 0 {
+		return nil, fmt.Errorf("multilevel: MemoryStoreOptions.MaxBytes is %d; it must be 0 (default) or positive: %w",
+			opts.MaxBytes, ErrInvalidOptions)
+	}
+	maxBytes := opts.MaxBytes
+	if maxBytes == 0 {
+		maxBytes = DefaultMemoryStoreBytes
+	}
+	shards := 1
+	if maxBytes >= 16<<20 {
+		shards = 16
+	}
+	c, err := cache.New(cache.Options[string, []byte]{
+		MaxWeight: maxBytes,
+		Weigher:   weighBytes,
+		Shards:    shards,
+		Clock:     opts.Clock,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("multilevel: memory store: %w", err)
+	}
+	return &MemoryStore{c: c, subs: make(map[string][]*memorySub)}, nil
+}
+
+func weighBytes(key string, value []byte) uint32 {
+	w := int64(len(key)) + int64(len(value)) + memoryEntryOverhead
+	return uint32(min(w, math.MaxUint32))
+}
+
+// Get returns the bytes stored under key, or ErrMiss. The slice is the
+// store's own: read it, do not modify it.
+func (s *MemoryStore) Get(ctx context.Context, key string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if v, ok := s.c.Get(key); ok {
+		return v, nil
+	}
+	return nil, ErrMiss
+}
+
+// Set stores value under key for ttl (0: no expiry, negative: removes the
+// key). The store keeps value itself: do not modify it afterwards.
+func (s *MemoryStore) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	switch {
+	case ttl < 0:
+		s.c.Delete(key)
+	case ttl == 0:
+		s.c.SetWithTTL(key, value, cache.NoTTL)
+	default:
+		s.c.SetWithTTL(key, value, ttl)
+	}
+	return nil
+}
+
+// Delete removes key.
+func (s *MemoryStore) Delete(ctx context.Context, key string) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	s.c.Delete(key)
+	return nil
+}
+
+// Len returns the number of entries held, expired ones included until
+// they are removed.
+func (s *MemoryStore) Len() int { return s.c.Len() }
+
+// Publish calls the Message function of every subscriber of m.Namespace,
+// in turn, on this goroutine.
+func (s *MemoryStore) Publish(ctx context.Context, m Message) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	subs := slices.Clone(s.subs[m.Namespace])
+	s.mu.Unlock()
+	for _, sub := range subs {
+		if !sub.stopped.Load() && sub.s.Message != nil {
+			sub.s.Message(m)
+		}
+	}
+	return nil
+}
+
+// Subscribe registers sub for the messages of namespace and calls its Up
+// function before it returns; the subscription is never interrupted, so Up
+// is called only that once. Messages are delivered on the publishers'
+// goroutines, so sub's functions may run concurrently. Once stop returns,
+// sub is sent nothing new; a call already being made elsewhere may still
+// finish.
+func (s *MemoryStore) Subscribe(namespace string, sub Subscriber) (stop func(), err error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	ms := &memorySub{s: sub}
+	s.mu.Lock()
+	s.subs[namespace] = append(s.subs[namespace], ms)
+	s.mu.Unlock()
+	if sub.Up != nil {
+		sub.Up()
+	}
+	stop = func() {
+		ms.stopped.Store(true)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.subs[namespace] = slices.DeleteFunc(s.subs[namespace], func(x *memorySub) bool { return x == ms })
+		if len(s.subs[namespace]) == 0 {
+			delete(s.subs, namespace)
+		}
+	}
+	return stop, nil
+}
+
+// Close drops every entry and makes later calls fail with ErrClosed (Get
+// misses). Subscriptions stay registered but receive nothing more. It is
+// idempotent.
+func (s *MemoryStore) Close() {
+	s.closed.Store(true)
+	s.c.Close()
+}
+
+func (s *MemoryStore) check(ctx context.Context) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	return ctx.Err()
+}

@@ -1,0 +1,116 @@
+package multilevel
+
+import (
+	"context"
+	"errors"
+)
+
+func (c *core[K, V]) get(ctx context.Context, key K) (V, error) {
+	if c.closed.Load() {
+		var zero V
+		return zero, ErrClosed
+	}
+	// The L1 coalesces misses: loadThrough runs once per key at a time,
+	// so one store read and at most one load serve every waiting caller.
+	return c.l1.GetOrLoad(ctx, key, c.loader)
+}
+
+// loadThrough is the L1's loader: the store, then Options.Load. Only the
+// loader's own errors leave it; the store's become a fall-through to the
+// loader.
+func (c *core[K, V]) loadThrough(ctx context.Context, key K) (v V, err error) {
+	if !c.enter() {
+		return v, ErrClosed
+	}
+	defer c.running.Done()
+	if !c.ownL1 {
+		// The L1 cancels its loads when it closes; a borrowed L1 does
+		// not close with us, so Close cancels them itself.
+		var stop func()
+		ctx, stop = c.bindClose(ctx)
+		defer stop()
+	}
+
+	skey := c.keys.storeKey(key)
+	quiet := c.guard.watch(skey)
+	data, err := c.storeGet(ctx, skey)
+	writeBack := true
+	switch {
+	case err == nil:
+		if v, err := c.values.unmarshal(data); err == nil {
+			c.n.l2Hits.Add(1)
+			return v, nil
+		}
+		// Corrupt, or written with another codec: a miss whose bytes
+		// the load below overwrites.
+		c.n.l2DecodeErrors.Add(1)
+	case errors.Is(err, ErrMiss):
+		c.n.l2Misses.Add(1)
+	default:
+		// Failed, timed out, or refused by the breaker: load without
+		// writing back to a store that is not answering.
+		writeBack = false
+	}
+
+	if c.load == nil {
+		if err == nil {
+			// Undecodable bytes and nothing to replace them with: drop
+			// them so that readers stop paying for the decode.
+			_ = c.storeDelete(ctx, skey)
+		}
+		return v, ErrNotFound
+	}
+	if v, err = c.callLoad(ctx, key); err != nil {
+		return v, err
+	}
+	// A write of key since the store read may hold a newer value than
+	// the one just loaded: leave it be.
+	if writeBack && quiet() {
+		if data, err := c.marshal(v); err == nil {
+			_ = c.storeSet(ctx, skey, data) // counted; the value is good either way
+		}
+	}
+	return v, nil
+}
+
+// callLoad calls Options.Load and counts the outcome. A panic is counted
+// and passed on to the L1, which turns it into a *cache.PanicError.
+func (c *core[K, V]) callLoad(ctx context.Context, key K) (v V, err error) {
+	c.n.loads.Add(1)
+	returned := false
+	defer func() {
+		switch {
+		case !returned:
+			c.n.loadErrors.Add(1) // a panic or Goexit, going on up
+		case errors.Is(err, ErrNotFound):
+			c.n.loadNotFound.Add(1)
+		case err != nil:
+			c.n.loadErrors.Add(1)
+		}
+	}()
+	v, err = c.load(ctx, key)
+	returned = true
+	return v, err
+}
+
+// marshal encodes v, counting a failure (a panic in a user's Marshal
+// included) instead of passing it on.
+func (c *core[K, V]) marshal(v V) (data []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			data, err = nil, errors.New("multilevel: Marshal panicked")
+		}
+		if err != nil {
+			c.n.l2EncodeErrors.Add(1)
+		}
+	}()
+	return c.values.marshal(v)
+}
+
+// bindClose returns ctx, also cancelled when the cache closes, and the
+// function that releases it.
+func (c *core[K, V]) bindClose(ctx context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(c.closeCtx, cancel)
+	return ctx, func() { stop(); cancel() }
+}

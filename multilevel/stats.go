@@ -1,0 +1,151 @@
+package multilevel
+
+import (
+	"strconv"
+	"sync/atomic"
+
+	"github.com/stratacache/cache"
+	"github.com/stratacache/cache/internal/breaker"
+)
+
+// Stats is a snapshot of a Cache's counters, level by level. The counters
+// are read one after another, so under concurrent use they may mix
+// slightly different moments.
+type Stats struct {
+	// L1 is the local tier's own snapshot. Its Hits and Misses count Get
+	// calls; its LoadsSucceeded, LoadsFailed and LoadsPanicked count
+	// passes through the lower levels (store, then loader), one per key
+	// however many callers waited.
+	L1 cache.Stats
+
+	// L2 counts the calls to the store.
+	L2 StoreStats
+
+	// Origin counts the calls to Options.Load.
+	Origin OriginStats
+
+	// Invalidation counts the messages of the invalidation bus.
+	Invalidation InvalidationStats
+
+	// Breaker is the state of the store's circuit breaker now.
+	Breaker BreakerState
+}
+
+// StoreStats counts the calls a Cache made, or did not make, to its store.
+type StoreStats struct {
+	// Hits and Misses count reads that found a value and reads that got
+	// ErrMiss.
+	Hits, Misses uint64
+	// DecodeErrors counts reads that found bytes the codec could not
+	// decode (corrupt, or written with another format): neither hits nor
+	// misses. The key is then loaded again and overwritten.
+	DecodeErrors uint64
+	// Writes and Deletes count successful Set and Delete calls to the
+	// store, write-backs after a load included.
+	Writes, Deletes uint64
+	// Errors counts calls that failed or timed out, reads and writes.
+	Errors uint64
+	// Rejected counts calls not made because the breaker was open.
+	Rejected uint64
+	// EncodeErrors counts values that could not be encoded, so were not
+	// written to the store.
+	EncodeErrors uint64
+	// BreakerOpened counts how many times the breaker has opened.
+	BreakerOpened uint64
+}
+
+// OriginStats counts the calls to Options.Load.
+type OriginStats struct {
+	// Loads counts calls; NotFound and Errors those that returned
+	// ErrNotFound and any other error (panics included).
+	Loads, NotFound, Errors uint64
+}
+
+// InvalidationStats counts the traffic on the invalidation bus.
+type InvalidationStats struct {
+	// Sent counts messages published after a Set or Delete; SendErrors
+	// those that failed. A write whose store call failed publishes none.
+	Sent, SendErrors uint64
+	// Received counts messages from other instances, each of which
+	// evicted its key from the L1. An instance's own messages are not
+	// counted.
+	Received uint64
+	// Undecodable counts messages whose key this instance could not map
+	// to a K. Each cleared the whole L1, since it might have been meant
+	// for any key.
+	Undecodable uint64
+	// Resyncs counts the times the subscription became active and the L1
+	// was cleared because messages may have been missed: at start and
+	// after every interruption.
+	Resyncs uint64
+	// Subscribed reports whether the subscription is active now.
+	Subscribed bool
+}
+
+// BreakerState is the state of the circuit breaker in front of the store.
+type BreakerState uint8
+
+// The breaker states.
+const (
+	// BreakerClosed: calls go to the store; failures are counted.
+	BreakerClosed BreakerState = iota
+	// BreakerOpen: the store is considered down; calls are not made.
+	BreakerOpen
+	// BreakerHalfOpen: one probe call at a time tests the store.
+	BreakerHalfOpen
+	// BreakerDisabled: there is no breaker (BreakerOptions.Disabled).
+	BreakerDisabled
+)
+
+func (s BreakerState) String() string {
+	switch s {
+	case BreakerClosed:
+		return "BreakerClosed"
+	case BreakerOpen:
+		return "BreakerOpen"
+	case BreakerHalfOpen:
+		return "BreakerHalfOpen"
+	case BreakerDisabled:
+		return "BreakerDisabled"
+	}
+	return "BreakerState(" + strconv.Itoa(int(s)) + ")"
+}
+
+func breakerState(b *breaker.Breaker) BreakerState {
+	if b == nil {
+		return BreakerDisabled
+	}
+	switch b.State() {
+	case breaker.Open:
+		return BreakerOpen
+	case breaker.HalfOpen:
+		return BreakerHalfOpen
+	}
+	return BreakerClosed
+}
+
+// counters are the Cache's own counters. Remote calls cost far more than
+// an atomic add, so plain shared atomics do.
+type counters struct {
+	l2Hits, l2Misses, l2DecodeErrors atomic.Uint64
+	l2Writes, l2Deletes, l2Errors    atomic.Uint64
+	l2Rejected, l2EncodeErrors       atomic.Uint64
+	loads, loadNotFound, loadErrors  atomic.Uint64
+	sent, sendErrors, received       atomic.Uint64
+	undecodable, resyncs             atomic.Uint64
+	subscribed                       atomic.Bool
+}
+
+func (c *counters) snapshot() (l2 StoreStats, origin OriginStats, inv InvalidationStats) {
+	l2 = StoreStats{
+		Hits: c.l2Hits.Load(), Misses: c.l2Misses.Load(), DecodeErrors: c.l2DecodeErrors.Load(),
+		Writes: c.l2Writes.Load(), Deletes: c.l2Deletes.Load(), Errors: c.l2Errors.Load(),
+		Rejected: c.l2Rejected.Load(), EncodeErrors: c.l2EncodeErrors.Load(),
+	}
+	origin = OriginStats{Loads: c.loads.Load(), NotFound: c.loadNotFound.Load(), Errors: c.loadErrors.Load()}
+	inv = InvalidationStats{
+		Sent: c.sent.Load(), SendErrors: c.sendErrors.Load(), Received: c.received.Load(),
+		Undecodable: c.undecodable.Load(), Resyncs: c.resyncs.Load(), Subscribed: c.subscribed.Load(),
+	}
+	return l2, origin, inv
+}

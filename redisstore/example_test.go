@@ -1,0 +1,54 @@
+package redisstore_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stratacache/cache/multilevel"
+	"github.com/stratacache/cache/redisstore"
+)
+
+type User struct {
+	ID   int
+	Name string
+}
+
+func loadUser(ctx context.Context, id int) (User, error) {
+	return User{ID: id, Name: "from the database"}, nil
+}
+
+// Every process runs the same code; Redis is the level they share and the
+// bus that carries their invalidations. (Not run: it needs a server.)
+func Example() {
+	rdb := redis.NewClient(&redis.Options{
+		Addr:                  "localhost:6379",
+		ContextTimeoutEnabled: true, // required: lets the cache's deadlines reach the socket
+	})
+	defer rdb.Close()
+	store, err := redisstore.New(rdb, redisstore.Options{})
+	if err != nil {
+		panic(err)
+	}
+
+	opts := multilevel.Options[int, User]{
+		Store:     store,
+		Namespace: "users:v1", // bump when User's encoding changes
+		Load:      loadUser,
+		L2TTL:     time.Hour,
+	}
+	opts.L1.MaxEntries = 100_000
+	opts.L1.TTL = 30 * time.Second // the staleness bound while pub/sub is down
+	users, err := multilevel.New(opts)
+	if err != nil {
+		panic(err)
+	}
+	defer users.Close()
+
+	ctx := context.Background()
+	u, err := users.Get(ctx, 42)
+	fmt.Println(u.Name, err)
+	// Every other process drops key 42 from its L1 once the message arrives.
+	_ = users.Set(ctx, 42, User{ID: 42, Name: "renamed"})
+}
