@@ -395,6 +395,11 @@ func (t *table) writeWorkload(w io.Writer, r *result, chartPath string) {
 	gapRow("default − OPT", func(r *result, s int) (float64, bool) { return t.get(r, nameOPT, s) })
 	gapRow("default − max(otter, theine)", t.rival)
 	fmt.Fprintln(w)
+	shards := make([]string, len(r.W.Sizes))
+	for s, size := range r.W.Sizes {
+		shards[s] = fmt.Sprint(defaultShards(size))
+	}
+	fmt.Fprintf(w, "The sharded default has %s shards at these sizes.\n\n", strings.Join(shards, ", "))
 	if chartPath != "" {
 		fmt.Fprintf(w, "![hit ratio against cache size on %s](%s)\n\n", r.W.Name, chartPath)
 	}
@@ -416,6 +421,10 @@ func (t *table) writeReport(w io.Writer, info reportInfo, chartPath func(string)
 		"more than n entries for a while after each burst of misses, which inflates their hit ratios (on loop, otter scores "+
 		"about 68%% with 500 entries when no cache of 500 entries can pass 49.5%%). So otter runs its maintenance on the "+
 		"calling goroutine, and theine and ristretto get a `Wait` after every `Set`: every cache is held to n entries.\n\n")
+	fmt.Fprintf(w, "Strata hashes keys with a seed chosen at random for each cache, and theine and ristretto drop some "+
+		"reads from their lossy buffers, so their numbers move by a few tenths of a point from run to run, most on the "+
+		"smallest caches. Below 2048 entries the sharded default has a single shard: there its row and the single-shard "+
+		"row of the same policy differ only by that noise.\n\n")
 	fmt.Fprintf(w, "The caches:\n\n")
 	for _, n := range info.Notes {
 		fmt.Fprintf(w, "- %s\n", n)
@@ -457,4 +466,15 @@ func thousands(n int) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// defaultShards is the shard count cache.New picks for n entries when
+// Options.Shards is 0, by the rule Options.Shards documents: 64, halved
+// while a shard would hold fewer than 1024 entries.
+func defaultShards(n int) int {
+	shards := 64
+	for shards > 1 && n/shards < 1024 {
+		shards /= 2
+	}
+	return shards
 }

@@ -174,6 +174,7 @@ func TestReport(t *testing.T) {
 		"| default − OPT | -4.63 | -2.36 | -4.71 |",
 		"| default − max(otter, theine) | -0.50 | -0.50 | -0.50 |",
 		"![hit ratio against cache size on loop](hitratio/loop.svg)",
+		"The sharded default has 1, 1, 1 shards at these sizes.",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)
@@ -184,6 +185,14 @@ func TestReport(t *testing.T) {
 	}
 	if strings.Count(md, "\n## ") != 2+4 {
 		t.Errorf("want Summary, Targets and 4 workload sections")
+	}
+}
+
+func TestDefaultShards(t *testing.T) {
+	for n, want := range map[int]int{100: 1, 2047: 1, 2048: 2, 32768: 32, 65536: 64, 524288: 64} {
+		if got := defaultShards(n); got != want {
+			t.Errorf("defaultShards(%d) = %d, want %d", n, got, want)
+		}
 	}
 }
 
