@@ -1,17 +1,21 @@
 # The two commands the README promises:
-#   make demo   runs the demo (no server needed)
+#   make demo   runs the gRPC demo (no server needed; docs/demo.md)
 #   make test   runs every test of every module in this repository
-# TESTFLAGS passes flags to go test, e.g. make test TESTFLAGS=-race.
+# TESTFLAGS passes flags to go test, e.g. make test TESTFLAGS=-race;
+# DEMOFLAGS to the demo, e.g. make demo DEMOFLAGS="-redis localhost:6379".
 
 TESTFLAGS ?=
+DEMOFLAGS ?=
 # Every directory with a go.mod is a module: the root and the nested
 # modules that keep heavy dependencies out of the root's go.mod.
 MODULES := $(shell find . -name go.mod -not -path './.git/*' -not -path '*/testdata/*' -exec dirname {} \; | sort)
 
 .PHONY: demo test vet fmt-check staticcheck fuzz bench simulate
 
+# The demo is a module of its own (it needs go-redis, and with it Go 1.26,
+# which grpccache's users should not).
 demo:
-	go run ./examples/demo
+	cd grpccache/examples/demo && go run . $(DEMOFLAGS)
 
 test:
 	@set -e; for m in $(MODULES); do \
