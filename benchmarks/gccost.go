@@ -57,7 +57,7 @@ func allocateAt(rate float64, stop *atomic.Bool, done func()) {
 
 // MinGCCycles is how many GC cycles the GC scenario waits for, beyond its
 // nominal length, before it stops.
-const MinGCCycles = 4
+const MinGCCycles = 3
 
 // appGarbage holds the stand-in application's most recent objects.
 var appGarbage [1024][]byte
@@ -134,11 +134,11 @@ func MeasureGC(im Impl, n int, keys []uint64, goroutines int, d time.Duration, a
 			gcSink.Add(sink)
 		}(uint64(g) * (mask + 1) / uint64(goroutines))
 	}
-	// Run for d, and on (up to 3d) until MinGCCycles cycles have finished,
+	// Run for d, and on (up to 2d) until MinGCCycles cycles have finished,
 	// so that a cache with a large heap still shows several cycles.
 	time.Sleep(d)
 	cycles := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
-	for time.Since(t0) < 3*d {
+	for time.Since(t0) < 2*d {
 		metrics.Read(cycles)
 		if cycles[0].Value.Uint64()-m0[2].Value.Uint64() >= MinGCCycles {
 			break

@@ -54,6 +54,7 @@ func main() {
 		scenarios = flag.String("scenarios", "throughput,memory,allocs,gc,latency", "comma-separated scenarios to run")
 		threads   = flag.String("goroutines", "", "comma-separated goroutine counts for throughput (default: GOMAXPROCS,8)")
 		child     = flag.String("child", "", "internal: run one scenario for one cache and print JSON (mem or gc)")
+		from      = flag.String("from", "", "measure nothing: rewrite the report and charts from this results.json")
 		childOpt  childOptions
 	)
 	flag.DurationVar(&cfg.Duration, "duration", 800*time.Millisecond, "length of one timed throughput run")
@@ -64,7 +65,7 @@ func main() {
 	flag.IntVar(&cfg.CapacityPct, "capacity", 25, "cache capacity as a percentage of the distinct keys")
 	flag.IntVar(&cfg.MemEntries, "mem-entries", 1_000_000, "entries in the memory scenario")
 	flag.IntVar(&cfg.GCEntries, "gc-entries", 5_000_000, "resident entries in the GC scenario")
-	flag.DurationVar(&cfg.GCDuration, "gc-duration", 4*time.Second, "length of the GC scenario's load")
+	flag.DurationVar(&cfg.GCDuration, "gc-duration", 3*time.Second, "length of the GC scenario's load")
 	flag.Float64Var(&cfg.GCAllocMBps, "gc-alloc-rate", 512, "MiB per second the GC scenario's stand-in application allocates")
 	flag.DurationVar(&cfg.LatencyDuration, "latency-duration", 2*time.Second, "length of the latency scenario per cache")
 	flag.IntVar(&cfg.AllocRuns, "alloc-runs", 20000, "operations per allocation count")
@@ -136,7 +137,19 @@ func main() {
 		fatalf("%v", err)
 	}
 
-	rep := run(cfg, impls)
+	var rep *report
+	if *from != "" {
+		b, err := os.ReadFile(*from)
+		if err != nil {
+			fatalf("%v", err)
+		}
+		rep = new(report)
+		if err := json.Unmarshal(b, rep); err != nil {
+			fatalf("%s: %v", *from, err)
+		}
+	} else {
+		rep = run(cfg, impls)
+	}
 
 	if err := os.MkdirAll(*charts, 0o755); err != nil {
 		fatalf("%v", err)

@@ -45,10 +45,12 @@ func fmtDur(d time.Duration) string {
 	switch {
 	case d < 10*time.Microsecond:
 		return fmt.Sprintf("%d ns", d.Nanoseconds())
-	case d < 10*time.Millisecond:
+	case d < time.Millisecond:
 		return fmt.Sprintf("%.1f µs", float64(d)/1e3)
+	case d < time.Second:
+		return fmt.Sprintf("%.2f ms", float64(d)/1e6)
 	default:
-		return fmt.Sprintf("%.1f ms", float64(d)/1e6)
+		return fmt.Sprintf("%.2f s", d.Seconds())
 	}
 }
 
@@ -141,6 +143,7 @@ func writeReport(r *report, out, chartDir string) error {
 	p("| CPU | %s, %d logical cores, GOMAXPROCS %d |\n", r.Machine.CPU, r.Machine.NumCPU, r.Machine.GOMAXPROCS)
 	p("| OS / arch | %s / %s |\n| Go | %s |\n", r.Machine.OS, r.Machine.Arch, r.Machine.Go)
 	p("| Load average (1, 5, 15 min) before / after | %s / %s |\n", r.Machine.LoadBefore, r.Machine.LoadAfter)
+	p("| Runner flags, niceness | `%s`, nice %s |\n", strings.Join(append([]string{"bench"}, r.Machine.Args...), " "), r.Machine.Nice)
 	var deps []string
 	for _, path := range []string{
 		"github.com/maypok86/otter/v2", "github.com/Yiling-J/theine-go", "github.com/dgraph-io/ristretto/v2",
@@ -150,14 +153,20 @@ func writeReport(r *report, out, chartDir string) error {
 			deps = append(deps, fmt.Sprintf("%s %s", path, v))
 		}
 	}
-	p("| Versions | Strata at this commit; %s |\n\n", strings.Join(deps, "; "))
-	p("The machine is shared: other work may have run during the measurement. Before each measurement the runner waits (within a budget) while other processes keep more than %.1f cores busy; it waited %v in all", c.QuietCores, r.Machine.QuietWaited.Round(time.Second))
-	if r.Machine.QuietGaveUp > 0 {
-		p(", and once its budget was spent it measured with other processes using up to %.1f cores", r.Machine.QuietGaveUp)
+	p("| Versions | Strata %s; %s |\n\n", r.Machine.Strata, strings.Join(deps, "; "))
+	p("The machine is shared: other work may have run during the measurement. ")
+	if c.QuietCores > 0 {
+		p("Before each measurement the runner waits (within a budget) while other processes keep more than %.1f cores busy; it waited %v in all", c.QuietCores, r.Machine.QuietWaited.Round(time.Second))
+		if r.Machine.QuietGaveUp > 0 {
+			p(", and once its budget was spent it measured with other processes using up to %.1f cores", r.Machine.QuietGaveUp)
+		}
+		p(". ")
+	} else {
+		p("The runner's wait for a quiet machine was off (`-quiet-cores 0`). ")
 	}
-	p(". Medians over runs damp the rest, not remove it; the CPU-share figures below show how much CPU the benchmark actually got.\n\n")
+	p("Medians over runs damp the rest, not remove it; the CPU-share figures below show how much CPU the benchmark actually got.\n\n")
 
-	p("## How to rerun\n\n```sh\ncd benchmarks\ngo run ./cmd/bench            # full run (this report)\ngo run ./cmd/bench -quick     # smoke run in under a minute, written to a temporary directory\ngo run ./cmd/bench -h         # flags: -duration, -runs, -out, -charts, -caches, -scenarios, -goroutines, ...\ngo test ./...                 # adapter tests\ngo test -run '^$' -bench . -benchtime 1s   # BenchmarkGet/<cache>, BenchmarkMixed/<cache>, BenchmarkSet/<cache>\n```\n\n")
+	p("## How to rerun\n\n```sh\ncd benchmarks\ngo run ./cmd/bench            # full run (this report)\ngo run ./cmd/bench -quick     # smoke run in under a minute, written to a temporary directory\ngo run ./cmd/bench -h         # flags: -duration, -runs, -out, -charts, -caches, -scenarios, -goroutines, ...\ngo test ./...                 # adapter tests\ngo test -run '^$' -bench . -benchtime 1s   # BenchmarkGet/<cache>, BenchmarkMixed/<cache>, BenchmarkSet/<cache>\n\n# On a Linux machine shared with long-running jobs, give the run a scheduling\n# group of its own at a higher weight (as root); the niceness row above shows what this run had:\nsetsid sh -c 'echo -10 > /proc/$$/autogroup; exec go run ./cmd/bench -quiet-cores 0'\n```\n\n")
 	p("This run: %d timed run(s) of %v per cache, mix and goroutine count (median reported, after a %v warm-up); Zipf s = %g over %d keys, %d pre-generated samples; capacity %d (%d%% of the keys); memory at %d entries; GC with %d resident entries for %v; latency for %v per cache.\n\n",
 		c.Runs, c.Duration, c.Warmup, c.ZipfS, c.Distinct, c.Samples, r.Capacity, c.CapacityPct, c.MemEntries, c.GCEntries, c.GCDuration, c.LatencyDuration)
 
@@ -339,7 +348,7 @@ func writeReport(r *report, out, chartDir string) error {
 
 	if len(r.GC) > 0 {
 		p("## GC cost with a large resident cache\n\n")
-		p("Each cache in a fresh process: %d uint64→uint64 entries written, then a %s load (Zipf over %d keys, so cold writes evict) from GOMAXPROCS goroutines for %v (longer, up to three times that, until %d GC cycles have run), while one more goroutine allocates %.0f MiB/s in %d KiB objects, standing in for the application's own garbage at a rate that does not depend on the cache's speed. The default GOGC applies, so the pace of cycles is set by the live heap and the rate, and each cycle's cost by how much of the heap must be scanned. GC CPU is `/cpu/classes/gc/total` over `/cpu/classes/total` (all available CPU) during the load; \"busy\" leaves out idle-priority marking (`/cpu/classes/gc/mark/idle`), which only runs on CPU nothing else wanted, so a cache whose workers block on locks shows more of it; the longest pause is the largest stop-the-world GC pause (`MemStats.PauseNs`) in that window. CPU share is the CPU time the process got over elapsed × GOMAXPROCS: below 1 means goroutines were parked or other work on the machine took CPU; the runtime's GC CPU figures are estimated from wall time, so CPU taken by other processes inflates them.\n\n",
+		p("Each cache in a fresh process: %d uint64→uint64 entries written, then a %s load (Zipf over %d keys, so cold writes evict) from GOMAXPROCS goroutines for %v (longer, up to twice that, until %d GC cycles have run), while one more goroutine allocates %.0f MiB/s in %d KiB objects, standing in for the application's own garbage at a rate that does not depend on the cache's speed. The default GOGC applies, so the pace of cycles is set by the live heap and the rate, and each cycle's cost by how much of the heap must be scanned. GC CPU is `/cpu/classes/gc/total` over `/cpu/classes/total` (all available CPU) during the load; \"busy\" leaves out idle-priority marking (`/cpu/classes/gc/mark/idle`), which only runs on CPU nothing else wanted, so a cache whose workers block on locks shows more of it; the longest pause is the largest stop-the-world GC pause (`MemStats.PauseNs`) in that window. CPU share is the CPU time the process got over elapsed × GOMAXPROCS: below 1 means goroutines were parked or other work on the machine took CPU; the runtime's GC CPU figures are estimated from wall time, so CPU taken by other processes inflates them.\n\n",
 			c.GCEntries, benchmarks.GCMix.Name, 2*c.GCEntries, c.GCDuration, benchmarks.MinGCCycles, c.GCAllocMBps, benchmarks.AppChunk>>10)
 		p("| cache | GC CPU | × %s | GC CPU, busy | GC cycles | GC CPU per cycle | longest pause | × %s | live heap | Mops/s | CPU share |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n", base, base)
 		bg, _ := r.gc(base)
@@ -361,7 +370,7 @@ func writeReport(r *report, out, chartDir string) error {
 			r.Machine.GOMAXPROCS, c.LatencyDuration, benchmarks.SampleEvery, fmtDur(r.TimerOverhead))
 		p("| cache | P50 | P99 | P99.9 | max | P99 × %s | samples | Mops/s | CPU share |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n", base)
 		bl, _ := r.lat(base)
-		chart := barChart{Title: "Get latency, 75/25 read/write", YLabel: "nanoseconds", Series: names, Groups: []string{"P50", "P99", "P99.9"}, Unit: " ns"}
+		chart := barChart{Title: "Get latency, 75/25 read/write (log scale)", YLabel: "nanoseconds", Series: names, Groups: []string{"P50", "P99", "P99.9"}, Unit: " ns", Log: true}
 		for _, name := range names {
 			l, ok := r.lat(name)
 			if !ok {
@@ -478,6 +487,7 @@ func writeTargets(b *bytes.Buffer, r *report) {
 		s, ok1 := r.gc(subject)
 		o, ok2 := r.gc(base)
 		add("GC CPU ≤ "+base, fmt.Sprintf("%.2f%% vs %.2f%%", 100*s.GCFraction, 100*o.GCFraction), s.GCFraction <= o.GCFraction, ok1 && ok2)
+		add("GC CPU per cycle ≤ "+base, fmt.Sprintf("%s vs %s", fmtDur(s.GCPerCycle), fmtDur(o.GCPerCycle)), s.GCPerCycle <= o.GCPerCycle, ok1 && ok2 && o.GCPerCycle > 0)
 		add("longest GC pause ≤ "+base, fmt.Sprintf("%s vs %s", fmtDur(s.MaxPause), fmtDur(o.MaxPause)), s.MaxPause <= o.MaxPause, ok1 && ok2)
 	}
 	{

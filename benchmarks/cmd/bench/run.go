@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -27,6 +28,58 @@ type machine struct {
 	// it measured under once the wait budget was spent, 0 if never.
 	QuietWaited time.Duration
 	QuietGaveUp float64
+	// Nice is the process's scheduling niceness (Linux), Args the flags
+	// the runner was started with.
+	Nice string
+	Args []string
+	// Strata is the git revision of the Strata module measured (the
+	// parent directory), "+dirty" when its files differed from it.
+	Strata string
+}
+
+// strataRevision describes the revision of the Strata checkout in the
+// parent directory, which go.mod's replace directive builds against.
+func strataRevision() string {
+	rev, err := exec.Command("git", "-C", "..", "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	s := strings.TrimSpace(string(rev))
+	dirty, err := exec.Command("git", "-C", "..", "status", "--porcelain", "--untracked-files=no",
+		"--", ".", ":(exclude)benchmarks", ":(exclude)docs").Output()
+	if err == nil && len(strings.TrimSpace(string(dirty))) > 0 {
+		s += "+dirty"
+	}
+	return s
+}
+
+// niceness returns the nice value of this process from /proc/self/stat
+// and, where Linux groups processes by session for scheduling, the nice
+// value of its autogroup, which is what weighs against other sessions.
+func niceness() string {
+	n := processNice()
+	if b, err := os.ReadFile("/proc/self/autogroup"); err == nil {
+		if _, v, ok := strings.Cut(strings.TrimSpace(string(b)), " nice "); ok {
+			n += ", autogroup nice " + v
+		}
+	}
+	return n
+}
+
+func processNice() string {
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return "n/a"
+	}
+	// The command name, field 2, is in parentheses and may hold spaces.
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		f := strings.Fields(s[i+1:])
+		if len(f) > 16 {
+			return f[16] // field 19 of the whole line
+		}
+	}
+	return "n/a"
 }
 
 type implInfo struct {
@@ -118,6 +171,7 @@ func machineInfo() machine {
 		CPU: cpuModel(), NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		OS: runtime.GOOS, Arch: runtime.GOARCH, Go: runtime.Version(),
 		Deps: map[string]string{}, LoadBefore: loadAvg(),
+		Nice: niceness(), Args: os.Args[1:], Strata: strataRevision(),
 	}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, d := range bi.Deps {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"strconv"
 )
 
 // barChart is a grouped bar chart: one group of bars per category along
@@ -17,6 +18,7 @@ type barChart struct {
 	Series []string
 	Values [][]float64 // [series][group]
 	Unit   string      // appended to values in tooltips
+	Log    bool        // logarithmic y axis, ticks at powers of ten
 }
 
 var palette = []string{
@@ -55,12 +57,44 @@ func (c barChart) SVG() []byte {
 			}
 		}
 	}
-	step := niceStep(maxV, 5)
-	top_ := math.Ceil(maxV/step) * step
-	if top_ == 0 {
-		top_ = 1
+	var (
+		y     func(v float64) float64
+		ticks []float64
+	)
+	if c.Log {
+		minV := math.Inf(1)
+		for _, s := range c.Values {
+			for _, v := range s {
+				if v > 0 && v < minV {
+					minV = v
+				}
+			}
+		}
+		if math.IsInf(minV, 1) {
+			minV, maxV = 1, 10
+		}
+		lo := math.Floor(math.Log10(minV))
+		hi := math.Max(math.Ceil(math.Log10(maxV)), lo+1)
+		y = func(v float64) float64 {
+			if v <= 0 {
+				return float64(top + plotH)
+			}
+			return float64(top+plotH) - (math.Log10(v)-lo)/(hi-lo)*plotH
+		}
+		for e := lo; e <= hi; e++ {
+			ticks = append(ticks, math.Pow(10, e))
+		}
+	} else {
+		step := niceStep(maxV, 5)
+		yMax := math.Ceil(maxV/step) * step
+		if yMax == 0 {
+			yMax = 1
+		}
+		y = func(v float64) float64 { return float64(top+plotH) - v/yMax*plotH }
+		for v := 0.0; v <= yMax+step/2; v += step {
+			ticks = append(ticks, v)
+		}
 	}
-	y := func(v float64) float64 { return float64(top+plotH) - v/top_*plotH }
 
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="%d">`+"\n",
@@ -68,7 +102,7 @@ func (c barChart) SVG() []byte {
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
 	fmt.Fprintf(&b, `<text x="%d" y="22" font-size="16" font-weight="bold">%s</text>`+"\n", left, html.EscapeString(c.Title))
 	// Grid and y axis.
-	for v := 0.0; v <= top_+step/2; v += step {
+	for _, v := range ticks {
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/>`+"\n", left, left+plotW, y(v), y(v))
 		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>`+"\n", left-6, y(v), trimFloat(v))
 	}
@@ -85,7 +119,7 @@ func (c barChart) SVG() []byte {
 			}
 			x := x0 + float64(s)*barW
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s, %s: %s%s</title></rect>`+"\n",
-				x, y(v), barW-barPad, y(0)-y(v), palette[s%len(palette)],
+				x, y(v), barW-barPad, float64(top+plotH)-y(v), palette[s%len(palette)],
 				html.EscapeString(c.Series[s]), html.EscapeString(name), trimFloat(v), html.EscapeString(c.Unit))
 		}
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n",
@@ -112,6 +146,6 @@ func trimFloat(v float64) string {
 	case math.Abs(v) >= 10:
 		return fmt.Sprintf("%.1f", v)
 	default:
-		return fmt.Sprintf("%.2f", v)
+		return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
 	}
 }

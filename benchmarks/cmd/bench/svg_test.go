@@ -28,6 +28,16 @@ func TestBarChartIsWellFormed(t *testing.T) {
 	}
 }
 
+func TestLogChart(t *testing.T) {
+	c := barChart{Groups: []string{"a"}, Series: []string{"x", "y"}, Values: [][]float64{{50}, {20000}}, Log: true}
+	out := string(c.SVG())
+	for _, tick := range []string{">10<", ">100<", ">1000<", ">10000<", ">100000<"} {
+		if !strings.Contains(out, tick) {
+			t.Errorf("log chart lacks tick %s", tick)
+		}
+	}
+}
+
 func TestNiceStep(t *testing.T) {
 	for _, tc := range []struct{ max, want float64 }{{10, 2}, {47, 10}, {0.9, 0.2}, {130, 50}} {
 		if got := niceStep(tc.max, 5); got != tc.want {
