@@ -50,4 +50,3 @@ func FuzzLoadSnapshot(f *testing.F) {
 		}
 	})
 }
-
