@@ -154,11 +154,17 @@ func writeReport(r *report, out, chartDir string) error {
 		}
 	}
 	p("| Versions | Strata %s; %s |\n\n", r.Machine.Strata, strings.Join(deps, "; "))
-	p("The machine is shared: other work may have run during the measurement. Before each measurement the runner waits (within a budget) while other processes keep more than %.1f cores busy; it waited %v in all", c.QuietCores, r.Machine.QuietWaited.Round(time.Second))
-	if r.Machine.QuietGaveUp > 0 {
-		p(", and once its budget was spent it measured with other processes using up to %.1f cores", r.Machine.QuietGaveUp)
+	p("The machine is shared: other work may have run during the measurement. ")
+	if c.QuietCores > 0 {
+		p("Before each measurement the runner waits (within a budget) while other processes keep more than %.1f cores busy; it waited %v in all", c.QuietCores, r.Machine.QuietWaited.Round(time.Second))
+		if r.Machine.QuietGaveUp > 0 {
+			p(", and once its budget was spent it measured with other processes using up to %.1f cores", r.Machine.QuietGaveUp)
+		}
+		p(". ")
+	} else {
+		p("The runner's wait for a quiet machine was off (`-quiet-cores 0`). ")
 	}
-	p(". Medians over runs damp the rest, not remove it; the CPU-share figures below show how much CPU the benchmark actually got.\n\n")
+	p("Medians over runs damp the rest, not remove it; the CPU-share figures below show how much CPU the benchmark actually got.\n\n")
 
 	p("## How to rerun\n\n```sh\ncd benchmarks\ngo run ./cmd/bench            # full run (this report)\ngo run ./cmd/bench -quick     # smoke run in under a minute, written to a temporary directory\ngo run ./cmd/bench -h         # flags: -duration, -runs, -out, -charts, -caches, -scenarios, -goroutines, ...\ngo test ./...                 # adapter tests\ngo test -run '^$' -bench . -benchtime 1s   # BenchmarkGet/<cache>, BenchmarkMixed/<cache>, BenchmarkSet/<cache>\n\n# On a Linux machine shared with long-running jobs, give the run a scheduling\n# group of its own at a higher weight (as root); the niceness row above shows what this run had:\nsetsid sh -c 'echo -10 > /proc/$$/autogroup; exec go run ./cmd/bench -quiet-cores 0'\n```\n\n")
 	p("This run: %d timed run(s) of %v per cache, mix and goroutine count (median reported, after a %v warm-up); Zipf s = %g over %d keys, %d pre-generated samples; capacity %d (%d%% of the keys); memory at %d entries; GC with %d resident entries for %v; latency for %v per cache.\n\n",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"strconv"
 )
 
 // barChart is a grouped bar chart: one group of bars per category along
@@ -145,6 +146,6 @@ func trimFloat(v float64) string {
 	case math.Abs(v) >= 10:
 		return fmt.Sprintf("%.1f", v)
 	default:
-		return fmt.Sprintf("%.2f", v)
+		return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
 	}
 }
