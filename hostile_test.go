@@ -67,6 +67,10 @@ func TestKeysCollidingWithoutSeedStillSpread(t *testing.T) {
 // whichever operation writes them, and are reported with ReasonCapacity;
 // the cache keeps its bound and what it held.
 func TestHugeValuesAreRejectedAndTheBoundHolds(t *testing.T) {
+	synctest.Test(t, testHugeValues)
+}
+
+func testHugeValues(t *testing.T) {
 	const maxWeight = 1 << 20 // 64 shards of 16 KiB
 	var mu sync.Mutex
 	rejected := map[string]int{}
@@ -102,6 +106,10 @@ func TestHugeValuesAreRejectedAndTheBoundHolds(t *testing.T) {
 	if err != nil || len(v) != len(huge) {
 		t.Errorf("GetOrLoad(huge) = %d bytes, %v; the caller still gets the value", len(v), err)
 	}
+	// A load reports its removals on its own goroutine after releasing
+	// its callers: wait for that goroutine to finish.
+	synctest.Wait()
+	mu.Lock()
 	for _, k := range []string{"kept", "set", "ttl", "getorset", "compute", "load"} {
 		if _, ok := c.Peek(k); ok {
 			t.Errorf("%q: a value 512 times a shard's share was stored", k)
@@ -110,6 +118,7 @@ func TestHugeValuesAreRejectedAndTheBoundHolds(t *testing.T) {
 			t.Errorf("%q: rejection reported %d times with ReasonCapacity, want 1", k, rejected[k])
 		}
 	}
+	mu.Unlock()
 	// Entries just under a shard's share fill the cache but never break
 	// its bound.
 	share := make([]byte, maxWeight/64-16)
