@@ -60,21 +60,20 @@ func (c *exampleClock) Advance(d time.Duration) {
 
 func Example_refreshAhead() {
 	clock := &exampleClock{t: time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)}
-	// The backend answers each load with the next price sent here, so the
-	// background reload below waits until the example lets it answer.
-	next := make(chan int64, 1)
+	var price atomic.Int64
+	price.Store(100)
 	refreshed := make(chan struct{}, 1)
+	reload := make(chan struct{})
 	prices := cache.Must(cache.New(cache.Options[string, int64]{
 		TTL:          time.Hour,
 		RefreshAfter: 10 * time.Minute,
 		Clock:        clock,
 		Load: func(ctx context.Context, sku string) (int64, error) {
-			select {
-			case p := <-next:
-				return p, nil
-			case <-ctx.Done():
-				return 0, ctx.Err()
+			p := price.Load()
+			if p != 100 {
+				<-reload // the refresh waits until "served" is printed
 			}
+			return p, nil
 		},
 		OnEvict: func(sku string, old int64, r cache.Reason) {
 			if r == cache.ReasonReplaced {
@@ -85,17 +84,17 @@ func Example_refreshAhead() {
 	}))
 	defer prices.Close()
 
-	next <- 100
 	p, _ := prices.GetOrLoad(context.Background(), "apple", nil)
 	fmt.Println("loaded", p)
 
+	price.Store(120)
 	clock.Advance(15 * time.Minute)
 	// Older than RefreshAfter: the current value comes back at once and a
 	// reload starts in the background.
 	p, _ = prices.GetOrLoad(context.Background(), "apple", nil)
 	fmt.Println("served", p)
+	close(reload)
 
-	next <- 120 // the reload's answer
 	<-refreshed
 	p, _ = prices.Get("apple")
 	fmt.Println("now", p)

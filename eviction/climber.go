@@ -1,0 +1,98 @@
+package eviction
+
+// climber tunes the share of the capacity given to TinyLFU's window by
+// hill climbing: every sample period it moves the share one step in the
+// direction that would have gained hits during that period.
+//
+// The policy measures both directions at once. Growing the window by a
+// step would keep the candidates it rejected most recently (a ghost of
+// their hashes, one step long) and lose main's entries nearest eviction
+// (a tail zone of probation, one step long); shrinking it would keep
+// main's latest victims (a second ghost) and lose the window's oldest
+// entries (the window's tail zone). A miss found in a ghost is a hit the
+// other shape would have had; a hit in a tail zone is one it would have
+// lost. Weighing these within one period cancels out the workload's own
+// swings, which swamp the effect of a small move when a climber compares
+// the hit ratios of successive periods (on the sprite trace that left
+// TinyLFU 7 points behind LRU).
+//
+// Steps shrink geometrically so the window settles; when the hit ratio
+// jumps between periods the workload has changed, and the step size
+// starts over.
+type climber struct {
+	period   int // requests per sample
+	hits     int
+	requests int
+	prev     float64 // previous sample's hit ratio; negative before the first
+	step     float64 // size of the next move, as a fraction of the capacity
+
+	// This period's evidence, in hits. Ghost hits are misses that a
+	// larger window (or main region) would have turned into hits; tail
+	// hits are hits that a smaller window (or main region) would have
+	// lost.
+	windowGhost, mainGhost, windowTail, mainTail int
+}
+
+const (
+	// climbStep is the size of a fresh move: large enough to leave a bad
+	// start within a few periods, small enough not to overshoot much.
+	climbStep = 0.0625
+	// climbDecay shrinks each move, so that noise between periods does
+	// not keep the window wandering forever.
+	climbDecay = 0.98
+	// climbRestart is the change in hit ratio between two periods that
+	// we read as a new workload rather than the effect of our move.
+	climbRestart = 0.05
+	// climbMinStep keeps the climber able to follow slow drifts.
+	climbMinStep = 0.005
+	// climbEvidence is the lead, in hits, that earns a full step; a
+	// smaller lead earns a proportionally smaller one, so that a quiet
+	// period does not move the window on the strength of a hit or two.
+	climbEvidence = 16.0
+	// climbPeriod is the sample length in multiples of the entry count:
+	// the ghosts compare the two directions within one sample, so it can
+	// be short, and short samples follow phase changes.
+	climbPeriod = 0.5
+	// climbMinPeriod keeps samples of a tiny cache from being all noise.
+	climbMinPeriod = 256
+)
+
+// climbPeriodFor is the sample length for a cache of n entries.
+func climbPeriodFor(n int) int { return max(int(climbPeriod*float64(n)), climbMinPeriod) }
+
+func newClimber(period int) climber {
+	return climber{period: max(period, 1), prev: -1, step: climbStep}
+}
+
+// record counts one request and, when it closes a sample period, returns
+// the change to make to the window share (a fraction of the capacity) and
+// true.
+func (c *climber) record(hit bool) (float64, bool) {
+	c.requests++
+	if hit {
+		c.hits++
+	}
+	if c.requests < c.period {
+		return 0, false
+	}
+	rate := float64(c.hits) / float64(c.requests)
+	if c.prev >= 0 && (rate-c.prev >= climbRestart || c.prev-rate >= climbRestart) {
+		c.step = climbStep
+	}
+	c.prev = rate
+	// Growing the window by a step gains its ghost hits and loses
+	// main's tail hits; shrinking it does the reverse.
+	grow := c.windowGhost - c.mainTail
+	shrink := c.mainGhost - c.windowTail
+	var move float64
+	switch {
+	case grow > 0 && grow >= shrink:
+		move = c.step * min(1, float64(grow)/climbEvidence)
+	case shrink > 0:
+		move = -c.step * min(1, float64(shrink)/climbEvidence)
+	}
+	c.step = max(c.step*climbDecay, climbMinStep)
+	c.hits, c.requests = 0, 0
+	c.windowGhost, c.mainGhost, c.windowTail, c.mainTail = 0, 0, 0, 0
+	return move, true
+}

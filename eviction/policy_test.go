@@ -1,0 +1,291 @@
+package eviction
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stratacache/cache/entry"
+	"github.com/stratacache/cache/internal/hashing"
+)
+
+type ent = entry.Entry[int, int]
+
+// newEnt returns a resident entry for key k with a hash derived from k.
+func newEnt(k int, weight uint32) *ent {
+	e := entry.New(k, k, hashing.Mix(uint64(k)+1), weight)
+	e.MarkResident()
+	return e
+}
+
+// weigher is implemented (in this test package) by the policies that
+// keep per-queue weights.
+type weigher interface {
+	// trackedWeight is the total the policy believes it holds.
+	trackedWeight() int64
+	// resync recounts every queue's weight now.
+	resync()
+}
+
+func (q *queue[K, V]) resync() {
+	q.stale = q.list.Len() + 1
+	q.settle()
+}
+
+func (p *s3fifo[K, V]) trackedWeight() int64 { return p.small.weight + p.main.weight }
+func (p *s3fifo[K, V]) resync()              { p.small.resync(); p.main.resync() }
+
+func (p *tinyLFU[K, V]) trackedWeight() int64 {
+	return p.window.weight + p.probation.weight + p.protected.weight
+}
+
+func (p *tinyLFU[K, V]) resync() {
+	p.window.resync()
+	p.probation.resync()
+	p.protected.resync()
+}
+
+var allAlgorithms = []Algorithm{LRU, SIEVE, S3FIFO, TinyLFU}
+
+// TestPolicyProperties drives every policy with random operations, the
+// way a shard would, and checks the contract: Evict returns only tracked
+// entries, each once, and nil only when nothing is tracked; weights add
+// up.
+func TestPolicyProperties(t *testing.T) {
+	for _, a := range allAlgorithms {
+		for _, reweigh := range []bool{false, true} {
+			for seed := range uint64(20) {
+				t.Run(fmt.Sprintf("%v/reweigh=%v/seed=%d", a, reweigh, seed), func(t *testing.T) {
+					checkProperties(t, a, seed, reweigh)
+				})
+			}
+		}
+	}
+}
+
+func checkProperties(t *testing.T, a Algorithm, seed uint64, reweigh bool) {
+	rng := rand.New(rand.NewPCG(seed, 77))
+	capacity := int64(1 + rng.IntN(60))
+	p := New[int, int](a, capacity)
+	tracked := map[*ent]bool{}
+	var order []*ent // tracked entries, for picking one at random
+	var weight int64
+	gone := map[*ent]bool{}
+	next := 0
+	var last *ent // added last
+
+	pick := func() *ent {
+		for len(order) > 0 {
+			i := rng.IntN(len(order))
+			e := order[i]
+			if tracked[e] {
+				return e
+			}
+			order[i] = order[len(order)-1]
+			order = order[:len(order)-1]
+		}
+		return nil
+	}
+	drop := func(e *ent, why string) {
+		if gone[e] {
+			t.Fatalf("%s returned key %d, which had already left", why, e.Key())
+		}
+		if !tracked[e] {
+			t.Fatalf("%s returned key %d, which was never added", why, e.Key())
+		}
+		delete(tracked, e)
+		gone[e] = true
+		weight -= int64(e.Weight())
+		e.MarkRemoved(entry.ReasonCapacity)
+	}
+	evict := func() {
+		v := p.Evict()
+		if v == nil {
+			if len(tracked) > 0 {
+				t.Fatalf("Evict returned nil with %d entries tracked", len(tracked))
+			}
+			return
+		}
+		if v == last && len(tracked) > 1 {
+			t.Fatalf("Evict returned key %d, the entry added last, while %d others were tracked", v.Key(), len(tracked)-1)
+		}
+		drop(v, "Evict")
+	}
+	for step := range 3000 {
+		switch op := rng.IntN(10); {
+		case op < 4: // a miss and a write, as a shard stores a new key
+			w := uint32(1)
+			if rng.IntN(3) == 0 {
+				w = uint32(rng.IntN(4)) // weights of 0 are legal
+			}
+			if int64(w) > capacity {
+				w = 1
+			}
+			e := newEnt(next, w)
+			// Some keys come back, so ghosts and sketches see repeats.
+			if rng.IntN(3) == 0 && next > 10 {
+				e = newEnt(next-rng.IntN(10), w)
+			}
+			next++
+			p.Add(e)
+			last = e
+			tracked[e] = true
+			order = append(order, e)
+			weight += int64(w)
+			for weight > capacity {
+				evict()
+			}
+		case op < 7:
+			if e := pick(); e != nil {
+				p.Access(e)
+			}
+		case op < 8:
+			if e := pick(); e != nil {
+				w := e.Weight()
+				if reweigh {
+					w = uint32(rng.IntN(3))
+				}
+				weight += int64(w) - int64(e.Weight())
+				e.SetValue(e.Value(), w)
+				p.Update(e)
+				for weight > capacity {
+					evict()
+				}
+			}
+		case op < 9:
+			if e := pick(); e != nil {
+				p.Remove(e)
+				drop(e, "Remove")
+			}
+		default:
+			evict()
+		}
+		if pw, ok := p.(weigher); ok {
+			if reweigh {
+				pw.resync()
+			}
+			if got := pw.trackedWeight(); got != weight {
+				t.Fatalf("step %d: policy tracks weight %d, entries weigh %d", step, got, weight)
+			}
+		}
+	}
+	// Draining returns every tracked entry exactly once, then nil.
+	for len(tracked) > 0 {
+		v := p.Evict()
+		if v == nil {
+			t.Fatalf("Evict returned nil with %d entries left", len(tracked))
+		}
+		drop(v, "Evict")
+	}
+	if v := p.Evict(); v != nil {
+		t.Fatalf("Evict on an empty policy returned key %d", v.Key())
+	}
+}
+
+// TestWeightDriftSettles checks that weights a write changed behind the
+// policy's back are recounted within a queue's length of evictions.
+func TestWeightDriftSettles(t *testing.T) {
+	for _, a := range []Algorithm{S3FIFO, TinyLFU} {
+		p := New[int, int](a, 1000)
+		var es []*ent
+		for i := range 50 {
+			e := newEnt(i, 1)
+			p.Add(e)
+			es = append(es, e)
+		}
+		for _, e := range es[:10] {
+			e.SetValue(0, 3)
+			p.Update(e)
+		}
+		want := int64(40 + 30)
+		if got := p.(weigher).trackedWeight(); got == want {
+			t.Fatalf("%v: weight %d exact before any resync: the test needs drift", a, got)
+		}
+		settled := false
+		for range 30 { // leaves 20 entries: the weights must be right before that
+			v := p.Evict()
+			want -= int64(v.Weight())
+			settled = p.(weigher).trackedWeight() == want
+		}
+		if !settled {
+			t.Errorf("%v: weight %d after 30 evictions, entries weigh %d", a, p.(weigher).trackedWeight(), want)
+		}
+	}
+}
+
+// keys returns the keys of entries, for messages.
+func keys(es ...*ent) []int {
+	out := make([]int, len(es))
+	for i, e := range es {
+		out[i] = e.Key()
+	}
+	return out
+}
+
+// evictOrder drains p and returns the keys in eviction order.
+func evictOrder(p Policy[int, int]) []int {
+	var out []int
+	for e := p.Evict(); e != nil; e = p.Evict() {
+		out = append(out, e.Key())
+	}
+	return out
+}
+
+func addAll(p Policy[int, int], n int) []*ent {
+	es := make([]*ent, n)
+	for i := range es {
+		es[i] = newEnt(i, 1)
+		p.Add(es[i])
+	}
+	return es
+}
+
+func wantKeys(t *testing.T, what string, got []int, want ...int) {
+	t.Helper()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("%s: got %v, want %v", what, got, want)
+	}
+}
+
+func TestLRUOrder(t *testing.T) {
+	p := New[int, int](LRU, 10)
+	es := addAll(p, 4)
+	p.Access(es[0])
+	p.Update(es[2])
+	p.Remove(es[1])
+	// Least recent first, except that 3, added last, goes last.
+	wantKeys(t, "eviction order", evictOrder(p), 0, 2, 3)
+}
+
+func TestSIEVEOrder(t *testing.T) {
+	p := New[int, int](SIEVE, 10)
+	es := addAll(p, 5)
+	p.Access(es[0])
+	p.Access(es[2])
+	// The hand clears 0's bit, evicts 1; then passes 2 (clearing it),
+	// evicts 3.
+	wantKeys(t, "first", keys(p.Evict(), p.Evict()), 1, 3)
+	p.Access(es[4])
+	p.Remove(es[0])
+	// The hand is at 4: clear it, wrap to 2 (unvisited now), evict it.
+	wantKeys(t, "rest", evictOrder(p), 2, 4)
+}
+
+func TestAlgorithms(t *testing.T) {
+	names := map[Algorithm]string{Default: "Default", LRU: "LRU", SIEVE: "SIEVE", S3FIFO: "S3FIFO", TinyLFU: "TinyLFU"}
+	for a, name := range names {
+		if a.String() != name || !a.Valid() {
+			t.Errorf("%d: String %q Valid %v, want %q and valid", a, a.String(), a.Valid(), name)
+		}
+		if New[int, int](a, 10) == nil {
+			t.Errorf("New(%v) returned nil", a)
+		}
+	}
+	if numAlgorithms.Valid() || numAlgorithms.String() != "Algorithm(5)" {
+		t.Errorf("numAlgorithms: Valid %v, String %q", numAlgorithms.Valid(), numAlgorithms.String())
+	}
+	// Default stands for the policy the hit-ratio tables favour.
+	if Default.Resolve() != TinyLFU {
+		t.Errorf("Default resolves to %v", Default.Resolve())
+	}
+}

@@ -1,0 +1,147 @@
+package eviction
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stratacache/cache/internal/hashing"
+)
+
+func TestTinyLFUAdmission(t *testing.T) {
+	p := newTinyLFU[int, int](100) // window 1, main 99
+	es := addAll(p, 101)
+	// The first 99 entries fill main for free; 99 and 100 are left in
+	// the window, and 99, seen once like main's victim 0, is refused.
+	wantKeys(t, "first", keys(p.Evict()), 99)
+
+	// 100 is read three times: frequency 4 beats the victim's 1 by
+	// more than the one count that aging alone can explain.
+	for range 3 {
+		p.Access(es[100])
+	}
+	es = append(es, newEnt(101, 1))
+	p.Add(es[101])
+	wantKeys(t, "second", keys(p.Evict()), 0)
+	if es[100].Queue() != tlProbation {
+		t.Fatalf("admitted entry in queue %d, want probation", es[100].Queue())
+	}
+
+	// A read moves 1 from probation to protected, so 2 is the victim
+	// that 101 (seen once) fails to displace.
+	p.Access(es[1])
+	if es[1].Queue() != tlProtected {
+		t.Fatalf("read probation entry in queue %d, want protected", es[1].Queue())
+	}
+	p.Add(newEnt(102, 1))
+	wantKeys(t, "third", keys(p.Evict()), 101)
+
+	// Draining takes probation oldest first, then protected, then the
+	// window.
+	var want []int
+	for k := 2; k <= 98; k++ {
+		want = append(want, k)
+	}
+	want = append(want, 100, 1, 102)
+	wantKeys(t, "drain", evictOrder(p), want...)
+}
+
+// TestTinyLFUProtectedShare: protected never holds more than its share of
+// main; the overflow is demoted, oldest first, to probation.
+func TestTinyLFUProtectedShare(t *testing.T) {
+	p := newTinyLFU[int, int](100)
+	es := addAll(p, 101)
+	p.Evict()
+	for _, e := range es[:99] {
+		p.Access(e)
+	}
+	if p.protected.weight > p.maxProtected {
+		t.Fatalf("protected weighs %d, share is %d", p.protected.weight, p.maxProtected)
+	}
+	if got := p.probation.front().Key(); got != 0 {
+		t.Fatalf("probation's oldest is %d, want 0, demoted first", got)
+	}
+}
+
+// replayTinyLFU feeds a key stream through a simulator running TinyLFU
+// starting at the given window share, and returns the policy.
+func replayTinyLFU(capacity int64, share float64, n int, next func() uint64) *tinyLFU[uint64, void] {
+	s := newSimulator(TinyLFU, capacity)
+	p := s.policy.(*tinyLFU[uint64, void])
+	p.setWindowShare(share)
+	for range n {
+		k := next()
+		s.get(k, hashing.Mix(k^replaySeed))
+	}
+	return p
+}
+
+// TestClimberGrowsWindowOnRecency: keys are used in short bursts from a
+// slowly sliding working set that fits the cache, then never again.
+// Frequency history only misleads here, so the window must grow.
+func TestClimberGrowsWindowOnRecency(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	tick := 0
+	p := replayTinyLFU(1000, tlWindowStart, 400_000, func() uint64 {
+		tick++
+		return uint64(tick/4 + rng.IntN(900))
+	})
+	t.Logf("window share %.3f", p.windowShare)
+	if p.windowShare < 0.3 {
+		t.Fatalf("window share %.3f after a recency-heavy stream, want it grown from %.2f", p.windowShare, tlWindowStart)
+	}
+}
+
+// TestClimberShrinksWindowOnFrequency: a fixed skewed popularity plus a
+// stream of one-off keys. LRU lets the one-offs flush the popular keys;
+// admission by frequency keeps them, so the window must shrink.
+func TestClimberShrinksWindowOnFrequency(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	zipf := rand.NewZipf(rng, 1.05, 1, 50_000)
+	oneOff := uint64(1 << 40)
+	const start = 0.6
+	p := replayTinyLFU(1000, start, 400_000, func() uint64 {
+		if rng.IntN(2) == 0 {
+			oneOff++
+			return oneOff
+		}
+		return zipf.Uint64()
+	})
+	t.Logf("window share %.3f", p.windowShare)
+	if p.windowShare > 0.2 {
+		t.Fatalf("window share %.3f after a frequency-heavy stream, want it shrunk from %.2f", p.windowShare, start)
+	}
+}
+
+// TestClimberSteps checks the climber's arithmetic: a clear lead earns a
+// full step, steps decay, a small lead earns part of one, and a jump in
+// hit ratio restores the full step.
+func TestClimberSteps(t *testing.T) {
+	c := newClimber(10)
+	sample := func(hits int, setup func()) float64 {
+		setup()
+		for i := range 10 {
+			if d, done := c.record(i < hits); done {
+				return d
+			}
+		}
+		t.Fatal("a sample of 10 requests did not close")
+		return 0
+	}
+	if d := sample(5, func() { c.windowGhost = 20 }); d != climbStep {
+		t.Fatalf("clear lead for the window: move %v, want %v", d, climbStep)
+	}
+	if d := sample(5, func() { c.mainGhost, c.windowTail = 30, 10 }); d != -climbStep*climbDecay {
+		t.Fatalf("clear lead for main: move %v, want %v", d, -climbStep*climbDecay)
+	}
+	want := climbStep * climbDecay * climbDecay * 4 / climbEvidence
+	if d := sample(5, func() { c.windowGhost, c.mainTail = 6, 2 }); math.Abs(d-want) > 1e-12 {
+		t.Fatalf("small lead: move %v, want %v", d, want)
+	}
+	if d := sample(5, func() {}); d != 0 {
+		t.Fatalf("no evidence: move %v, want 0", d)
+	}
+	if d := sample(10, func() { c.windowGhost = 100 }); d != climbStep {
+		t.Fatalf("after a jump in hit ratio: move %v, want a fresh step %v", d, climbStep)
+	}
+}
