@@ -21,6 +21,7 @@ type core[K comparable, V any] struct {
 	weigher func(K, V) uint32
 	onEvict func(K, V, Reason)
 	now     func() int64
+	wall    func() time.Time // Options.Clock.Now or time.Now, for snapshots
 	jitter  float64
 
 	// Loading (load.go, bulk.go).
@@ -52,6 +53,7 @@ func newCore[K comparable, V any](o *Options[K, V]) *core[K, V] {
 		weigher:  o.Weigher,
 		onEvict:  o.OnEvict,
 		now:      clockFunc(o.Clock),
+		wall:     time.Now,
 		jitter:   o.TTLJitter,
 		done:     make(chan struct{}),
 		finished: make(chan struct{}),
@@ -60,6 +62,9 @@ func newCore[K comparable, V any](o *Options[K, V]) *core[K, V] {
 		refreshAfter: int64(o.RefreshAfter),
 		negative:     o.NegativeTTL > 0,
 		tracer:       o.Tracer,
+	}
+	if o.Clock != nil {
+		c.wall = o.Clock.Now
 	}
 	if o.Load != nil {
 		c.loader = LoaderFunc[K, V](o.Load)

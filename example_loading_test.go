@@ -63,12 +63,17 @@ func Example_refreshAhead() {
 	var price atomic.Int64
 	price.Store(100)
 	refreshed := make(chan struct{}, 1)
+	reload := make(chan struct{})
 	prices := cache.Must(cache.New(cache.Options[string, int64]{
 		TTL:          time.Hour,
 		RefreshAfter: 10 * time.Minute,
 		Clock:        clock,
 		Load: func(ctx context.Context, sku string) (int64, error) {
-			return price.Load(), nil
+			p := price.Load()
+			if p != 100 {
+				<-reload // the refresh waits until "served" is printed
+			}
+			return p, nil
 		},
 		OnEvict: func(sku string, old int64, r cache.Reason) {
 			if r == cache.ReasonReplaced {
@@ -88,6 +93,7 @@ func Example_refreshAhead() {
 	// reload starts in the background.
 	p, _ = prices.GetOrLoad(context.Background(), "apple", nil)
 	fmt.Println("served", p)
+	close(reload)
 
 	<-refreshed
 	p, _ = prices.Get("apple")

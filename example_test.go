@@ -130,8 +130,8 @@ func ExampleCache_Stats() {
 	for i := range 20 {
 		c.Set(i, i)
 	}
-	c.Get(19)
-	c.Get(0)
+	c.Get(19)  // written last: always resident
+	c.Get(100) // never written
 	st := c.Stats()
 	fmt.Println(st.Hits, st.Misses, st.Sets, st.Removed[cache.ReasonCapacity], st.Entries)
 	fmt.Printf("%.2f\n", st.HitRatio())

@@ -81,6 +81,12 @@ func (c *core[K, V]) compute(key K, fn func(old V, found bool) (V, Action)) (V, 
 		applied, removed := s.Apply(key, h, ver, op, v, w, life)
 		c.afterWrite(life, &removed)
 		if applied {
+			if op == shard.OpSet && c.closed.Load() {
+				// The shard ignores writes once closed (and Close
+				// clears what got in just before): nothing is stored.
+				var zero V
+				return zero, false
+			}
 			return result, stored
 		}
 		// Another writer changed the key after fn read it: fn runs again

@@ -183,8 +183,9 @@ func TestHitRatioTable(t *testing.T) {
 
 // TestHitRatioFloors guards the hit ratios that justify the default
 // policy, on traces small enough to replay in a unit test: TinyLFU must
-// stay near OPT on a loop that LRU gets nothing from, and near LRU on a
-// trace that favours LRU. Floors sit about a point under what we measured.
+// stay near OPT on a loop that LRU gets nothing from (we measured 49.2),
+// and within a point of LRU on a trace that favours LRU (we measured
+// 70.8 and 89.9).
 func TestHitRatioFloors(t *testing.T) {
 	for _, tc := range []struct {
 		file     string
@@ -192,9 +193,9 @@ func TestHitRatioFloors(t *testing.T) {
 		algo     Algorithm
 		floor    float64
 	}{
-		{"loop.lirs.gz", 500, TinyLFU, 48},    // OPT 49.36, LRU 0
-		{"sprite.lirs.gz", 400, TinyLFU, 70},  // OPT 84.56, LRU 70.77
-		{"sprite.lirs.gz", 1000, TinyLFU, 89}, // OPT 93.24, LRU 90.64
+		{"loop.lirs.gz", 500, TinyLFU, 48},       // OPT 49.36, LRU 0
+		{"sprite.lirs.gz", 400, TinyLFU, 69.77},  // LRU 70.77
+		{"sprite.lirs.gz", 1000, TinyLFU, 89.64}, // LRU 90.64
 		{"loop.lirs.gz", 500, Default, 48},
 	} {
 		keys := loadTrace(t, tc.file)

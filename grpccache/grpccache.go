@@ -38,8 +38,8 @@ import (
 )
 
 // Cache is where the interceptors keep encoded answers. A Strata
-// *cache.Cache[string, []byte] implements it; a byte-valued multilevel
-// cache can too, by offering the same two methods.
+// *cache.Cache[string, []byte] implements it; Multilevel adapts a
+// byte-valued multilevel cache to it.
 type Cache interface {
 	// GetOrLoad returns the bytes stored under key or, on a miss, calls
 	// loader (once however many callers miss on key at the same time),

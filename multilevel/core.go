@@ -18,7 +18,8 @@ import (
 type core[K comparable, V any] struct {
 	l1     *cache.Cache[K, V]
 	ownL1  bool
-	loader cache.Loader[K, V] // loadThrough, made once
+	loader cache.Loader[K, V] // loadThrough with Options.Load, made once
+	l1TTL  time.Duration      // the L1's default lifetime; 0 if unknown (L1Cache)
 
 	store    Store
 	ownStore *MemoryStore // the private store New made, if any
@@ -106,8 +107,11 @@ func newCore[K comparable, V any](o *Options[K, V]) (_ *core[K, V], err error) {
 			return nil, fmt.Errorf("multilevel: Options.L1: %w", err)
 		}
 		c.ownL1 = true
+		c.l1TTL = o.l1Options().TTL
 	}
-	c.loader = cache.LoaderFunc[K, V](c.loadThrough)
+	c.loader = cache.LoaderFunc[K, V](func(ctx context.Context, key K) (V, error) {
+		return c.loadThrough(ctx, key, c.load)
+	})
 	c.closeCtx, c.cancelClose = context.WithCancel(context.Background())
 
 	if c.bus != nil {

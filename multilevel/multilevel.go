@@ -24,6 +24,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"time"
 
 	"github.com/stratacache/cache"
 )
@@ -81,7 +82,24 @@ func New[K comparable, V any](opts Options[K, V]) (*Cache[K, V], error) {
 // An L1 hit costs what a Strata GetOrLoad hit costs. A miss costs a store
 // round trip, a decode, and, on a store miss, the load and a store write.
 func (c *Cache[K, V]) Get(ctx context.Context, key K) (V, error) {
-	return c.c.get(ctx, key)
+	return c.c.get(ctx, key, nil)
+}
+
+// GetOrLoad is Get with loader in place of Options.Load for this call
+// (nil means Options.Load): when neither level holds key, loader fetches
+// the value, which is written to the store and the L1 as Get writes a
+// loaded value. Concurrent misses on key share one pass through the
+// levels, and so the loader of the call that started it; the others'
+// loaders are not called. loader runs as Options.Load does (see there for
+// its context), its calls count in Stats().Origin, and its errors reach
+// the callers as Get returns those of Options.Load.
+//
+// A SetWithTTL or Set of key made while loader runs, by loader itself
+// too, wins over the loaded value: neither level is then written with
+// it. A hit costs what Get's costs plus one small allocation for the
+// loader's binding.
+func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, loader cache.Loader[K, V]) (V, error) {
+	return c.c.get(ctx, key, loader)
 }
 
 // Set stores value under key in the store (for Options.L2TTL) and in the
@@ -96,7 +114,25 @@ func (c *Cache[K, V]) Get(ctx context.Context, key K) (V, error) {
 // Set costs an encode, a store write and a publish, each bounded by
 // Options.Timeout.
 func (c *Cache[K, V]) Set(ctx context.Context, key K, value V) error {
-	return c.c.set(ctx, key, value)
+	return c.c.set(ctx, key, value, 0)
+}
+
+// SetWithTTL is Set with a lifetime of its own instead of the defaults:
+// the store keeps value for ttl instead of Options.L2TTL, and this
+// instance's L1 for ttl too, unless L1.TTL is shorter, which then still
+// bounds how long an L1 entry can outlive a lost invalidation. ttl 0
+// means the defaults, as Set; cache.NoTTL means the store keeps value
+// until it is evicted, and the L1 for its L1.TTL; a negative ttl means
+// the value has already expired, so the key is deleted, as by Delete.
+// With Options.L1Cache, whose TTL the cache cannot see, the L1 entry
+// lives ttl.
+//
+// Other instances that later read the value from the store cannot see
+// how long it has left there: their L1 keeps it for their L1.TTL, so
+// there it may be served up to L1.TTL after ttl ended. Where that
+// matters, keep L1.TTL short. Errors, invalidation and costs are Set's.
+func (c *Cache[K, V]) SetWithTTL(ctx context.Context, key K, value V, ttl time.Duration) error {
+	return c.c.set(ctx, key, value, ttl)
 }
 
 // Delete removes key from the store and the L1, then publishes an

@@ -3,22 +3,31 @@ package multilevel
 import (
 	"context"
 	"errors"
+
+	"github.com/stratacache/cache"
 )
 
-func (c *core[K, V]) get(ctx context.Context, key K) (V, error) {
+// get is Get, and GetOrLoad with a loader of its own (nil: Options.Load).
+func (c *core[K, V]) get(ctx context.Context, key K, loader cache.Loader[K, V]) (V, error) {
 	if c.closed.Load() {
 		var zero V
 		return zero, ErrClosed
 	}
+	through := c.loader
+	if loader != nil {
+		through = cache.LoaderFunc[K, V](func(ctx context.Context, key K) (V, error) {
+			return c.loadThrough(ctx, key, loader.Load)
+		})
+	}
 	// The L1 coalesces misses: loadThrough runs once per key at a time,
 	// so one store read and at most one load serve every waiting caller.
-	return c.l1.GetOrLoad(ctx, key, c.loader)
+	return c.l1.GetOrLoad(ctx, key, through)
 }
 
-// loadThrough is the L1's loader: the store, then Options.Load. Only the
-// loader's own errors leave it; the store's become a fall-through to the
-// loader.
-func (c *core[K, V]) loadThrough(ctx context.Context, key K) (v V, err error) {
+// loadThrough is the L1's loader: the store, then load (nil: none). Only
+// the loader's own errors leave it; the store's become a fall-through to
+// the loader.
+func (c *core[K, V]) loadThrough(ctx context.Context, key K, load func(context.Context, K) (V, error)) (v V, err error) {
 	if !c.enter() {
 		return v, ErrClosed
 	}
@@ -52,7 +61,7 @@ func (c *core[K, V]) loadThrough(ctx context.Context, key K) (v V, err error) {
 		writeBack = false
 	}
 
-	if c.load == nil {
+	if load == nil {
 		if err == nil {
 			// Undecodable bytes and nothing to replace them with: drop
 			// them so that readers stop paying for the decode.
@@ -60,22 +69,23 @@ func (c *core[K, V]) loadThrough(ctx context.Context, key K) (v V, err error) {
 		}
 		return v, ErrNotFound
 	}
-	if v, err = c.callLoad(ctx, key); err != nil {
+	if v, err = c.callLoad(ctx, key, load); err != nil {
 		return v, err
 	}
 	// A write of key since the store read may hold a newer value than
 	// the one just loaded: leave it be.
 	if writeBack && quiet() {
 		if data, err := c.marshal(v); err == nil {
-			_ = c.storeSet(ctx, skey, data) // counted; the value is good either way
+			_ = c.storeSet(ctx, skey, data, c.l2TTL) // counted; the value is good either way
 		}
 	}
 	return v, nil
 }
 
-// callLoad calls Options.Load and counts the outcome. A panic is counted
-// and passed on to the L1, which turns it into a *cache.PanicError.
-func (c *core[K, V]) callLoad(ctx context.Context, key K) (v V, err error) {
+// callLoad calls load (Options.Load or a GetOrLoad's loader) and counts
+// the outcome. A panic is counted and passed on to the L1, which turns it
+// into a *cache.PanicError.
+func (c *core[K, V]) callLoad(ctx context.Context, key K, load func(context.Context, K) (V, error)) (v V, err error) {
 	c.n.loads.Add(1)
 	returned := false
 	defer func() {
@@ -88,7 +98,7 @@ func (c *core[K, V]) callLoad(ctx context.Context, key K) (v V, err error) {
 			c.n.loadErrors.Add(1)
 		}
 	}()
-	v, err = c.load(ctx, key)
+	v, err = load(ctx, key)
 	returned = true
 	return v, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/stratacache/cache/internal/breaker"
 )
@@ -55,9 +56,9 @@ func (c *core[K, V]) storeGet(ctx context.Context, key string) ([]byte, error) {
 	return data, err
 }
 
-// storeSet writes data under key with the store TTL.
-func (c *core[K, V]) storeSet(ctx context.Context, key string, data []byte) error {
-	err := c.call(ctx, func(ctx context.Context) error { return c.store.Set(ctx, key, data, c.l2TTL) })
+// storeSet writes data under key for ttl, the store's 0 meaning none.
+func (c *core[K, V]) storeSet(ctx context.Context, key string, data []byte, ttl time.Duration) error {
+	err := c.call(ctx, func(ctx context.Context) error { return c.store.Set(ctx, key, data, ttl) })
 	if err == nil {
 		c.n.l2Writes.Add(1)
 	}

@@ -21,7 +21,8 @@ type Stats struct {
 	// L2 counts the calls to the store.
 	L2 StoreStats
 
-	// Origin counts the calls to Options.Load.
+	// Origin counts the calls to the loader: Options.Load, or the one
+	// given to GetOrLoad.
 	Origin OriginStats
 
 	// Invalidation counts the messages of the invalidation bus.
@@ -54,7 +55,8 @@ type StoreStats struct {
 	BreakerOpened uint64
 }
 
-// OriginStats counts the calls to Options.Load.
+// OriginStats counts the calls to the loader (Options.Load, or the one
+// given to GetOrLoad).
 type OriginStats struct {
 	// Loads counts calls; NotFound and Errors those that returned
 	// ErrNotFound and any other error (panics included).

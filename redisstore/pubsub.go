@@ -30,30 +30,35 @@ func (s *Store) Publish(ctx context.Context, m multilevel.Message) error {
 // subscription breaks: the connection fails, or a ping goes unanswered for
 // Options.PingAfter. A payload this package cannot read is reported as a
 // Down followed by an Up, since it may have been an invalidation of any
-// key. stop closes the connection and waits for the goroutine to exit,
-// unless it is called from one of sub's functions, in which case the
-// goroutine exits as soon as that function returns.
+// key. sub's functions run one at a time, on the subscription's goroutine.
+//
+// stop closes the connection and returns once the goroutine has made its
+// last call to sub and is exiting; every call of stop, from any goroutine,
+// waits so. The exception is a call from inside one of sub's functions
+// (on the subscription's own goroutine), which cannot wait for the
+// goroutine that is running it: it closes the connection and returns at
+// once; the function that called it runs to its end, no function of sub is
+// called after it, and the goroutine exits as soon as it returns. stop is
+// idempotent. A call from a goroutine that one of sub's functions waits
+// for blocks forever, like any wait for oneself.
 func (s *Store) Subscribe(namespace string, sub multilevel.Subscriber) (stop func(), err error) {
+	return s.subscribe(namespace, sub).stop, nil
+}
+
+// subscribe starts a subscription and returns it, for tests to wait on.
+func (s *Store) subscribe(namespace string, sub multilevel.Subscriber) *receiver {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &receiver{
 		store:     s,
 		namespace: namespace,
 		channel:   s.opts.ChannelPrefix + namespace,
 		sub:       sub,
+		ctx:       ctx,
+		cancel:    cancel,
 		done:      make(chan struct{}),
 	}
-	go r.run(ctx)
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			r.closeConn(true)
-			if !r.inCallback.Load() {
-				<-r.done
-			}
-		})
-	}
-	return stop, nil
+	go r.run()
+	return r
 }
 
 // receiver is one subscription: the goroutine that reads it and the state
@@ -63,21 +68,39 @@ type receiver struct {
 	namespace string
 	channel   string
 	sub       multilevel.Subscriber
+	ctx       context.Context // cancelled by stop
+	cancel    context.CancelFunc
 	done      chan struct{} // closed when run returns
 
-	inCallback atomic.Bool
+	// inCallback is the goroutine id of run while it is inside one of
+	// sub's functions, and 0 otherwise: stop compares it with its own
+	// caller's to recognise a call from inside a callback.
+	inCallback atomic.Uint64
 
 	mu      sync.Mutex
 	ps      *redis.PubSub // the current connection, nil between attempts
 	stopped bool
 }
 
+// stop ends the subscription; see Subscribe.
+func (r *receiver) stop() {
+	r.cancel()
+	r.closeConn(true)
+	if g := r.inCallback.Load(); g != 0 && g == goroutineID() {
+		// Called by sub, on run's goroutine: run sees the cancellation
+		// as soon as sub returns, and exits without calling it again.
+		return
+	}
+	<-r.done
+}
+
 var errBadPayload = errors.New("redisstore: unreadable invalidation payload")
 
 // run keeps the subscription alive until ctx ends: one session per
 // connection, with doubling backoff between failed sessions.
-func (r *receiver) run(ctx context.Context) {
+func (r *receiver) run() {
 	defer close(r.done)
+	ctx, g := r.ctx, goroutineID()
 	o := &r.store.opts
 	backoff := o.RetryMin
 	for {
@@ -86,13 +109,15 @@ func (r *receiver) run(ctx context.Context) {
 			_ = ps.Close()
 			return
 		}
-		active, err := r.session(ctx, ps)
+		active, err := r.session(ctx, g, ps)
 		r.closeConn(false)
 		if ctx.Err() != nil {
 			return
 		}
 		if active {
-			r.call(func() { r.down(err) })
+			if !r.call(ctx, g, func() { r.down(err) }) {
+				return
+			}
 			backoff = o.RetryMin // it was working: start the backoff afresh
 		}
 		select {
@@ -104,9 +129,10 @@ func (r *receiver) run(ctx context.Context) {
 	}
 }
 
-// session reads one connection until it fails, and reports whether the
-// subscription was active on it.
-func (r *receiver) session(ctx context.Context, ps *redis.PubSub) (active bool, err error) {
+// session reads one connection until it fails or stop is called, and
+// reports whether the subscription was active on it. g is the id of the
+// goroutine running it.
+func (r *receiver) session(ctx context.Context, g uint64, ps *redis.PubSub) (active bool, err error) {
 	pinged := false
 	for {
 		msg, err := ps.ReceiveTimeout(ctx, r.store.opts.PingAfter)
@@ -126,7 +152,9 @@ func (r *receiver) session(ctx context.Context, ps *redis.PubSub) (active bool, 
 		case *redis.Subscription:
 			if m.Kind == "subscribe" && m.Channel == r.channel {
 				active = true
-				r.call(r.up)
+				if !r.call(ctx, g, r.up) {
+					return active, ctx.Err()
+				}
 			}
 		case *redis.Message:
 			if m.Channel != r.channel {
@@ -134,11 +162,13 @@ func (r *receiver) session(ctx context.Context, ps *redis.PubSub) (active bool, 
 			}
 			im, ok := decodeMessage(r.namespace, m.Payload)
 			if !ok {
-				r.call(func() { r.down(errBadPayload); r.up() })
+				if !r.call(ctx, g, func() { r.down(errBadPayload) }) || !r.call(ctx, g, r.up) {
+					return active, ctx.Err()
+				}
 				continue
 			}
-			if r.sub.Message != nil {
-				r.call(func() { r.sub.Message(im) })
+			if r.sub.Message != nil && !r.call(ctx, g, func() { r.sub.Message(im) }) {
+				return active, ctx.Err()
 			}
 		}
 	}
@@ -156,12 +186,18 @@ func (r *receiver) down(err error) {
 	}
 }
 
-// call runs one of the subscriber's functions, marking that it runs so
-// that a stop called from inside it does not wait for itself.
-func (r *receiver) call(fn func()) {
-	r.inCallback.Store(true)
-	defer r.inCallback.Store(false)
+// call runs one of the subscriber's functions on run's goroutine g,
+// marking that it runs so that a stop called from inside it does not wait
+// for itself. It reports whether the subscription may go on: false once
+// stop has been called, from fn or from anywhere else.
+func (r *receiver) call(ctx context.Context, g uint64, fn func()) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	r.inCallback.Store(g)
+	defer r.inCallback.Store(0)
 	fn()
+	return ctx.Err() == nil
 }
 
 // setConn records the connection of a new session, or reports false if

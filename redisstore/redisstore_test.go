@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -176,12 +177,25 @@ func TestPubSub(t *testing.T) {
 
 // noReceivers fails the test if any subscription goroutine is still
 // running: stop, and the Close of a cache, must wait for theirs.
+//
+// stop returns once the goroutine has closed its done channel, which is
+// the last thing it does before it returns; it may not have been
+// scheduled to return yet. So a goroutine seen here is looked for again
+// (yielding the processor in between) until it has gone, and only one
+// that is still there after a generous deadline counts as a leak.
 func noReceivers(t *testing.T) {
 	t.Helper()
 	buf := make([]byte, 1<<20)
-	stacks := string(buf[:runtime.Stack(buf, true)])
-	if strings.Contains(stacks, "redisstore.(*receiver).run") {
-		t.Fatalf("a subscription goroutine outlived its stop:\n%s", stacks)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		stacks := string(buf[:runtime.Stack(buf, true)])
+		if !strings.Contains(stacks, "redisstore.(*receiver).") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a subscription goroutine outlived its stop:\n%s", stacks)
+		}
+		runtime.Gosched()
 	}
 }
 
@@ -216,31 +230,123 @@ func TestSubscriptionReconnects(t *testing.T) {
 	})
 }
 
-// stop may be called from inside a callback without waiting for itself.
+// stop may be called from inside a callback: it returns without waiting
+// for itself, the callback finishes, nothing else is called, and the
+// goroutine exits.
 func TestStopFromACallback(t *testing.T) {
 	srv := startRedis(t)
 	s := srv.store(t, Options{})
-	stopped := make(chan struct{})
-	ready := make(chan struct{})
-	stopFn := make(chan func(), 1)
-	stop, err := s.Subscribe("ns", multilevel.Subscriber{
+	var (
+		ready    = make(chan struct{})
+		stopFn   = make(chan func(), 1)
+		returned = make(chan struct{}) // stop returned inside the callback
+		calls    atomic.Int32          // calls of the subscriber after stop
+	)
+	r := s.subscribe("ns", multilevel.Subscriber{
 		Up: func() { close(ready) },
 		Message: func(multilevel.Message) {
+			if calls.Add(1) > 1 {
+				return
+			}
 			(<-stopFn)()
-			close(stopped)
+			close(returned)
 		},
+		Down: func(error) { calls.Add(1) },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopFn <- stop
+	stopFn <- r.stop
 	<-ready
-	if err := s.Publish(context.Background(), multilevel.Message{Namespace: "ns", Key: "k", Sender: "x"}); err != nil {
-		t.Fatal(err)
+	ctx := context.Background()
+	for range 2 { // the second message must not be delivered
+		if err := s.Publish(ctx, multilevel.Message{Namespace: "ns", Key: "k", Sender: "x"}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	select {
-	case <-stopped:
+	case <-returned:
 	case <-time.After(10 * time.Second):
 		t.Fatal("stop called from a callback did not return")
+	}
+	select {
+	case <-r.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the subscription goroutine did not exit after the callback that stopped it")
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("the subscriber was called %d times; want once (the callback that stopped it)", n)
+	}
+	r.stop() // again, from outside: returns at once
+	noReceivers(t)
+}
+
+// A stop from another goroutine while a callback runs waits for the
+// callback to return and the goroutine to end; nothing is called after.
+func TestStopWaitsForARunningCallback(t *testing.T) {
+	srv := startRedis(t)
+	s := srv.store(t, Options{})
+	var (
+		ready    = make(chan struct{})
+		entered  = make(chan struct{})
+		release  = make(chan struct{})
+		finished atomic.Bool
+		messages atomic.Int32
+		after    atomic.Int32 // calls once stop has begun
+	)
+	r := s.subscribe("ns", multilevel.Subscriber{
+		Up: func() { close(ready) },
+		Message: func(multilevel.Message) {
+			if messages.Add(1) == 1 {
+				close(entered)
+				<-release
+				finished.Store(true)
+				return
+			}
+			after.Add(1)
+		},
+		Down: func(error) { after.Add(1) },
+	})
+	<-ready
+	ctx := context.Background()
+	for range 2 {
+		if err := s.Publish(ctx, multilevel.Message{Namespace: "ns", Key: "k", Sender: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-entered
+	stopped := make(chan struct{})
+	go func() {
+		r.stop()
+		close(stopped)
+	}()
+	<-r.ctx.Done() // stop has begun
+	select {
+	case <-stopped:
+		t.Fatal("stop returned while a callback was still running")
+	default:
+	}
+	close(release)
+	<-stopped
+	if !finished.Load() {
+		t.Fatal("stop returned before the running callback did")
+	}
+	select {
+	case <-r.done:
+	default:
+		t.Fatal("stop returned before the subscription goroutine ended")
+	}
+	if n := after.Load(); n != 0 {
+		t.Fatalf("%d calls of the subscriber after stop began", n)
+	}
+	noReceivers(t)
+}
+
+func TestGoroutineID(t *testing.T) {
+	here := goroutineID()
+	other := make(chan uint64)
+	go func() { other <- goroutineID() }()
+	if there := <-other; here == 0 || there == 0 || here == there {
+		t.Fatalf("goroutine ids %d here and %d elsewhere; want two different non-zero ids", here, there)
+	}
+	if again := goroutineID(); again != here {
+		t.Fatalf("goroutine id %d, then %d on the same goroutine", here, again)
 	}
 }

@@ -101,14 +101,15 @@ func (s *Sketch) Capacity() int { return s.capacity }
 // Width returns the number of counters per row.
 func (s *Sketch) Width() int { return int(s.mask + 1) }
 
-// EnsureCapacity grows the sketch, if needed, to track at least n keys. It
-// only grows; counts carry over. Growing doubles the capacity at least, so
-// a caller may call it on every insert.
+// EnsureCapacity grows the sketch, if needed, to track at least n keys,
+// and lengthens the aging period to match. It only grows; counts carry
+// over. Each growth copies the table, so callers growing step by step
+// should ask for generous steps (say, double).
 func (s *Sketch) EnsureCapacity(n int) {
 	if n <= s.capacity {
 		return
 	}
-	s.resize(max(n, 2*s.capacity), s.table)
+	s.resize(n, s.table)
 }
 
 // indexes returns the counter each row uses for hash. The caller's hash

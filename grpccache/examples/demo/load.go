@@ -5,21 +5,16 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/stratacache/cache"
-	"github.com/stratacache/cache/grpccache"
-	"google.golang.org/grpc"
+	"github.com/stratacache/cache/multilevel"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
@@ -28,12 +23,12 @@ import (
 type phase struct {
 	calls, notFound, failed int64
 	backendCalls            int64
-	hitRatio                float64
 	elapsed                 time.Duration
-	latencies               []time.Duration // sorted
+	latencies               []time.Duration  // sorted
+	cache                   multilevel.Stats // the replicas' caches, added up; zero without
 }
 
-// percentile returns the latency below which a share p of calls finished.
+// percentile returns the latency below which a share q of calls finished.
 func (p phase) percentile(q float64) time.Duration {
 	if len(p.latencies) == 0 {
 		return 0
@@ -42,79 +37,42 @@ func (p phase) percentile(q float64) time.Duration {
 	return p.latencies[max(0, min(i, len(p.latencies)-1))]
 }
 
-// runPhase starts a server (with the cache interceptor if cached), drives
-// it for cfg.duration and shuts everything down again.
-func runPhase(cfg config, cached bool, out io.Writer) (phase, error) {
-	db := &backend{latency: cfg.latency}
-	var (
-		opts      []grpc.ServerOption
-		responses *cache.Cache[string, []byte]
-	)
-	if cached {
-		responses = cache.Must(cache.New(cache.Options[string, []byte]{
-			MaxWeight:   64 << 20,
-			Weigher:     func(k string, v []byte) uint32 { return uint32(len(k) + len(v)) },
-			TTL:         cfg.ttl,
-			LoadTimeout: 5 * time.Second,
-		}))
-		defer responses.Close()
-		icpt, err := grpccache.UnaryServerInterceptor(grpccache.Options{
-			Cache: responses,
-			Methods: map[string]grpccache.Rule{getItemMethod: {
-				NotFoundTTL: cfg.ttl,
-				New:         func() proto.Message { return new(structpb.Struct) },
-			}},
-		})
-		if err != nil {
-			return phase{}, err
-		}
-		opts = append(opts, grpc.ChainUnaryInterceptor(icpt))
+// hitRatio returns the share of the cache's lookups answered by the L1
+// and by the store; each lookup is one call.
+func (p phase) hitRatio() (l1, store float64) {
+	lookups := p.cache.L1.Hits + p.cache.L1.Misses
+	if lookups == 0 {
+		return 0, 0
 	}
-	srv := grpc.NewServer(opts...)
-	srv.RegisterService(&catalog, db)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return phase{}, err
-	}
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		_ = srv.Serve(lis)
-	}()
-	defer func() {
-		srv.Stop()
-		<-served
-	}()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		return phase{}, err
-	}
-	defer func() { _ = conn.Close() }()
-
-	p := drive(cfg, conn, out)
-	p.backendCalls = db.calls.Load()
-	if responses != nil {
-		p.hitRatio = responses.Stats().HitRatio()
-	}
-	return p, nil
+	return float64(p.cache.L1.Hits) / float64(lookups), float64(p.cache.L2.Hits) / float64(lookups)
 }
 
-// drive runs cfg.workers clients against conn for cfg.duration, printing a
-// progress line every cfg.progress.
-func drive(cfg config, conn *grpc.ClientConn, out io.Writer) phase {
+// drive runs cfg.workers clients against the replicas, each call going to
+// the next replica in turn, for cfg.duration or cfg.requests calls,
+// printing a progress line every cfg.progress.
+func drive(cfg config, replicas []*replica, db *backend, out io.Writer) phase {
 	// One context per user, carrying its authorization metadata.
 	users := make([]context.Context, cfg.users)
 	for u := range users {
 		users[u] = metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer user-"+strconv.Itoa(u))
 	}
 	var (
-		calls, notFound, failed atomic.Int64
-		stop                    = make(chan struct{})
-		wg                      sync.WaitGroup
-		mu                      sync.Mutex
-		all                     []time.Duration
+		issued, calls, notFound, failed atomic.Int64
+		stop                            = make(chan struct{})
+		wg                              sync.WaitGroup
+		mu                              sync.Mutex
+		all                             []time.Duration
 	)
+	more := func() bool {
+		select {
+		case <-stop:
+			return false
+		default:
+		}
+		return cfg.requests == 0 || issued.Add(1) <= cfg.requests
+	}
 	start := time.Now()
+	backendStart := db.calls.Load()
 	for w := range cfg.workers {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(w), 42)) // the same traffic in both phases
@@ -126,16 +84,12 @@ func drive(cfg config, conn *grpc.ClientConn, out io.Writer) phase {
 				mu.Unlock()
 			}()
 			reply := new(structpb.Struct)
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
+			for i := w; more(); i++ {
 				id := "item-" + strconv.FormatUint(zipf.Uint64(), 10)
 				if rng.Float64() < cfg.missing {
 					id = "gone-" + strconv.FormatUint(zipf.Uint64(), 10)
 				}
+				conn := replicas[i%len(replicas)].conn
 				ctx, cancel := context.WithTimeout(users[rng.IntN(len(users))], 10*time.Second)
 				t0 := time.Now()
 				err := conn.Invoke(ctx, getItemMethod, wrapperspb.String(id), reply)
@@ -152,29 +106,53 @@ func drive(cfg config, conn *grpc.ClientConn, out io.Writer) phase {
 			}
 		})
 	}
+	finished := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(finished)
+	}()
 
 	tick := time.NewTicker(cfg.progress)
 	defer tick.Stop()
-	end := time.NewTimer(cfg.duration)
-	defer end.Stop()
+	var deadline <-chan time.Time
+	if cfg.requests == 0 {
+		end := time.NewTimer(cfg.duration)
+		defer end.Stop()
+		deadline = end.C
+	}
 	last, lastAt := int64(0), start
-progress:
-	for {
+	for running := true; running; {
 		select {
 		case now := <-tick.C:
 			n := calls.Load()
-			fmt.Fprintf(out, "  %5.1fs %10s calls %10s/s\n", now.Sub(start).Seconds(), count(n),
-				count(int64(float64(n-last)/now.Sub(lastAt).Seconds())))
+			fmt.Fprintf(out, "  %5.1fs %10s requests %10s/s   backend calls %10s%s\n",
+				now.Sub(start).Seconds(), count(n), count(int64(float64(n-last)/now.Sub(lastAt).Seconds())),
+				count(db.calls.Load()-backendStart), liveHitRatio(replicas))
 			last, lastAt = n, now
-		case <-end.C:
-			break progress
+		case <-deadline:
+			close(stop)
+			deadline = nil
+		case <-finished:
+			running = false
 		}
 	}
-	close(stop)
-	wg.Wait()
 	slices.Sort(all)
 	return phase{
 		calls: calls.Load(), notFound: notFound.Load(), failed: failed.Load(),
 		elapsed: time.Since(start), latencies: all,
 	}
+}
+
+// liveHitRatio is the progress line's hit ratio so far, or "" without
+// caches.
+func liveHitRatio(replicas []*replica) string {
+	var p phase
+	for _, r := range replicas {
+		if r.cache == nil {
+			return ""
+		}
+		p.cache = addStats(p.cache, r.cache.Stats())
+	}
+	l1, store := p.hitRatio()
+	return fmt.Sprintf("   hit ratio %5.1f%%", (l1+store)*100)
 }

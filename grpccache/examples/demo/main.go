@@ -1,17 +1,23 @@
-// Command demo serves a catalog over gRPC from a deliberately slow backend,
-// drives it with skewed (Zipf) traffic from a client load generator, once
-// without a cache and once with grpccache's server interceptor in front of
-// the handler, and prints what the cache changed: hit ratio, backend calls
-// saved, and latency percentiles.
+// Command demo shows what Strata does for a gRPC service. It serves a
+// catalog from a deliberately slow backend through several server
+// replicas, drives them with skewed (Zipf) traffic from a client load
+// generator, once without a cache and once with grpccache's server
+// interceptor keeping answers in a multilevel cache on each replica (a
+// local L1 in front of one store that all replicas share), and prints the
+// hit ratio, the backend calls saved, and latency percentiles with and
+// without the cache. While it runs it serves the caches' Prometheus
+// metrics, and at the end it scrapes them once and prints a few lines.
 //
-//	go run ./examples/demo [-duration 3s] [-workers 16] [-keys 10000] [-latency 2ms]
+//	go run .                       # shared embedded MemoryStore, no server needed
+//	go run . -redis localhost:6379 # share Redis instead
+//	go run . -requests 20000       # a fixed number of requests per phase
 //
-// Everything runs in one process over loopback. The answers are kept in a
-// plain Strata cache; a multilevel cache (and with it a -redis flag) and a
-// Prometheus /metrics endpoint will join once those packages are released.
+// Everything runs in one process over loopback (and Redis, if asked for).
+// docs/demo.md describes the flags and shows a run.
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,90 +27,142 @@ import (
 
 // config is the demo's flags.
 type config struct {
-	duration time.Duration // traffic per phase
-	workers  int           // concurrent client goroutines
-	keys     uint64        // distinct items
-	zipf     float64       // skew of the item popularity
-	users    int           // distinct callers (authorization values)
-	missing  float64       // share of requests for items that do not exist
-	latency  time.Duration // backend time per call
-	ttl      time.Duration // lifetime of a cached answer
-	progress time.Duration // interval of the progress lines
+	duration    time.Duration // traffic per phase, unless requests is set
+	requests    int64         // requests per phase; 0: run for duration
+	workers     int           // concurrent client goroutines
+	keys        uint64        // distinct items
+	zipf        float64       // skew of the item popularity
+	users       int           // distinct callers (authorization values)
+	missing     float64       // share of requests for items that do not exist
+	latency     time.Duration // backend time per call
+	replicas    int           // server instances sharing the store
+	ttl         time.Duration // lifetime of a cached answer
+	notFoundTTL time.Duration // lifetime of a cached NotFound
+	l1TTL       time.Duration // lifetime in each replica's L1
+	redis       string        // Redis address; "": a shared MemoryStore
+	metrics     string        // address of the /metrics endpoint; "": none
+	metricsSet  bool          // metrics was given on the command line
+	progress    time.Duration // interval of the progress lines
 }
 
+// defaultMetrics is where /metrics is served unless -metrics says
+// otherwise; when it is taken, the demo picks a free port instead.
+const defaultMetrics = "127.0.0.1:9090"
+
 func main() {
-	var cfg config
+	cfg := config{progress: 500 * time.Millisecond}
 	flag.DurationVar(&cfg.duration, "duration", 3*time.Second, "how long to drive traffic in each phase")
+	flag.Int64Var(&cfg.requests, "requests", 0, "requests per phase; 0 means run each phase for -duration")
 	flag.IntVar(&cfg.workers, "workers", 16, "concurrent clients")
 	flag.Uint64Var(&cfg.keys, "keys", 10_000, "distinct items")
 	flag.Float64Var(&cfg.zipf, "zipf", 1.1, "Zipf skew of item popularity (> 1)")
 	flag.IntVar(&cfg.users, "users", 4, "distinct callers; each has its own cached answers")
 	flag.Float64Var(&cfg.missing, "missing", 0.01, "share of requests for items that do not exist")
 	flag.DurationVar(&cfg.latency, "latency", 2*time.Millisecond, "backend latency per call")
-	flag.DurationVar(&cfg.ttl, "ttl", 30*time.Second, "lifetime of a cached answer")
+	flag.IntVar(&cfg.replicas, "replicas", 2, "gRPC server replicas; the clients spread their calls over them")
+	flag.DurationVar(&cfg.ttl, "ttl", 30*time.Second, "lifetime of a cached answer, in the store and the L1")
+	flag.DurationVar(&cfg.notFoundTTL, "notfound-ttl", 5*time.Second, "lifetime of a cached NotFound answer")
+	flag.DurationVar(&cfg.l1TTL, "l1-ttl", 2*time.Second, "lifetime of an answer in a replica's L1 (at most the TTLs)")
+	flag.StringVar(&cfg.redis, "redis", "", "host:port of a Redis to share answers through, instead of an embedded store")
+	flag.StringVar(&cfg.metrics, "metrics", defaultMetrics, "address for Prometheus /metrics (port 0: any free one; empty: none)")
 	flag.Parse()
-	cfg.progress = 500 * time.Millisecond
+	flag.Visit(func(f *flag.Flag) { cfg.metricsSet = cfg.metricsSet || f.Name == "metrics" })
 	if _, err := run(cfg, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
 }
 
-// run drives both phases, printing progress and the comparison to out.
-func run(cfg config, out io.Writer) ([2]phase, error) {
-	var phases [2]phase
-	if cfg.zipf <= 1 || cfg.keys < 2 || cfg.workers < 1 || cfg.users < 1 || cfg.missing < 0 || cfg.missing > 1 {
-		return phases, fmt.Errorf("need -zipf > 1, -keys >= 2, -workers >= 1, -users >= 1 and -missing in [0, 1]")
+// check reports the first flag whose value the demo cannot use.
+func (cfg *config) check() error {
+	bad := func(flag, want string, got any) error {
+		return fmt.Errorf("-%s is %v; it must be %s", flag, got, want)
 	}
-	fmt.Fprintf(out, "Strata gRPC demo: %d clients, %d users, %d items (Zipf %.2f, %.0f%% missing), backend %v per call, %v per phase\n",
-		cfg.workers, cfg.users, cfg.keys, cfg.zipf, cfg.missing*100, cfg.latency, cfg.duration)
-	for i, cached := range []bool{false, true} {
-		name := "without a cache"
-		if cached {
-			name = fmt.Sprintf("with grpccache on the server (TTL %v)", cfg.ttl)
-		}
-		fmt.Fprintf(out, "\nphase %d/2: %s\n", i+1, name)
-		p, err := runPhase(cfg, cached, out)
-		if err != nil {
-			return phases, err
-		}
-		phases[i] = p
+	switch {
+	case cfg.requests < 0:
+		return bad("requests", "0 (run for -duration) or positive", cfg.requests)
+	case cfg.requests == 0 && cfg.duration <= 0:
+		return bad("duration", "positive (or set -requests)", cfg.duration)
+	case cfg.workers < 1:
+		return bad("workers", "at least 1", cfg.workers)
+	case cfg.keys < 2:
+		return bad("keys", "at least 2", cfg.keys)
+	case !(cfg.zipf > 1):
+		return bad("zipf", "above 1", cfg.zipf)
+	case cfg.users < 1:
+		return bad("users", "at least 1", cfg.users)
+	case !(cfg.missing >= 0 && cfg.missing <= 1):
+		return bad("missing", "in [0, 1]", cfg.missing)
+	case cfg.latency < 0:
+		return bad("latency", "0 or positive", cfg.latency)
+	case cfg.replicas < 1:
+		return bad("replicas", "at least 1", cfg.replicas)
+	case cfg.ttl <= 0:
+		return bad("ttl", "positive", cfg.ttl)
+	case cfg.notFoundTTL <= 0:
+		return bad("notfound-ttl", "positive", cfg.notFoundTTL)
+	case cfg.l1TTL <= 0:
+		return bad("l1-ttl", "positive", cfg.l1TTL)
+	case cfg.progress <= 0:
+		return errors.New("the progress interval must be positive")
 	}
-	report(out, phases)
-	return phases, nil
+	return nil
 }
 
-func report(out io.Writer, ph [2]phase) {
-	without, with := ph[0], ph[1]
-	fmt.Fprintf(out, "\n%-22s %16s %16s\n", "", "without cache", "with cache")
-	row := func(label, a, b string) { fmt.Fprintf(out, "%-22s %16s %16s\n", label, a, b) }
-	row("calls", count(without.calls), count(with.calls))
-	row("throughput", rate(without), rate(with))
-	row("p50 latency", without.percentile(0.50).Round(time.Microsecond).String(), with.percentile(0.50).Round(time.Microsecond).String())
-	row("p99 latency", without.percentile(0.99).Round(time.Microsecond).String(), with.percentile(0.99).Round(time.Microsecond).String())
-	row("backend calls", count(without.backendCalls), count(with.backendCalls))
-	row("not-found answers", count(without.notFound), count(with.notFound))
-	row("failed calls", count(without.failed), count(with.failed))
-	row("cache hit ratio", "-", fmt.Sprintf("%.1f%%", with.hitRatio*100))
-	saved := with.calls - with.backendCalls
-	share := 0.0
-	if with.calls > 0 {
-		share = float64(saved) / float64(with.calls) * 100
-	}
-	fmt.Fprintf(out, "\nbackend calls saved by the cache: %s of %s calls (%.1f%%)\n", count(saved), count(with.calls), share)
+// result is what a run measured, for the tests.
+type result struct {
+	without, with phase
+	scrape        string // the /metrics page at the end; "" without -metrics
 }
 
-func count(n int64) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
+// run drives both phases, printing progress, the comparison and a few
+// lines of the final /metrics scrape to out.
+func run(cfg config, out io.Writer) (result, error) {
+	var res result
+	if err := cfg.check(); err != nil {
+		return res, err
 	}
-	return s
-}
+	db := &backend{latency: cfg.latency}
+	mx, err := startMetrics(cfg, db)
+	if err != nil {
+		return res, err
+	}
+	defer mx.stop()
 
-func rate(p phase) string {
-	if p.elapsed <= 0 {
-		return "-"
+	traffic := fmt.Sprintf("for %v", cfg.duration)
+	if cfg.requests > 0 {
+		traffic = count(cfg.requests) + " requests"
 	}
-	return count(int64(float64(p.calls)/p.elapsed.Seconds())) + "/s"
+	fmt.Fprintf(out, "Strata gRPC demo: a catalog whose backend takes %v a call, served by %d replicas\n", cfg.latency, cfg.replicas)
+	fmt.Fprintf(out, "traffic: %d clients, %d users, %s items (Zipf %.2f, %.0f%% missing), %s per phase\n",
+		cfg.workers, cfg.users, count(int64(cfg.keys)), cfg.zipf, cfg.missing*100, traffic)
+	if mx.url != "" {
+		fmt.Fprintf(out, "Prometheus metrics while it runs: %s\n", mx.url)
+	}
+
+	fmt.Fprintf(out, "\nphase 1/2: without a cache\n")
+	res.without, err = runPhase(cfg, db, nil, out, func() error { return nil })
+	if err != nil {
+		return res, err
+	}
+
+	st, err := openStore(cfg)
+	if err != nil {
+		return res, err
+	}
+	defer st.close()
+	fmt.Fprintf(out, "\nphase 2/2: grpccache on each replica, answers in a multilevel cache (L1 %v) over %s; TTL %v, NotFound %v\n",
+		cfg.l1TTL, st.name, cfg.ttl, cfg.notFoundTTL)
+	// Scraped before the replicas close, while the caches hold entries.
+	res.with, err = runPhase(cfg, db, &caching{store: st, reg: mx.reg}, out, func() (err error) {
+		res.scrape, err = mx.scrape()
+		return err
+	})
+	if err != nil {
+		return res, err
+	}
+
+	report(out, res.without, res.with)
+	showScrape(out, mx.url, res.scrape)
+	return res, nil
 }

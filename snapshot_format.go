@@ -1,0 +1,272 @@
+package cache
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/stratacache/cache/codec"
+	"github.com/stratacache/cache/shard"
+)
+
+// The snapshot layout (docs/snapshot.md has the full table):
+//
+//	header   magic (8) | version (2, big-endian) | key format (1) |
+//	         value format (1) | saved at, Unix ns (8, big-endian)
+//	records  tagRecord | uvarint key length | key | uvarint value length |
+//	         value | uvarint remaining TTL ns (0: none) | uvarint age ns
+//	trailer  tagEnd | record count (8, big-endian) |
+//	         CRC-32C of every byte before it (4, big-endian)
+const (
+	snapshotMagic   = "\x89STRSNP\n"
+	snapshotVersion = 1
+	headerLen       = len(snapshotMagic) + 2 + 1 + 1 + 8
+	trailerLen      = 1 + 8 + 4
+	tagEnd          = 0
+	tagRecord       = 1
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// snapWriter writes through a buffer, keeping the running checksum and
+// size, and remembers the first error so callers check once.
+type snapWriter struct {
+	w   *bufio.Writer
+	crc uint32
+	n   int64
+	err error
+}
+
+func (sw *snapWriter) write(b []byte) {
+	if sw.err != nil {
+		return
+	}
+	sw.crc = crc32.Update(sw.crc, castagnoli, b)
+	sw.n += int64(len(b))
+	_, sw.err = sw.w.Write(b)
+}
+
+func saveSnapshot[K comparable, V any](c *core[K, V], w io.Writer, opts SnapshotOptions) (SnapshotInfo, error) {
+	kc, vc, err := snapshotCodecs[K, V](opts)
+	if err != nil {
+		return SnapshotInfo{}, err
+	}
+	if c.closed.Load() {
+		return SnapshotInfo{}, fmt.Errorf("cache: snapshot: save: %w", ErrClosed)
+	}
+	info := SnapshotInfo{SavedAt: c.wall()}
+	sw := &snapWriter{w: bufio.NewWriterSize(w, 64<<10)}
+	rec := make([]byte, 0, 256)
+	rec = append(rec, snapshotMagic...)
+	rec = binary.BigEndian.AppendUint16(rec, snapshotVersion)
+	rec = append(rec, byte(kc.Format()), byte(vc.Format()))
+	rec = binary.BigEndian.AppendUint64(rec, uint64(info.SavedAt.UnixNano()))
+	sw.write(rec)
+
+	var buf []shard.Saved[K, V]
+	for _, s := range c.shards {
+		buf = s.AppendSaved(buf[:0])
+		for i := range buf {
+			e := &buf[i]
+			kb, err := kc.Marshal(e.Key)
+			if err != nil {
+				return info, fmt.Errorf("cache: snapshot: save: key %v: %w", e.Key, err)
+			}
+			vb, err := vc.Marshal(e.Value)
+			if err != nil {
+				return info, fmt.Errorf("cache: snapshot: save: value of key %v: %w", e.Key, err)
+			}
+			rec = append(rec[:0], tagRecord)
+			rec = binary.AppendUvarint(rec, uint64(len(kb)))
+			rec = append(rec, kb...)
+			rec = binary.AppendUvarint(rec, uint64(len(vb)))
+			rec = append(rec, vb...)
+			rec = binary.AppendUvarint(rec, uint64(e.TTL))
+			rec = binary.AppendUvarint(rec, uint64(e.Age))
+			sw.write(rec)
+			if sw.err != nil {
+				return info, fmt.Errorf("cache: snapshot: save: write: %w", sw.err)
+			}
+			info.Entries++
+		}
+		clear(buf) // let the copied values go before the next shard
+	}
+	rec = append(rec[:0], tagEnd)
+	rec = binary.BigEndian.AppendUint64(rec, uint64(info.Entries))
+	sw.write(rec)
+	sw.write(binary.BigEndian.AppendUint32(rec[:0], sw.crc))
+	if sw.err == nil {
+		sw.err = sw.w.Flush()
+	}
+	info.Bytes = sw.n
+	if sw.err != nil {
+		return info, fmt.Errorf("cache: snapshot: save: write: %w", sw.err)
+	}
+	return info, nil
+}
+
+// loaded is one decoded record.
+type loaded[K comparable, V any] struct {
+	key   K
+	value V
+	ttl   int64 // remaining at save time; 0: none
+	age   int64 // since the last write, at save time
+}
+
+func loadSnapshot[K comparable, V any](c *core[K, V], r io.Reader, opts SnapshotOptions) (SnapshotInfo, error) {
+	kc, vc, err := snapshotCodecs[K, V](opts)
+	if err != nil {
+		return SnapshotInfo{}, err
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return SnapshotInfo{}, fmt.Errorf("cache: snapshot: load: read: %w", err)
+	}
+	recs, savedAt, err := decodeSnapshot(data, kc, vc)
+	if err != nil {
+		return SnapshotInfo{}, err
+	}
+	if c.closed.Load() {
+		return SnapshotInfo{}, fmt.Errorf("cache: snapshot: load: %w", ErrClosed)
+	}
+	info := SnapshotInfo{Bytes: int64(len(data)), SavedAt: savedAt}
+	elapsed := max(c.wall().Sub(savedAt), 0) // a clock set back counts as no time
+	sortByAge(recs)
+	for i := range recs {
+		e := &recs[i]
+		ttl := NoTTL
+		if e.ttl != 0 {
+			ttl = time.Duration(e.ttl) - elapsed
+			if ttl <= 0 {
+				info.Expired++
+				continue
+			}
+		}
+		c.set(e.key, e.value, ttl, false)
+		info.Entries++
+	}
+	return info, nil
+}
+
+// decodeSnapshot checks all of data and decodes its records, touching no
+// cache. Every error wraps ErrBadSnapshot.
+func decodeSnapshot[K comparable, V any](data []byte, kc codec.Codec[K], vc codec.Codec[V]) ([]loaded[K, V], time.Time, error) {
+	n := len(data)
+	switch {
+	case n < len(snapshotMagic) && bytes.HasPrefix([]byte(snapshotMagic), data):
+		return nil, time.Time{}, badSnapshot("truncated: %d bytes, shorter than the header", n)
+	case !bytes.HasPrefix(data, []byte(snapshotMagic)):
+		return nil, time.Time{}, badSnapshot("not a Strata snapshot: it starts % x, want % x",
+			data[:min(n, len(snapshotMagic))], snapshotMagic)
+	case n < len(snapshotMagic)+2:
+		return nil, time.Time{}, badSnapshot("truncated: %d bytes, shorter than the header", n)
+	}
+	if v := binary.BigEndian.Uint16(data[len(snapshotMagic):]); v != snapshotVersion {
+		return nil, time.Time{}, badSnapshot("format version %d, this build reads version %d", v, snapshotVersion)
+	}
+	if n < headerLen+trailerLen {
+		return nil, time.Time{}, badSnapshot("truncated: %d bytes, shorter than header and trailer (%d)", n, headerLen+trailerLen)
+	}
+	if stored, sum := binary.BigEndian.Uint32(data[n-4:]), crc32.Checksum(data[:n-4], castagnoli); stored != sum {
+		return nil, time.Time{}, badSnapshot("checksum mismatch: stored %08x, computed %08x (damaged or truncated)", stored, sum)
+	}
+	kf, vf := codec.Format(data[len(snapshotMagic)+2]), codec.Format(data[len(snapshotMagic)+3])
+	if kf != kc.Format() || vf != vc.Format() {
+		return nil, time.Time{}, fmt.Errorf("cache: snapshot: saved with %v keys and %v values, SnapshotOptions ask for %v and %v: %w: %w",
+			kf, vf, kc.Format(), vc.Format(), codec.ErrFormatMismatch, ErrBadSnapshot)
+	}
+	savedAt := time.Unix(0, int64(binary.BigEndian.Uint64(data[headerLen-8:])))
+
+	end := n - trailerLen // where tagEnd must be
+	count := binary.BigEndian.Uint64(data[end+1:])
+	// The count is checksummed but may still be crafted: trust it for a
+	// capacity only as far as the bytes could hold (6 bytes per record).
+	recs := make([]loaded[K, V], 0, min(count, uint64(end-headerLen)/6))
+	p := &parser{b: data[:end], pos: headerLen}
+	for p.pos < end {
+		i := len(recs)
+		if tag := p.b[p.pos]; tag != tagRecord {
+			return nil, time.Time{}, badSnapshot("record %d at offset %d: tag %d, want %d", i, p.pos, tag, tagRecord)
+		}
+		p.pos++
+		kb, vb := p.bytes(), p.bytes()
+		ttl, age := p.uvarint(), p.uvarint()
+		if p.err != nil {
+			return nil, time.Time{}, badSnapshot("record %d: %v", i, p.err)
+		}
+		if ttl > 1<<63-1 || age > 1<<63-1 {
+			return nil, time.Time{}, badSnapshot("record %d: TTL %d or age %d out of range", i, ttl, age)
+		}
+		k, err := kc.Unmarshal(kb)
+		if err != nil {
+			return nil, time.Time{}, fmt.Errorf("cache: snapshot: record %d: key: %w: %w", i, err, ErrBadSnapshot)
+		}
+		v, err := vc.Unmarshal(vb)
+		if err != nil {
+			return nil, time.Time{}, fmt.Errorf("cache: snapshot: record %d: value: %w: %w", i, err, ErrBadSnapshot)
+		}
+		recs = append(recs, loaded[K, V]{k, v, int64(ttl), int64(age)})
+	}
+	if data[end] != tagEnd {
+		return nil, time.Time{}, badSnapshot("trailer at offset %d: tag %d, want %d", end, data[end], tagEnd)
+	}
+	if count != uint64(len(recs)) {
+		return nil, time.Time{}, badSnapshot("trailer counts %d records, the snapshot holds %d", count, len(recs))
+	}
+	return recs, savedAt, nil
+}
+
+// parser reads uvarints and length-prefixed byte strings from b, bounds
+// checked; after the first error every read returns zero.
+type parser struct {
+	b   []byte
+	pos int
+	err error
+}
+
+var errShort = errors.New("runs past the end of the records")
+
+func (p *parser) uvarint() uint64 {
+	if p.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(p.b[p.pos:])
+	if n <= 0 {
+		p.err = fmt.Errorf("bad varint at offset %d: %w", p.pos, errShort)
+		if n < 0 {
+			p.err = fmt.Errorf("varint at offset %d overflows 64 bits", p.pos)
+		}
+		return 0
+	}
+	p.pos += n
+	return v
+}
+
+func (p *parser) bytes() []byte {
+	at := p.pos
+	n := p.uvarint()
+	if p.err != nil {
+		return nil
+	}
+	if n > uint64(len(p.b)-p.pos) {
+		p.err = fmt.Errorf("length %d at offset %d %w", n, at, errShort)
+		return nil
+	}
+	b := p.b[p.pos : p.pos+int(n)]
+	p.pos += int(n)
+	return b
+}
+
+// sortByAge orders records from the longest to the most recently written,
+// so that storing them in order rebuilds the write recency the saving
+// cache had across all its shards.
+func sortByAge[K comparable, V any](recs []loaded[K, V]) {
+	slices.SortStableFunc(recs, func(a, b loaded[K, V]) int { return cmp.Compare(b.age, a.age) })
+}
