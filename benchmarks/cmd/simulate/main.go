@@ -5,9 +5,16 @@
 // It writes docs/hitratio.md (tables, gaps, averages and the checks of the
 // hit-ratio targets) and one SVG chart per workload in docs/hitratio/.
 //
-//	cd benchmarks && go run ./cmd/simulate           # everything, about ten minutes on 2 cores
-//	cd benchmarks && go run ./cmd/simulate -quick    # the small traces only, seconds
+//	cd benchmarks && go run ./cmd/simulate           # everything: about 1,000 CPU-seconds
+//	cd benchmarks && go run ./cmd/simulate -quick    # the small traces only, under a minute
 //	go run ./cmd/simulate -only oltp,loop -sizes 500,1000
+//
+// A full run is 924 replays, over half of their time spent on p6's 12.7
+// million requests. Theine and ristretto dominate: they are made to apply
+// each write before the next request (see caches.go), which costs a
+// goroutine round trip per miss, and their replays run one at a time.
+// On the shared two-core machine a full run took 10 to 18 minutes,
+// depending on what else was running.
 //
 // Paths default relative to the repository root (found by walking up to
 // the go.mod of github.com/stratacache/cache), so the command works from
