@@ -40,26 +40,8 @@ func ExampleCache_GetOrLoad() {
 	// queries: 1
 }
 
-// exampleClock is a clock the example moves by hand.
-type exampleClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *exampleClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *exampleClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func Example_refreshAhead() {
-	clock := &exampleClock{t: time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)}
+	clock := &manualClock{now: time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)}
 	var price atomic.Int64
 	price.Store(100)
 	refreshed := make(chan struct{}, 1)

@@ -3,6 +3,7 @@ package cache_test
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/stratacache/cache"
@@ -40,11 +41,24 @@ func ExampleNew_invalidOptions() {
 }
 
 // manualClock is a cache.Clock that moves only when told to, so examples and
-// tests can show expiry without waiting.
-type manualClock struct{ now time.Time }
+// tests can show expiry without waiting. The mutex matters when the cache
+// reads the clock from its own goroutines (loads, refreshes).
+type manualClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
 
-func (m *manualClock) Now() time.Time          { return m.now }
-func (m *manualClock) Advance(d time.Duration) { m.now = m.now.Add(d) }
+func (m *manualClock) Now() time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.now
+}
+
+func (m *manualClock) Advance(d time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.now = m.now.Add(d)
+}
 
 // Entries expire after the cache's TTL or their own.
 func ExampleCache_SetWithTTL() {

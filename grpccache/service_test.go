@@ -3,6 +3,7 @@ package grpccache
 import (
 	"context"
 	"fmt"
+	"github.com/stratacache/cache/internal/fakeclock"
 	"net"
 	"os"
 	"runtime"
@@ -244,26 +245,9 @@ func testContext(t testing.TB) context.Context {
 }
 
 // fakeClock is a cache.Clock that moves only when a test advances it.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type fakeClock = fakeclock.Clock
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-}
-
-func (f *fakeClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeClock) Advance(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.now = f.now.Add(d)
-}
+func newFakeClock() *fakeClock { return fakeclock.New() }
 
 // arrivals wraps a Cache and closes All once n calls of GetOrLoad have
 // begun, so that a gated handler can wait for every caller to be inside

@@ -3,7 +3,7 @@ package metrics
 import (
 	"context"
 	"errors"
-	"sync"
+	"github.com/stratacache/cache/internal/fakeclock"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -133,28 +133,10 @@ func TestTracerBulkLoadSpan(t *testing.T) {
 	}
 }
 
-// manualClock is a cache.Clock that moves only when told to.
-type manualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (m *manualClock) Now() time.Time {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.now
-}
-
-func (m *manualClock) Advance(d time.Duration) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.now = m.now.Add(d)
-}
-
 func TestTracerRefreshSpan(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		tp, sr := newRecordingProvider(t)
-		clk := &manualClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		clk := fakeclock.New()
 		c := cache.Must(cache.New(cache.Options[string, int]{
 			Tracer:       NewTracer(tp, "users"),
 			Clock:        clk,

@@ -1,30 +1,16 @@
 package breaker
 
 import (
+	"github.com/stratacache/cache/internal/fakeclock"
 	"sync"
 	"testing"
 	"time"
 )
 
 // clock is a fake time source that moves only when told to.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type clock = fakeclock.Clock
 
-func newClock() *clock { return &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newClock() *clock { return fakeclock.New() }
 
 func newBreaker(clk *clock, o Options) *Breaker {
 	o.Now = clk.Now
