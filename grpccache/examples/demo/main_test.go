@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"net"
-	"os"
-	"os/exec"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stratacache/cache/internal/redistest"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -162,56 +159,5 @@ func noLeftovers(t *testing.T) {
 // port until the test ends, and returns its address.
 func startRedis(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-server not found in PATH; .ci/run installs it")
-		}
-		t.Skip("redis-server not found in PATH: the demo's Redis test did NOT run (apt-get install redis-server)")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	var output bytes.Buffer
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--loglevel", "warning")
-	cmd.Stdout, cmd.Stderr = &output, &output
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(10 * time.Second)
-	for !answersPing(addr) {
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on %s did not answer PING within 10s:\n%s", addr, output.String())
-		}
-		// Polling an outside process's readiness, not synchronising
-		// goroutines.
-		time.Sleep(10 * time.Millisecond)
-	}
-	return addr
-}
-
-// answersPing speaks just enough RESP to ask whether the server is up.
-func answersPing(addr string) bool {
-	conn, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-	if err != nil {
-		return false
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(500 * time.Millisecond))
-	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
-		return false
-	}
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	return err == nil && line == "+PONG\r\n"
+	return redistest.Start(t).Addr()
 }
