@@ -187,6 +187,10 @@ func (c *Cache[K, V]) All() iter.Seq2[K, V] { return c.c.all() }
 // Keys iterates over the keys of the live entries, like All.
 func (c *Cache[K, V]) Keys() iter.Seq[K] { return c.c.keys() }
 
+// Shards returns the number of shards the cache runs: Options.Shards, or
+// the automatic choice (see Options.Shards).
+func (c *Cache[K, V]) Shards() int { return len(c.c.shards) }
+
 // Stats returns a snapshot of the cache's counters.
 func (c *Cache[K, V]) Stats() Stats { return c.c.stats() }
 

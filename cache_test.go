@@ -71,16 +71,16 @@ func TestShardCountRule(t *testing.T) {
 	}{
 		{Options[int, int]{}, 64},
 		{Options[int, int]{MaxEntries: 100}, 1},
-		{Options[int, int]{MaxEntries: 2047}, 1},
-		{Options[int, int]{MaxEntries: 2048}, 2},
-		{Options[int, int]{MaxEntries: 40_000}, 32},
+		{Options[int, int]{MaxEntries: 8191}, 1},
+		{Options[int, int]{MaxEntries: 8192}, 2},
+		{Options[int, int]{MaxEntries: 100_000}, 16},
 		{Options[int, int]{MaxEntries: 1 << 20}, 64},
 		{Options[int, int]{MaxEntries: 100, Shards: 8}, 8},
 		{Options[int, int]{MaxWeight: 1 << 30, Weigher: func(int, int) uint32 { return 1 }}, 64},
 	}
 	for _, tc := range cases {
 		c := Must(New(tc.opts))
-		if got := len(c.c.shards); got != tc.want {
+		if got := c.Shards(); got != tc.want {
 			t.Errorf("%+v: %d shards, want %d", tc.opts, got, tc.want)
 		}
 		var total int64

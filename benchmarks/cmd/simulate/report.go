@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/stratacache/cache"
+
 	"github.com/stratacache/cache/eviction"
 )
 
@@ -469,12 +471,9 @@ func thousands(n int) string {
 }
 
 // defaultShards is the shard count cache.New picks for n entries when
-// Options.Shards is 0, by the rule Options.Shards documents: 64, halved
-// while a shard would hold fewer than 1024 entries.
+// Options.Shards is 0, read from a cache made that way.
 func defaultShards(n int) int {
-	shards := 64
-	for shards > 1 && n/shards < 1024 {
-		shards /= 2
-	}
-	return shards
+	c := cache.Must(cache.New(cache.Options[uint64, struct{}]{MaxEntries: n}))
+	defer c.Close()
+	return c.Shards()
 }

@@ -188,14 +188,6 @@ func TestReport(t *testing.T) {
 	}
 }
 
-func TestDefaultShards(t *testing.T) {
-	for n, want := range map[int]int{100: 1, 2047: 1, 2048: 2, 32768: 32, 65536: 64, 524288: 64} {
-		if got := defaultShards(n); got != want {
-			t.Errorf("defaultShards(%d) = %d, want %d", n, got, want)
-		}
-	}
-}
-
 func TestThousands(t *testing.T) {
 	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 12672123: "12,672,123"} {
 		if got := thousands(n); got != want {
