@@ -99,7 +99,7 @@ func contenders() []contender {
 	cs := []contender{{
 		Name: nameDefault,
 		Notes: fmt.Sprintf("`cache.New(Options{MaxEntries: n})`: the default policy (today %v) and the default "+
-			"shard count (64, halved until each shard holds at least 1024 entries).", eviction.Default.Resolve()),
+			"shard count (64, halved until each shard holds at least 4096 entries).", eviction.Default.Resolve()),
 		Color: otherColors[nameDefault], Width: 3.2,
 		New: func(n int) store { return newStrata(cache.Options[uint64, struct{}]{MaxEntries: n}) },
 	}}

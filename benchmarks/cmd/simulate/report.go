@@ -425,7 +425,7 @@ func (t *table) writeReport(w io.Writer, info reportInfo, chartPath func(string)
 		"calling goroutine, and theine and ristretto get a `Wait` after every `Set`: every cache is held to n entries.\n\n")
 	fmt.Fprintf(w, "Strata hashes keys with a seed chosen at random for each cache, and theine and ristretto drop some "+
 		"reads from their lossy buffers, so their numbers move by a few tenths of a point from run to run, most on the "+
-		"smallest caches. Below 2048 entries the sharded default has a single shard: there its row and the single-shard "+
+		"smallest caches. Below 8192 entries the sharded default has a single shard: there its row and the single-shard "+
 		"row of the same policy differ only by that noise.\n\n")
 	fmt.Fprintf(w, "The caches:\n\n")
 	for _, n := range info.Notes {
