@@ -2,8 +2,6 @@ package grpccache
 
 import (
 	"context"
-	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -146,24 +144,7 @@ func TestClientConcurrentIdenticalCallsMakeOneServerCall(t *testing.T) {
 	srv.setBefore(func(context.Context, string, string) error { return awaitGate(arrived.All()) })
 	conn := dial(t, serve(t, srv), clientInterceptor(t, Options{Cache: arrived, Methods: clientRules()}))
 
-	var wg sync.WaitGroup
-	errs := make(chan error, callers)
-	for range callers {
-		wg.Go(func() {
-			got, err := callString(ctx, conn, methodUpper, "storm")
-			if err == nil && got != "STORM|" {
-				err = fmt.Errorf("got %q", got)
-			}
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	callAtOnce(t, ctx, conn, callers)
 	if n := srv.Calls(methodUpper); n != 1 {
 		t.Fatalf("server calls for %d concurrent identical calls: %d, want 1", callers, n)
 	}

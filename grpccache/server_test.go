@@ -229,24 +229,7 @@ func TestServerConcurrentIdenticalCallsRunHandlerOnce(t *testing.T) {
 	srv.setBefore(func(context.Context, string, string) error { return awaitGate(arrived.All()) })
 	conn := dial(t, serve(t, srv, serverInterceptor(t, Options{Cache: arrived, Methods: textRules()})))
 
-	var wg sync.WaitGroup
-	errs := make(chan error, callers)
-	for range callers {
-		wg.Go(func() {
-			got, err := callString(ctx, conn, methodUpper, "storm")
-			if err == nil && got != "STORM|" {
-				err = fmt.Errorf("got %q", got)
-			}
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	callAtOnce(t, ctx, conn, callers)
 	if n := srv.Calls(methodUpper); n != 1 {
 		t.Fatalf("handler ran %d times for %d concurrent identical calls, want 1", n, callers)
 	}

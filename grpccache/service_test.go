@@ -3,7 +3,6 @@ package grpccache
 import (
 	"context"
 	"fmt"
-	"github.com/stratacache/cache/internal/fakeclock"
 	"net"
 	"os"
 	"runtime"
@@ -11,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stratacache/cache/internal/fakeclock"
 
 	"github.com/stratacache/cache"
 	"google.golang.org/grpc"
@@ -325,5 +326,29 @@ func leftoverGoroutines() string {
 			return strings.Join(leaked, "\n\n")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// callAtOnce makes callers identical Upper("storm") calls at the same time
+// and fails the test if any of them errs or gets a wrong answer.
+func callAtOnce(t *testing.T, ctx context.Context, conn *grpc.ClientConn, callers int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, callers)
+	for range callers {
+		wg.Go(func() {
+			got, err := callString(ctx, conn, methodUpper, "storm")
+			if err == nil && got != "STORM|" {
+				err = fmt.Errorf("got %q", got)
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
