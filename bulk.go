@@ -41,12 +41,12 @@ func (c *core[K, V]) getMany(ctx context.Context, keys []K, bl BulkLoader[K, V])
 	for _, key := range keys {
 		h := c.hasher.Hash(key)
 		s := c.shardFor(h)
-		v, found, written := s.Read(key)
+		v, found, written := s.Read(key, h)
 		switch found {
 		case shard.FoundValue:
 			out[key] = v
 			if c.refreshAfter != 0 && c.now()-written >= c.refreshAfter {
-				if f := s.BeginRefresh(key, written); f != nil {
+				if f := s.BeginRefresh(key, h, written); f != nil {
 					stale = append(stale, bulkItem[K, V]{key, h, f})
 				}
 			}
@@ -58,7 +58,7 @@ func (c *core[K, V]) getMany(ctx context.Context, keys []K, bl BulkLoader[K, V])
 			skipped = true
 			continue
 		}
-		v, found, f, leader := s.Begin(key)
+		v, found, f, leader := s.Begin(key, h)
 		switch {
 		case found == shard.FoundValue:
 			out[key] = v

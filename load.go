@@ -23,7 +23,7 @@ func (c *core[K, V]) getOrLoad(ctx context.Context, key K, ld Loader[K, V]) (V, 
 	}
 	h := c.hasher.Hash(key)
 	s := c.shardFor(h)
-	v, found, written := s.Read(key)
+	v, found, written := s.Read(key, h)
 	switch found {
 	case shard.FoundValue:
 		c.maybeRefresh(ctx, key, h, written, ld)
@@ -34,7 +34,7 @@ func (c *core[K, V]) getOrLoad(ctx context.Context, key K, ld Loader[K, V]) (V, 
 	if err := ctx.Err(); err != nil {
 		return zero, err
 	}
-	v, found, f, leader := s.Begin(key)
+	v, found, f, leader := s.Begin(key, h)
 	switch {
 	case found == shard.FoundValue:
 		return v, nil // a load finished, or a write landed, since Read
@@ -75,7 +75,7 @@ func (c *core[K, V]) maybeRefresh(ctx context.Context, key K, h uint64, written 
 	if c.refreshAfter == 0 || c.now()-written < c.refreshAfter {
 		return
 	}
-	if f := c.shardFor(h).BeginRefresh(key, written); f != nil {
+	if f := c.shardFor(h).BeginRefresh(key, h, written); f != nil {
 		c.startLoad(ctx, key, h, f, ld, true)
 	}
 }

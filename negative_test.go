@@ -95,7 +95,7 @@ func TestDeleteClearsNegativeEntry(t *testing.T) {
 	if n := ld.calls.Load(); n != 2 {
 		t.Fatalf("loader called %d times; Delete should drop the negative entry", n)
 	}
-	if _, ok, _ := c.c.shardFor(c.c.hasher.Hash("bob")).Lookup("bob"); ok {
+	if _, ok, _ := c.c.shardFor(c.c.hasher.Hash("bob")).Lookup("bob", c.c.hasher.Hash("bob")); ok {
 		t.Fatal("Compute would see the negative entry as a value")
 	}
 }

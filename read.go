@@ -11,9 +11,9 @@ func (c *core[K, V]) get(key K) (V, bool) {
 	h := c.hasher.Hash(key)
 	s := c.shardFor(h)
 	if c.refreshAfter == 0 || c.loader == nil {
-		return s.Get(key)
+		return s.Get(key, h)
 	}
-	v, found, written := s.Read(key)
+	v, found, written := s.Read(key, h)
 	if found == shard.FoundValue {
 		c.maybeRefresh(context.Background(), key, h, written, c.loader)
 	}
@@ -21,7 +21,8 @@ func (c *core[K, V]) get(key K) (V, bool) {
 }
 
 func (c *core[K, V]) peek(key K) (V, bool) {
-	return c.shardFor(c.hasher.Hash(key)).Peek(key)
+	h := c.hasher.Hash(key)
+	return c.shardFor(h).Peek(key, h)
 }
 
 // all yields the live entries one shard at a time. It copies a shard's

@@ -52,7 +52,8 @@ func (c *core[K, V]) set(key K, value V, ttl time.Duration, onlyIfAbsent bool) (
 }
 
 func (c *core[K, V]) delete(key K) bool {
-	found, removed := c.shardFor(c.hasher.Hash(key)).Delete(key)
+	h := c.hasher.Hash(key)
+	found, removed := c.shardFor(h).Delete(key, h)
 	repanic(c.notify(&removed))
 	return found
 }
@@ -61,7 +62,7 @@ func (c *core[K, V]) compute(key K, fn func(old V, found bool) (V, Action)) (V, 
 	h := c.hasher.Hash(key)
 	s := c.shardFor(h)
 	for {
-		old, found, ver := s.Lookup(key)
+		old, found, ver := s.Lookup(key, h)
 		v, action := fn(old, found)
 		var (
 			op     shard.Op

@@ -2,15 +2,21 @@
 // intrusive list that threads nodes through eviction queues and timer-wheel
 // buckets.
 //
-// An Entry is owned by exactly one shard. Everything except the expiry
-// deadline is read and written only with that shard's lock held; the
-// deadline is atomic because expire-after-access reads move it forward under
-// a shared lock. Entries are never recycled, so a pointer that outlives its
-// entry's removal (in a read buffer, say) stays safe to dereference: it just
+// An Entry is owned by exactly one shard and changed only with that shard's
+// lock held. Readers take no lock: the key and hash never change, the
+// deadline is atomic (expire-after-access reads move it forward), and the
+// value with what describes it (write time, lifetime, negative flag) is
+// copied by [Entry.Load] under a sequence counter that every [Entry.Write]
+// makes odd while it works, so a copy that overlapped a write is retried.
+// Entries are never recycled, so a pointer that outlives its entry's
+// removal (in a read buffer, say) stays safe to dereference: it just
 // reports [Entry.Resident] false.
 package entry
 
-import "sync/atomic"
+import (
+	"runtime"
+	"sync/atomic"
+)
 
 // Entry is one cached key/value pair with the bookkeeping its shard, its
 // eviction policy and its shard's timer wheel need.
@@ -39,7 +45,9 @@ type Entry[K comparable, V any] struct {
 	// Shard area.
 	state  uint8
 	reason Reason
-	gen    uint32 // bumped by every in-place value change
+	// seq is odd while a write is changing value, written, ttl or flags,
+	// and grows by two with every write; see Load.
+	seq    atomic.Uint32
 	slot   uint16 // timer-wheel bucket + 1; 0 when not scheduled
 	flags  uint8
 	weight uint32
@@ -70,15 +78,53 @@ func New[K comparable, V any](key K, value V, hash uint64, weight uint32) *Entry
 func (e *Entry[K, V]) Key() K { return e.key }
 
 // Value returns the entry's value. The caller must hold the owning shard's
-// lock (shared or exclusive), or know the entry has been removed.
+// lock (shared or exclusive), or know the entry has been removed; a reader
+// without the lock uses Load.
 func (e *Entry[K, V]) Value() V { return e.value }
 
-// SetValue replaces the value and weight in place; the caller holds the
-// owning shard's exclusive lock.
-func (e *Entry[K, V]) SetValue(v V, weight uint32) {
+// Write stores a new value with its weight, write time, lifetime and
+// deadline, and marks the entry negative or not (a negative entry caches a
+// "no such key" answer; its value is the zero V). The caller holds the
+// owning shard's exclusive lock. Lock-free readers see all of it or none.
+func (e *Entry[K, V]) Write(v V, weight uint32, written, deadline, ttl int64, negative bool) {
+	e.seq.Add(1)
 	e.value = v
+	e.written = written
+	e.ttl = ttl
+	if negative {
+		e.flags |= flagNegative
+	} else {
+		e.flags &^= flagNegative
+	}
+	e.seq.Add(1)
 	e.weight = weight
-	e.gen++
+	e.expires.Store(deadline)
+}
+
+// SetValue replaces the value and weight in place and leaves the rest as
+// it was; the caller holds the owning shard's exclusive lock.
+func (e *Entry[K, V]) SetValue(v V, weight uint32) {
+	e.seq.Add(1)
+	e.value = v
+	e.seq.Add(1)
+	e.weight = weight
+}
+
+// Load copies the value, its write time, its lifetime and the negative
+// flag consistently, without the shard's lock: it reads between two loads
+// of the sequence counter and starts again if a write ran meanwhile. It
+// writes no memory. Writes are a few stores long, so a retry is rare.
+func (e *Entry[K, V]) Load() (v V, written, ttl int64, negative bool) {
+	for {
+		s := e.seq.Load()
+		if s&1 == 0 {
+			v, written, ttl, negative = e.value, e.written, e.ttl, e.flags&flagNegative != 0
+			if unchanged(&e.seq, s) {
+				return v, written, ttl, negative
+			}
+		}
+		runtime.Gosched()
+	}
 }
 
 // Negative reports whether the entry is a negative entry: a cached "no
@@ -86,28 +132,13 @@ func (e *Entry[K, V]) SetValue(v V, weight uint32) {
 // shard's lock.
 func (e *Entry[K, V]) Negative() bool { return e.flags&flagNegative != 0 }
 
-// SetNegative marks the entry negative or not; the caller holds the
-// owning shard's exclusive lock.
-func (e *Entry[K, V]) SetNegative(negative bool) {
-	if negative {
-		e.flags |= flagNegative
-	} else {
-		e.flags &^= flagNegative
-	}
-}
-
-// Written returns when the entry's value was last stored, as given to
-// SetWritten. The caller holds the owning shard's lock.
+// Written returns when the entry's value was last stored. The caller holds
+// the owning shard's lock.
 func (e *Entry[K, V]) Written() int64 { return e.written }
 
-// SetWritten records when the value was stored; the caller holds the
-// owning shard's exclusive lock.
-func (e *Entry[K, V]) SetWritten(now int64) { e.written = now }
-
-// Generation counts the in-place value changes of the entry, so an
+// Generation changes with every write of the entry's value, so an
 // optimistic writer can tell whether the value it read is still current.
-// The caller holds the owning shard's lock.
-func (e *Entry[K, V]) Generation() uint32 { return e.gen }
+func (e *Entry[K, V]) Generation() uint32 { return e.seq.Load() }
 
 // Hash returns the seeded 64-bit hash the shard was chosen by. Policies may
 // use it (frequency sketches, ghost queues) without hashing the key again.
@@ -120,20 +151,18 @@ func (e *Entry[K, V]) Weight() uint32 { return e.weight }
 // or 0 if the entry never expires. Safe without a lock.
 func (e *Entry[K, V]) Deadline() int64 { return e.expires.Load() }
 
-// SetDeadline sets the deadline and the lifetime it was computed from.
-// The caller holds the owning shard's exclusive lock.
-func (e *Entry[K, V]) SetDeadline(deadline, ttl int64) {
-	e.expires.Store(deadline)
-	e.ttl = ttl
-}
+// SetDeadline moves the deadline; the caller holds the owning shard's
+// exclusive lock. The lifetime expire-after-access extends by is the one
+// given to Write.
+func (e *Entry[K, V]) SetDeadline(deadline int64) { e.expires.Store(deadline) }
 
-// Extend moves the deadline of an expire-after-access entry to now+ttl. It
-// is safe with only a shared lock held: concurrent readers race to store
-// nearly equal values, and the timer wheel re-reads the deadline before it
-// expires anything.
-func (e *Entry[K, V]) Extend(now int64) {
-	if e.ttl > 0 {
-		e.expires.Store(now + e.ttl)
+// Extend moves the deadline of an expire-after-access entry to now+ttl,
+// where ttl is the lifetime Load returned. It needs no lock: concurrent
+// readers race to store nearly equal values, and the timer wheel re-reads
+// the deadline before it expires anything.
+func (e *Entry[K, V]) Extend(now, ttl int64) {
+	if ttl > 0 {
+		e.expires.Store(now + ttl)
 	}
 }
 

@@ -21,12 +21,15 @@ func TestNegativeFlag(t *testing.T) {
 	if e.Negative() {
 		t.Fatal("new entry is negative")
 	}
-	e.SetNegative(true)
+	e.Write(0, 1, 5, 0, 0, true)
 	if !e.Negative() {
-		t.Fatal("SetNegative(true) did not stick")
+		t.Fatal("Write(negative) did not set the flag")
 	}
-	e.SetNegative(false)
+	if _, written, _, negative := e.Load(); !negative || written != 5 {
+		t.Fatalf("Load = written %d, negative %v; want 5, true", written, negative)
+	}
+	e.Write(1, 1, 6, 0, 0, false)
 	if e.Negative() {
-		t.Fatal("SetNegative(false) did not clear the flag")
+		t.Fatal("Write(not negative) did not clear the flag")
 	}
 }

@@ -45,13 +45,13 @@ func (f *Flight[V]) Publish(value V, err error) {
 // registering a new one if there is none, with leader true: the caller then
 // must run the load and end it with Finish. f is nil only when the shard is
 // closed. Begin does not count in the statistics.
-func (s *Shard[K, V]) Begin(key K) (v V, found Found, f *Flight[V], leader bool) {
+func (s *Shard[K, V]) Begin(key K, hash uint64) (v V, found Found, f *Flight[V], leader bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return v, FoundNothing, nil, false
 	}
-	if e := s.m[key]; e != nil && !e.ExpiredAt(s.cfg.Clock()) {
+	if e := s.table.Get(hash, key); e != nil && !e.ExpiredAt(s.cfg.Clock()) {
 		if e.Negative() {
 			return v, FoundNegative, nil, false
 		}
@@ -67,7 +67,7 @@ func (s *Shard[K, V]) Begin(key K) (v V, found Found, f *Flight[V], leader bool)
 // returns it, if key still holds the live value written at written and no
 // load of key is in flight; otherwise it returns nil. A caller given a
 // flight must run the load and end it with Finish.
-func (s *Shard[K, V]) BeginRefresh(key K, written int64) *Flight[V] {
+func (s *Shard[K, V]) BeginRefresh(key K, hash uint64, written int64) *Flight[V] {
 	// Every stale read calls this until the reload is done: let them
 	// find the flight under the shared lock.
 	s.mu.RLock()
@@ -78,7 +78,7 @@ func (s *Shard[K, V]) BeginRefresh(key K, written int64) *Flight[V] {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := s.m[key]
+	e := s.table.Get(hash, key)
 	if s.closed || e == nil || e.Negative() || e.Written() != written ||
 		e.ExpiredAt(s.cfg.Clock()) || s.flights[key] != nil {
 		return nil
@@ -135,7 +135,7 @@ func (s *Shard[K, V]) Finish(key K, hash uint64, f *Flight[V], out Outcome, valu
 		return removed
 	}
 	now := s.beginWriteLocked(&removed)
-	e := s.m[key]
+	e := s.table.Get(hash, key)
 	switch out {
 	case OutcomeValue:
 		s.storeLocked(key, hash, value, weight, ttl, now, e, false, &removed)

@@ -12,7 +12,7 @@ func TestAppendSaved(t *testing.T) {
 	clk.now += 10
 	s.Set("timed", 0, 2, 1, 100, false)
 	s.Set("gone", 0, 3, 1, 5, false)
-	_, _, f, _ := s.Begin("neg")
+	_, _, f, _ := s.Begin("neg", 0)
 	s.Finish("neg", 0, f, OutcomeNegative, 0, 1, 0)
 	clk.now += 5 // "gone" expires now
 

@@ -1,7 +1,13 @@
-// Package shard implements one partition of a Strata cache: a map guarded
-// by a reader/writer lock, the eviction policy that bounds it, the timer
-// wheel that expires it, and the lossy buffer through which reads reach the
-// policy without taking the lock exclusively.
+// Package shard implements one partition of a Strata cache: a hash table
+// that writers change under the shard's lock and readers probe without it,
+// the eviction policy that bounds it, the timer wheel that expires it, and
+// the lossy, striped buffers through which reads reach the policy.
+//
+// A read takes no lock and writes no memory shared with other readers
+// except one slot of a randomly chosen stripe (see stripe.go): it can
+// neither wait for a writer nor make one wait. Writes, expiry and the
+// policy's bookkeeping take the lock exclusively. In race-detector builds
+// reads also take the lock, shared (see race.go).
 //
 // A shard never calls user code. Every method that removes entries returns
 // them as a list, each entry carrying its [entry.Reason]; the caller reports
@@ -21,7 +27,7 @@ import (
 
 	"github.com/stratacache/cache/entry"
 	"github.com/stratacache/cache/eviction"
-	"github.com/stratacache/cache/internal/readbuf"
+	"github.com/stratacache/cache/internal/table"
 	"github.com/stratacache/cache/internal/timerwheel"
 )
 
@@ -45,8 +51,18 @@ type Config struct {
 
 // Shard is one partition of the cache. It is safe for concurrent use.
 type Shard[K comparable, V any] struct {
+	// What readers use; none of it changes after New except through the
+	// table's own atomics.
+	table             table.Table[K, V]
+	stripes           []stripe[K, V]
+	active            atomic.Uint32 // stripes in use: a power of two
+	clock             func() int64
+	bounded           bool // a policy is kept
+	expireAfterAccess bool
+
+	_ [cacheLine]byte // keep writers' fields off the readers' line
+
 	mu     sync.RWMutex
-	m      map[K]*entry.Entry[K, V]
 	policy eviction.Policy[K, V] // nil when unbounded
 	wheel  *timerwheel.Wheel[K, V]
 	cfg    Config
@@ -62,20 +78,19 @@ type Shard[K comparable, V any] struct {
 	// timed is true while the wheel holds entries, so the expiry
 	// goroutine can skip idle shards without locking them.
 	timed atomic.Bool
-
-	reads readbuf.Buffer[entry.Entry[K, V]]
-
-	_       [64]byte // keep the read counters off the lock's cache line
-	hits    atomic.Uint64
-	misses  atomic.Uint64
-	negHits atomic.Uint64
-	_       [40]byte
 }
 
 // New returns an empty shard.
 func New[K comparable, V any](cfg Config) *Shard[K, V] {
-	s := &Shard[K, V]{m: make(map[K]*entry.Entry[K, V]), cfg: cfg}
-	if cfg.Capacity > 0 {
+	s := &Shard[K, V]{
+		cfg:               cfg,
+		clock:             cfg.Clock,
+		bounded:           cfg.Capacity > 0,
+		expireAfterAccess: cfg.ExpireAfterAccess,
+		stripes:           make([]stripe[K, V], stripeCount()),
+	}
+	s.active.Store(1)
+	if s.bounded {
 		s.policy = eviction.New[K, V](cfg.Policy, cfg.Capacity)
 	}
 	return s
@@ -103,66 +118,67 @@ func (f Found) String() string {
 	return "Found(" + strconv.Itoa(int(f)) + ")"
 }
 
-// Get returns the live value for key, counting the read like Read. A
-// negative entry reads as absent.
-func (s *Shard[K, V]) Get(key K) (v V, ok bool) {
-	v, found, _ := s.Read(key)
+// Get returns the live value for key, whose hash is hash, counting the read
+// like Read. A negative entry reads as absent.
+func (s *Shard[K, V]) Get(key K, hash uint64) (v V, ok bool) {
+	v, found, _ := s.Read(key, hash)
 	return v, found == FoundValue
 }
 
 // Read looks key up, counts a hit, a miss or a negative hit, and tells the
-// policy about hits through the read buffer. For a live entry it also
-// returns when the entry was written. It takes the lock shared. A negative
-// entry's lifetime is never extended by reads.
-func (s *Shard[K, V]) Read(key K) (v V, found Found, written int64) {
-	s.mu.RLock()
-	e := s.m[key]
-	if e != nil {
-		if d := e.Deadline(); d != 0 {
-			now := s.cfg.Clock()
-			if d <= now {
-				e = nil
-			} else if s.cfg.ExpireAfterAccess && !e.Negative() {
-				e.Extend(now)
-			}
-		}
-		if e != nil {
-			v, written, found = e.Value(), e.Written(), FoundValue
-			if e.Negative() {
-				found = FoundNegative
-			}
-		}
-	}
-	s.mu.RUnlock()
+// policy about hits through a read buffer. For a live entry it also
+// returns when the entry was written. It takes no lock (see the package
+// comment). A negative entry's lifetime is never extended by reads.
+func (s *Shard[K, V]) Read(key K, hash uint64) (v V, found Found, written int64) {
+	e, v, written, found := s.find(key, hash, s.expireAfterAccess)
+	st, n := s.stripe()
 	switch found {
 	case FoundNothing:
-		s.misses.Add(1)
+		st.misses.Add(1)
 		return v, found, 0
 	case FoundNegative:
-		s.negHits.Add(1)
+		st.negHits.Add(1)
 	default:
-		s.hits.Add(1)
+		st.hits.Add(1)
 	}
-	if s.policy != nil && s.reads.Add(e) && s.mu.TryLock() {
-		// A full buffer is drained by whoever filled it, if the lock is
-		// free; otherwise the next writer drains it and some reads are
-		// lost, which only blurs the policy's picture.
-		s.drainReadsLocked()
-		s.mu.Unlock()
+	if s.bounded {
+		s.record(st, n, e)
 	}
 	return v, found, written
 }
 
 // Peek returns the live value for key without counting it or telling the
 // policy.
-func (s *Shard[K, V]) Peek(key K) (v V, ok bool) {
-	s.mu.RLock()
-	e := s.m[key]
-	if e != nil && !e.Negative() && !e.ExpiredAt(s.cfg.Clock()) {
-		v, ok = e.Value(), true
+func (s *Shard[K, V]) Peek(key K, hash uint64) (v V, ok bool) {
+	_, v, _, found := s.find(key, hash, false)
+	return v, found == FoundValue
+}
+
+// find is the lock-free lookup under Read and Peek: the entry for key if
+// it is live, with a consistent copy of its value and write time. With
+// extend, a live value's expire-after-access deadline moves forward.
+func (s *Shard[K, V]) find(key K, hash uint64, extend bool) (e *entry.Entry[K, V], v V, written int64, found Found) {
+	s.readLock()
+	defer s.readUnlock()
+	e = s.table.Get(hash, key)
+	if e == nil {
+		return nil, v, 0, FoundNothing
 	}
-	s.mu.RUnlock()
-	return v, ok
+	v, written, ttl, negative := e.Load()
+	if d := e.Deadline(); d != 0 {
+		now := s.clock()
+		if d <= now {
+			var zero V
+			return nil, zero, 0, FoundNothing
+		}
+		if extend && !negative {
+			e.Extend(now, ttl)
+		}
+	}
+	if negative {
+		return e, v, written, FoundNegative
+	}
+	return e, v, written, FoundValue
 }
 
 // Set stores value under key with the given weight and lifetime (ttl in
@@ -177,7 +193,7 @@ func (s *Shard[K, V]) Set(key K, hash uint64, value V, weight uint32, ttl int64,
 		return cur, false, removed
 	}
 	now := s.beginWriteLocked(&removed)
-	e := s.m[key]
+	e := s.table.Get(hash, key)
 	if onlyIfAbsent && e != nil && !e.Negative() && !e.ExpiredAt(now) {
 		if s.policy != nil {
 			s.policy.Access(e)
@@ -191,12 +207,12 @@ func (s *Shard[K, V]) Set(key K, hash uint64, value V, weight uint32, ttl int64,
 
 // Delete removes key, negative entry included, and reports whether a live
 // value was removed. It supersedes any load of key in flight.
-func (s *Shard[K, V]) Delete(key K) (found bool, removed entry.List[K, V]) {
+func (s *Shard[K, V]) Delete(key K, hash uint64) (found bool, removed entry.List[K, V]) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.beginWriteLocked(&removed)
 	s.supersedeLocked(key)
-	e := s.m[key]
+	e := s.table.Get(hash, key)
 	if e == nil {
 		return false, removed
 	}
@@ -216,10 +232,10 @@ type Version[K comparable, V any] struct {
 // Lookup returns the live value for key (ok false if absent, expired or
 // negative) and the version it was read at, without touching policy or
 // counters.
-func (s *Shard[K, V]) Lookup(key K) (v V, ok bool, ver Version[K, V]) {
+func (s *Shard[K, V]) Lookup(key K, hash uint64) (v V, ok bool, ver Version[K, V]) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	e := s.m[key]
+	e := s.table.Get(hash, key)
 	if e == nil {
 		return v, false, ver
 	}
@@ -247,7 +263,7 @@ const (
 func (s *Shard[K, V]) Apply(key K, hash uint64, ver Version[K, V], op Op, value V, weight uint32, ttl int64) (applied bool, removed entry.List[K, V]) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := s.m[key]
+	e := s.table.Get(hash, key)
 	if e != ver.e || (e != nil && e.Generation() != ver.gen) {
 		return false, removed
 	}
@@ -255,7 +271,7 @@ func (s *Shard[K, V]) Apply(key K, hash uint64, ver Version[K, V], op Op, value 
 		return true, removed
 	}
 	now := s.beginWriteLocked(&removed)
-	if s.m[key] != e {
+	if s.table.Get(hash, key) != e {
 		// Advancing the wheel just expired it: the caller saw it live
 		// only if its clock read was earlier; let it look again.
 		return false, removed
@@ -317,11 +333,12 @@ func (s *Shard[K, V]) AppendLive(buf []Pair[K, V]) []Pair[K, V] {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	now := s.cfg.Clock()
-	for k, e := range s.m {
+	s.table.Range(func(e *entry.Entry[K, V]) bool {
 		if !e.Negative() && !e.ExpiredAt(now) {
-			buf = append(buf, Pair[K, V]{k, e.Value()})
+			buf = append(buf, Pair[K, V]{e.Key(), e.Value()})
 		}
-	}
+		return true
+	})
 	return buf
 }
 
@@ -345,19 +362,20 @@ func (s *Shard[K, V]) AppendSaved(buf []Saved[K, V]) []Saved[K, V] {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	now := s.cfg.Clock()
-	for k, e := range s.m {
+	s.table.Range(func(e *entry.Entry[K, V]) bool {
 		if e.Negative() {
-			continue
+			return true
 		}
 		var ttl int64
 		if d := e.Deadline(); d != 0 {
 			if d <= now {
-				continue
+				return true
 			}
 			ttl = d - now
 		}
-		buf = append(buf, Saved[K, V]{Key: k, Value: e.Value(), TTL: ttl, Age: max(now-e.Written(), 0)})
-	}
+		buf = append(buf, Saved[K, V]{Key: e.Key(), Value: e.Value(), TTL: ttl, Age: max(now-e.Written(), 0)})
+		return true
+	})
 	return buf
 }
 
@@ -374,15 +392,19 @@ type Counters struct {
 func (s *Shard[K, V]) Counters() Counters {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return Counters{
-		Hits:         s.hits.Load(),
-		Misses:       s.misses.Load(),
-		NegativeHits: s.negHits.Load(),
-		Sets:         s.sets,
-		Removed:      s.removed,
-		Len:          len(s.m),
-		Weight:       s.weight,
+	c := Counters{
+		Sets:    s.sets,
+		Removed: s.removed,
+		Len:     s.table.Len(),
+		Weight:  s.weight,
 	}
+	for i := range s.stripes {
+		st := &s.stripes[i]
+		c.Hits += st.hits.Load()
+		c.Misses += st.misses.Load()
+		c.NegativeHits += st.negHits.Load()
+	}
+	return c
 }
 
 // Len returns the number of stored entries, expired ones included until
@@ -390,7 +412,7 @@ func (s *Shard[K, V]) Counters() Counters {
 func (s *Shard[K, V]) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return len(s.m)
+	return s.table.Len()
 }
 
 // beginWriteLocked brings the shard up to date before a write: buffered
@@ -410,7 +432,9 @@ func (s *Shard[K, V]) beginWriteLocked(out *entry.List[K, V]) int64 {
 
 func (s *Shard[K, V]) drainReadsLocked() {
 	if s.policy != nil {
-		s.reads.Drain(s.accessLocked)
+		for i := range s.stripes {
+			s.stripes[i].reads.Drain(s.accessLocked)
+		}
 	}
 }
 
@@ -435,7 +459,7 @@ func (s *Shard[K, V]) storeLocked(key K, hash uint64, value V, weight uint32, tt
 			s.dropLocked(e, reasonAt(e, now, entry.ReasonReplaced), out)
 		}
 		rejected := entry.New(key, value, hash, weight)
-		rejected.SetNegative(negative)
+		rejected.Write(value, weight, now, 0, 0, negative)
 		s.removed[entry.ReasonCapacity]++
 		rejected.MarkRemoved(entry.ReasonCapacity)
 		out.PushBack(rejected)
@@ -455,20 +479,15 @@ func (s *Shard[K, V]) storeLocked(key K, hash uint64, value V, weight uint32, tt
 			out.PushBack(old)
 		}
 		s.weight += int64(weight) - int64(e.Weight())
-		e.SetValue(value, weight)
-		e.SetDeadline(deadline, ttl)
-		e.SetWritten(now)
-		e.SetNegative(negative)
+		e.Write(value, weight, now, deadline, ttl, negative)
 		if s.policy != nil {
 			s.policy.Update(e)
 		}
 	} else {
 		e = entry.New(key, value, hash, weight)
-		e.SetDeadline(deadline, ttl)
-		e.SetWritten(now)
-		e.SetNegative(negative)
+		e.Write(value, weight, now, deadline, ttl, negative)
 		e.MarkResident()
-		s.m[key] = e
+		s.table.Insert(e)
 		s.weight += int64(weight)
 		if s.policy != nil {
 			s.policy.Add(e)
@@ -506,7 +525,7 @@ func (s *Shard[K, V]) dropLocked(e *entry.Entry[K, V], reason entry.Reason, out 
 // queues it for the eviction hook. The entry's policy links are free now,
 // so the queue reuses them and allocates nothing.
 func (s *Shard[K, V]) removeLocked(e *entry.Entry[K, V], reason entry.Reason, out *entry.List[K, V]) {
-	delete(s.m, e.Key())
+	s.table.Delete(e)
 	s.weight -= int64(e.Weight())
 	if s.wheel != nil {
 		s.wheel.Remove(e)
@@ -520,7 +539,7 @@ func (s *Shard[K, V]) clearLocked(out *entry.List[K, V]) {
 	now := s.cfg.Clock()
 	s.drainReadsLocked()
 	s.supersedeAllLocked()
-	for _, e := range s.m {
+	s.table.Range(func(e *entry.Entry[K, V]) bool {
 		if s.wheel != nil {
 			s.wheel.Remove(e)
 		}
@@ -528,8 +547,9 @@ func (s *Shard[K, V]) clearLocked(out *entry.List[K, V]) {
 		e.MarkRemoved(reason)
 		s.removed[reason]++
 		out.PushBack(e)
-	}
-	clear(s.m)
+		return true
+	})
+	s.table.Clear()
 	s.weight = 0
 	s.wheel = nil
 	s.timed.Store(false)

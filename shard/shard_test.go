@@ -29,19 +29,19 @@ func reasons(l entry.List[string, int]) map[string]entry.Reason {
 func TestApplyRefusesAStaleVersion(t *testing.T) {
 	s, _ := newShard(10)
 	s.Set("k", 0, 1, 1, 0, false)
-	_, _, ver := s.Lookup("k")
+	_, _, ver := s.Lookup("k", 0)
 	s.Set("k", 0, 2, 1, 0, false) // in place: same entry, new generation
 	if ok, _ := s.Apply("k", 0, ver, OpSet, 3, 1, 0); ok {
 		t.Fatal("Apply accepted a version older than the last write")
 	}
-	_, _, ver = s.Lookup("k")
+	_, _, ver = s.Lookup("k", 0)
 	if ok, _ := s.Apply("k", 0, ver, OpSet, 3, 1, 0); !ok {
 		t.Fatal("Apply refused the current version")
 	}
-	if v, _ := s.Peek("k"); v != 3 {
+	if v, _ := s.Peek("k", 0); v != 3 {
 		t.Fatalf("value %d after Apply, want 3", v)
 	}
-	_, _, absent := s.Lookup("nope")
+	_, _, absent := s.Lookup("nope", 0)
 	s.Set("nope", 0, 1, 1, 0, false)
 	if ok, _ := s.Apply("nope", 0, absent, OpSet, 9, 1, 0); ok {
 		t.Fatal("Apply for an absent key succeeded after the key was stored")
@@ -54,7 +54,7 @@ func TestBufferedReadsCountBeforeEviction(t *testing.T) {
 	s, _ := newShard(2)
 	s.Set("a", 0, 1, 1, 0, false)
 	s.Set("b", 0, 2, 1, 0, false)
-	s.Get("a")
+	s.Get("a", 0)
 	_, _, removed := s.Set("c", 0, 3, 1, 0, false)
 	if r := reasons(removed); len(r) != 1 || r["b"] != entry.ReasonCapacity {
 		t.Fatalf("removed %v, want b for capacity", r)

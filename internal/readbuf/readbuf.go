@@ -17,12 +17,18 @@ type Buffer[T any] struct {
 	slots   [Size]atomic.Pointer[T]
 }
 
-// Add records p and reports whether the buffer is now full and should be
-// drained.
-func (b *Buffer[T]) Add(p *T) (full bool) {
-	n := b.head.Add(1)
+// TryAdd records p and reports whether the buffer is now full and should
+// be drained. If another reader claimed the same slot at the same moment,
+// it records nothing and reports contended instead: the caller may spread
+// its readers over more buffers.
+func (b *Buffer[T]) TryAdd(p *T) (full, contended bool) {
+	n := b.head.Load()
+	if !b.head.CompareAndSwap(n, n+1) {
+		return false, true
+	}
+	n++
 	b.slots[n%Size].Store(p)
-	return n%Size == 0
+	return n%Size == 0, false
 }
 
 // Drain hands every recorded pointer to fn, oldest first when there was no

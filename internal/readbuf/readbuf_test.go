@@ -2,6 +2,7 @@ package readbuf
 
 import (
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -10,7 +11,7 @@ func TestDrainReturnsRecordsOldestFirst(t *testing.T) {
 	vals := make([]int, 10)
 	for i := range vals {
 		vals[i] = i
-		if b.Add(&vals[i]) {
+		if full, _ := b.TryAdd(&vals[i]); full {
 			t.Fatal("buffer reported full early")
 		}
 	}
@@ -30,15 +31,15 @@ func TestDrainReturnsRecordsOldestFirst(t *testing.T) {
 func TestFullBufferAsksForADrainAndDropsOldest(t *testing.T) {
 	var b Buffer[int]
 	vals := make([]int, Size+4)
-	full := 0
+	fulls := 0
 	for i := range vals {
 		vals[i] = i
-		if b.Add(&vals[i]) {
-			full++
+		if full, _ := b.TryAdd(&vals[i]); full {
+			fulls++
 		}
 	}
-	if full != 1 {
-		t.Fatalf("Add reported full %d times for %d adds", full, len(vals))
+	if fulls != 1 {
+		t.Fatalf("TryAdd reported full %d times for %d adds", fulls, len(vals))
 	}
 	n := 0
 	b.Drain(func(p *int) {
@@ -57,12 +58,19 @@ func TestConcurrentAddsAndDrains(t *testing.T) {
 	var mu sync.Mutex
 	x := 1
 	var wg sync.WaitGroup
+	var added, contended atomic.Int64
 	for range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for range 10_000 {
-				if b.Add(&x) && mu.TryLock() {
+				full, busy := b.TryAdd(&x)
+				if busy {
+					contended.Add(1)
+					continue
+				}
+				added.Add(1)
+				if full && mu.TryLock() {
 					b.Drain(func(p *int) {
 						if *p != 1 {
 							t.Error("drained a foreign pointer")
@@ -74,4 +82,8 @@ func TestConcurrentAddsAndDrains(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	// Every add either claimed a slot or said it did not.
+	if got := int64(b.head.Load()); got != added.Load() || added.Load()+contended.Load() != 40_000 {
+		t.Fatalf("head %d, added %d, contended %d; want head = added and 40000 in all", got, added.Load(), contended.Load())
+	}
 }

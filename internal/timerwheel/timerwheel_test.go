@@ -20,7 +20,7 @@ func TestEntriesExpireOnTime(t *testing.T) {
 	for i := range 5000 {
 		e := entry.New(i, i, 0, 1)
 		d := now + 1 + r.Int64N(int64(spans[r.IntN(len(spans))]))
-		e.SetDeadline(d, d-now)
+		e.SetDeadline(d)
 		w.Schedule(e)
 		live[e] = true
 	}
@@ -56,13 +56,13 @@ func TestEntriesExpireOnTime(t *testing.T) {
 func TestRemoveAndReschedule(t *testing.T) {
 	w := New[int, int](1)
 	a, b := entry.New(1, 1, 0, 1), entry.New(2, 2, 0, 1)
-	a.SetDeadline(int64(2*time.Second), 0)
-	b.SetDeadline(int64(2*time.Second), 0)
+	a.SetDeadline(int64(2 * time.Second))
+	b.SetDeadline(int64(2 * time.Second))
 	w.Schedule(a)
 	w.Schedule(b)
 	w.Remove(a)
 	w.Remove(a) // no-op
-	b.SetDeadline(int64(time.Hour), 0)
+	b.SetDeadline(int64(time.Hour))
 	w.Schedule(b) // moves it
 	var got []int
 	w.Advance(int64(10*time.Second), func(e *entry.Entry[int, int]) { got = append(got, e.Key()) })
@@ -80,9 +80,9 @@ func TestRemoveAndReschedule(t *testing.T) {
 func TestExtendedDeadlineIsRefiled(t *testing.T) {
 	w := New[int, int](1)
 	e := entry.New(1, 1, 0, 1)
-	e.SetDeadline(int64(time.Second), int64(time.Second))
+	e.SetDeadline(int64(time.Second))
 	w.Schedule(e)
-	e.Extend(int64(5 * time.Second)) // now 6s
+	e.Extend(int64(5*time.Second), int64(time.Second)) // now 6s
 	expired := 0
 	w.Advance(int64(3*time.Second), func(*entry.Entry[int, int]) { expired++ })
 	if expired != 0 || w.Len() != 1 {
