@@ -11,3 +11,6 @@ package shard
 
 func (s *Shard[K, V]) readLock()   { s.mu.RLock() }
 func (s *Shard[K, V]) readUnlock() { s.mu.RUnlock() }
+
+// raceEnabled reports a race-detector build.
+const raceEnabled = true

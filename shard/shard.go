@@ -131,7 +131,7 @@ func (s *Shard[K, V]) Get(key K, hash uint64) (v V, ok bool) {
 // comment). A negative entry's lifetime is never extended by reads.
 func (s *Shard[K, V]) Read(key K, hash uint64) (v V, found Found, written int64) {
 	e, v, written, found := s.find(key, hash, s.expireAfterAccess)
-	st, n := s.stripe()
+	st, n, sampled := s.stripe()
 	switch found {
 	case FoundNothing:
 		st.misses.Add(1)
@@ -141,7 +141,7 @@ func (s *Shard[K, V]) Read(key K, hash uint64) (v V, found Found, written int64)
 	default:
 		st.hits.Add(1)
 	}
-	if s.bounded {
+	if s.bounded && sampled {
 		s.record(st, n, e)
 	}
 	return v, found, written

@@ -12,6 +12,10 @@ import (
 
 const cacheLine = 64
 
+// sampleOf16 is how many reads in 16 reach the policy once readers
+// contend (see Read).
+const sampleOf16 = 4
+
 // stripeUsed is the size of a stripe's fields; readbuf.Buffer's size does
 // not depend on its element type.
 const stripeUsed = unsafe.Sizeof(readbuf.Buffer[byte]{}) + 3*unsafe.Sizeof(atomic.Uint64{})
@@ -42,12 +46,13 @@ func stripeCount() int {
 // stripe picks a stripe for one read, and returns the number in use.
 // math/rand/v2's top-level generator keeps its state per thread, so
 // drawing from it shares nothing.
-func (s *Shard[K, V]) stripe() (*stripe[K, V], uint32) {
-	n := s.active.Load()
+func (s *Shard[K, V]) stripe() (st *stripe[K, V], n uint32, sampled bool) {
+	n = s.active.Load()
 	if n == 1 {
-		return &s.stripes[0], n
+		return &s.stripes[0], n, true
 	}
-	return &s.stripes[rand.Uint32()&(n-1)], n
+	r := rand.Uint32()
+	return &s.stripes[r&(n-1)], n, r>>28 < sampleOf16
 }
 
 // record hands a read of e to the policy through stripe st, one of n in
@@ -55,14 +60,21 @@ func (s *Shard[K, V]) stripe() (*stripe[K, V], uint32) {
 // st's is full and the lock is free.
 func (s *Shard[K, V]) record(st *stripe[K, V], n uint32, e *entry.Entry[K, V]) {
 	full, contended := st.reads.TryAdd(e)
+	if full {
+		// A full buffer is drained by whoever filled it, if the lock is
+		// free; otherwise the next writer or drain takes its records,
+		// and some reads are lost, which only blurs the policy's
+		// picture. A busy lock means that reads or writes on other
+		// goroutines keep the shard's policy working: that is
+		// contention too.
+		if s.mu.TryLock() {
+			s.drainReadsLocked()
+			s.mu.Unlock()
+		} else {
+			contended = true
+		}
+	}
 	if contended && int(n) < len(s.stripes) {
 		s.active.CompareAndSwap(n, 2*n)
-	}
-	if full && s.mu.TryLock() {
-		// A full buffer is drained by whoever filled it, if the lock is
-		// free; otherwise the next writer drains it and some reads are
-		// lost, which only blurs the policy's picture.
-		s.drainReadsLocked()
-		s.mu.Unlock()
 	}
 }

@@ -36,12 +36,13 @@ func (b *Buffer[T]) TryAdd(p *T) (full, contended bool) {
 // holds its lock).
 func (b *Buffer[T]) Drain(fn func(*T)) {
 	head := b.head.Load()
-	if head == b.drained {
+	n := min(head-b.drained, Size) // slots written since the last drain
+	if n == 0 {
 		return
 	}
 	b.drained = head
-	for i := uint32(1); i <= Size; i++ {
-		if p := b.slots[(head+i)%Size].Swap(nil); p != nil {
+	for i := head - n + 1; i != head+1; i++ {
+		if p := b.slots[i%Size].Swap(nil); p != nil {
 			fn(p)
 		}
 	}
