@@ -98,6 +98,8 @@ func newCore[K comparable, V any](o *Options[K, V]) *core[K, V] {
 			Policy:            o.Policy,
 			ExpireAfterAccess: o.ExpireAfterAccess,
 			KeepReplaced:      o.OnEvict != nil,
+			Weighted:          o.Weigher != nil,
+			TrackWrites:       o.RefreshAfter > 0,
 			Clock:             c.now,
 		})
 	}

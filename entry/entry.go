@@ -20,6 +20,13 @@ import (
 
 // Entry is one cached key/value pair with the bookkeeping its shard, its
 // eviction policy and its shard's timer wheel need.
+//
+// The layout is kept small because a cache holds millions of these: what
+// only some caches use (weights other than 1, the lifetime that
+// expire-after-access extends by, the write time refresh-ahead compares)
+// lives in a [more] section that [NewFull] allocates together with the
+// entry, and that plain entries do without. An Entry of uint64 key and
+// value is 80 bytes, 16 less than with every field inline.
 type Entry[K comparable, V any] struct {
 	key   K
 	value V
@@ -27,32 +34,37 @@ type Entry[K comparable, V any] struct {
 	// expires is the deadline in nanoseconds on the cache's clock; 0 means
 	// the entry never expires.
 	expires atomic.Int64
+
+	// Policy links, owned by the shard's eviction policy.
+	prev, next *Entry[K, V]
+	// Timer-wheel links, owned by the shard's wheel.
+	tprev, tnext *Entry[K, V]
+
+	more *more // nil for a plain entry
+
+	// hash is the low 32 bits of the key's seeded hash (shards are chosen
+	// by the top bits, so these are independent of the shard).
+	hash uint32
+	// seq is odd while a write is changing value, flags or more, and grows
+	// by two with every write; see Load.
+	seq    atomic.Uint32
+	slot   uint16 // timer-wheel bucket + 1; 0 when not scheduled
+	queue  uint8  // policy-defined
+	mark   uint8  // policy-defined
+	state  uint8
+	reason Reason
+	flags  uint8
+}
+
+// more holds the fields only some caches need.
+type more struct {
 	// ttl is the lifetime the entry was written with, kept so that
 	// expire-after-access can push the deadline forward by the same amount.
 	ttl int64
 	// written is when the value was last stored, on the cache's clock;
-	// refresh-ahead compares it with the refresh interval. Its 8 bytes
-	// cost nothing: weight moved into the padding after slot to make room.
+	// refresh-ahead compares it with the refresh interval.
 	written int64
-
-	hash uint64
-
-	// Policy area: owned by the shard's eviction policy.
-	prev, next *Entry[K, V]
-	queue      uint8
-	mark       uint8
-
-	// Shard area.
-	state  uint8
-	reason Reason
-	// seq is odd while a write is changing value, written, ttl or flags,
-	// and grows by two with every write; see Load.
-	seq    atomic.Uint32
-	slot   uint16 // timer-wheel bucket + 1; 0 when not scheduled
-	flags  uint8
-	weight uint32
-	tprev  *Entry[K, V]
-	tnext  *Entry[K, V]
+	weight  uint32
 }
 
 // Entry flags.
@@ -69,9 +81,28 @@ const (
 	stateRemoved         // gone from the shard; kept alive only by stray pointers
 )
 
-// New returns an entry that is not yet resident anywhere.
+// full is an entry and its more section in one allocation.
+type full[K comparable, V any] struct {
+	e Entry[K, V]
+	m more
+}
+
+// New returns an entry that is not yet resident anywhere. A plain entry
+// (weight 1) records no lifetime and no write time: Write drops them, and
+// Load and Written report 0. Use NewFull where they matter.
 func New[K comparable, V any](key K, value V, hash uint64, weight uint32) *Entry[K, V] {
-	return &Entry[K, V]{key: key, value: value, hash: hash, weight: weight}
+	if weight != 1 {
+		return NewFull(key, value, hash, weight)
+	}
+	return &Entry[K, V]{key: key, value: value, hash: uint32(hash)}
+}
+
+// NewFull returns an entry that records its weight, lifetime and write
+// time, still in one allocation.
+func NewFull[K comparable, V any](key K, value V, hash uint64, weight uint32) *Entry[K, V] {
+	f := &full[K, V]{e: Entry[K, V]{key: key, value: value, hash: uint32(hash)}, m: more{weight: weight}}
+	f.e.more = &f.m
+	return &f.e
 }
 
 // Key returns the entry's key.
@@ -89,15 +120,16 @@ func (e *Entry[K, V]) Value() V { return e.value }
 func (e *Entry[K, V]) Write(v V, weight uint32, written, deadline, ttl int64, negative bool) {
 	e.seq.Add(1)
 	e.value = v
-	e.written = written
-	e.ttl = ttl
+	e.setWeight(weight)
+	if m := e.more; m != nil {
+		m.written, m.ttl = written, ttl
+	}
 	if negative {
 		e.flags |= flagNegative
 	} else {
 		e.flags &^= flagNegative
 	}
 	e.seq.Add(1)
-	e.weight = weight
 	e.expires.Store(deadline)
 }
 
@@ -106,8 +138,21 @@ func (e *Entry[K, V]) Write(v V, weight uint32, written, deadline, ttl int64, ne
 func (e *Entry[K, V]) SetValue(v V, weight uint32) {
 	e.seq.Add(1)
 	e.value = v
+	e.setWeight(weight)
 	e.seq.Add(1)
-	e.weight = weight
+}
+
+// setWeight records weight; a plain entry given a weight other than 1
+// (a shard always creating entries with NewFull when it weighs them, this
+// is a fallback) gets a more section of its own.
+func (e *Entry[K, V]) setWeight(weight uint32) {
+	if e.more == nil {
+		if weight == 1 {
+			return
+		}
+		e.more = &more{}
+	}
+	e.more.weight = weight
 }
 
 // Load copies the value, its write time, its lifetime and the negative
@@ -118,7 +163,11 @@ func (e *Entry[K, V]) Load() (v V, written, ttl int64, negative bool) {
 	for {
 		s := e.seq.Load()
 		if s&1 == 0 {
-			v, written, ttl, negative = e.value, e.written, e.ttl, e.flags&flagNegative != 0
+			v, negative = e.value, e.flags&flagNegative != 0
+			written, ttl = 0, 0
+			if m := e.more; m != nil {
+				written, ttl = m.written, m.ttl
+			}
 			if unchanged(&e.seq, s) {
 				return v, written, ttl, negative
 			}
@@ -132,20 +181,31 @@ func (e *Entry[K, V]) Load() (v V, written, ttl int64, negative bool) {
 // shard's lock.
 func (e *Entry[K, V]) Negative() bool { return e.flags&flagNegative != 0 }
 
-// Written returns when the entry's value was last stored. The caller holds
-// the owning shard's lock.
-func (e *Entry[K, V]) Written() int64 { return e.written }
+// Written returns when the entry's value was last stored, or 0 for a plain
+// entry (see New). The caller holds the owning shard's lock.
+func (e *Entry[K, V]) Written() int64 {
+	if e.more == nil {
+		return 0
+	}
+	return e.more.written
+}
 
 // Generation changes with every write of the entry's value, so an
 // optimistic writer can tell whether the value it read is still current.
 func (e *Entry[K, V]) Generation() uint32 { return e.seq.Load() }
 
-// Hash returns the seeded 64-bit hash the shard was chosen by. Policies may
-// use it (frequency sketches, ghost queues) without hashing the key again.
-func (e *Entry[K, V]) Hash() uint64 { return e.hash }
+// Hash returns the low 32 bits of the seeded hash of the key (the shard was
+// chosen by the top bits). Policies may use it (frequency sketches, ghost
+// queues) and tables index by it without hashing the key again.
+func (e *Entry[K, V]) Hash() uint64 { return uint64(e.hash) }
 
 // Weight returns the entry's weight (1 when the cache counts entries).
-func (e *Entry[K, V]) Weight() uint32 { return e.weight }
+func (e *Entry[K, V]) Weight() uint32 {
+	if e.more == nil {
+		return 1
+	}
+	return e.more.weight
+}
 
 // Deadline returns the expiry deadline on the cache's clock in nanoseconds,
 // or 0 if the entry never expires. Safe without a lock.

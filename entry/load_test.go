@@ -18,7 +18,7 @@ import (
 // words, or a write time that does not match the value. The value is large
 // so that copies take long enough to overlap writes often.
 func TestLoadNeverTorn(t *testing.T) {
-	e := New(0, [64]int64{}, 1, 1)
+	e := NewFull(0, [64]int64{}, 1, 1)
 	var stop, torn atomic.Bool
 	var wg sync.WaitGroup
 	var loads [2]atomic.Int64

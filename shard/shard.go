@@ -45,6 +45,11 @@ type Config struct {
 	// KeepReplaced makes in-place overwrites report the old value (one
 	// allocation per overwrite); set it when someone listens to removals.
 	KeepReplaced bool
+	// Weighted says entries may weigh other than 1, and TrackWrites that
+	// Read must report when each value was written (for refresh-ahead).
+	// With either, or with ExpireAfterAccess, entries carry the extra
+	// fields for it (see entry.NewFull); otherwise they are smaller.
+	Weighted, TrackWrites bool
 	// Clock returns the time in nanoseconds; it must not go backwards.
 	Clock func() int64
 }
@@ -59,6 +64,7 @@ type Shard[K comparable, V any] struct {
 	clock             func() int64
 	bounded           bool // a policy is kept
 	expireAfterAccess bool
+	full              bool // entries are made with entry.NewFull
 
 	_ [cacheLine]byte // keep writers' fields off the readers' line
 
@@ -87,11 +93,19 @@ func New[K comparable, V any](cfg Config) *Shard[K, V] {
 		clock:             cfg.Clock,
 		bounded:           cfg.Capacity > 0,
 		expireAfterAccess: cfg.ExpireAfterAccess,
-		stripes:           make([]stripe[K, V], stripeCount()),
+		// An unbounded shard has no policy order to save in a snapshot,
+		// so it keeps write times to save its entries oldest first.
+		full:    cfg.Weighted || cfg.TrackWrites || cfg.ExpireAfterAccess || cfg.Capacity == 0,
+		stripes: make([]stripe[K, V], stripeCount()),
 	}
 	s.active.Store(1)
 	if s.bounded {
 		s.policy = eviction.New[K, V](cfg.Policy, cfg.Capacity)
+		if !cfg.Weighted {
+			// Counted entries: the bound is also the most the table
+			// will ever hold.
+			s.table.SetLimit(int(min(cfg.Capacity, math.MaxInt32)))
+		}
 	}
 	return s
 }
@@ -351,7 +365,10 @@ type Saved[K comparable, V any] struct {
 	// TTL is the remaining lifetime in nanoseconds, 0 if the entry never
 	// expires; it is never negative, since expired entries are skipped.
 	TTL int64
-	// Age is how many nanoseconds ago the value was last written.
+	// Age is how many nanoseconds ago the value was last written; 0 when
+	// the shard's entries do not record write times (bounded, without
+	// TrackWrites, Weighted or ExpireAfterAccess: the policy's order is
+	// what a snapshot should keep then).
 	Age int64
 }
 
@@ -373,7 +390,11 @@ func (s *Shard[K, V]) AppendSaved(buf []Saved[K, V]) []Saved[K, V] {
 			}
 			ttl = d - now
 		}
-		buf = append(buf, Saved[K, V]{Key: e.Key(), Value: e.Value(), TTL: ttl, Age: max(now-e.Written(), 0)})
+		var age int64
+		if s.full {
+			age = max(now-e.Written(), 0)
+		}
+		buf = append(buf, Saved[K, V]{Key: e.Key(), Value: e.Value(), TTL: ttl, Age: age})
 		return true
 	})
 	return buf
@@ -484,7 +505,11 @@ func (s *Shard[K, V]) storeLocked(key K, hash uint64, value V, weight uint32, tt
 			s.policy.Update(e)
 		}
 	} else {
-		e = entry.New(key, value, hash, weight)
+		if s.full {
+			e = entry.NewFull(key, value, hash, weight)
+		} else {
+			e = entry.New(key, value, hash, weight)
+		}
 		e.Write(value, weight, now, deadline, ttl, negative)
 		e.MarkResident()
 		s.table.Insert(e)

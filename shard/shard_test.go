@@ -13,7 +13,7 @@ func (c *clock) read() int64 { return c.now }
 
 func newShard(capacity int64) (*Shard[string, int], *clock) {
 	clk := &clock{now: 1}
-	return New[string, int](Config{Capacity: capacity, Policy: eviction.LRU, KeepReplaced: true, Clock: clk.read}), clk
+	return New[string, int](Config{Capacity: capacity, Policy: eviction.LRU, KeepReplaced: true, TrackWrites: true, Clock: clk.read}), clk
 }
 
 func reasons(l entry.List[string, int]) map[string]entry.Reason {

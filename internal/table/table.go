@@ -42,11 +42,11 @@ type group[K comparable, V any] struct {
 
 type array[K comparable, V any] struct {
 	groups []group[K, V]
-	mask   uint64 // len(groups) - 1
+	n      uint64 // len(groups), any number from 1
 }
 
 func newArray[K comparable, V any](groups int) *array[K, V] {
-	a := &array[K, V]{groups: make([]group[K, V], groups), mask: uint64(groups - 1)}
+	a := &array[K, V]{groups: make([]group[K, V], groups), n: uint64(groups)}
 	for i := range a.groups {
 		a.groups[i].tags.Store(tagEmpty * lsbs)
 	}
@@ -61,12 +61,32 @@ type Table[K comparable, V any] struct {
 	arr  atomic.Pointer[array[K, V]]
 	live int // entries stored
 	used int // slots not empty in the current array (live + deleted)
+	// limit, if not 0, is the most entries the owner will ever store; the
+	// array then stops growing at the size that holds them at 3/4 load
+	// instead of doubling past it.
+	limit int
 }
 
-// split divides a hash into the group probe start and the slot tag. Shards
-// are chosen by the top bits, so the table uses the bottom ones.
-func split(hash uint64) (h1 uint64, tag uint8) {
-	return hash >> 7, uint8(hash & 0x7F)
+// SetLimit tells the table it will hold at most n entries (0: no limit).
+// It only caps how far the array grows; nothing is allocated up front, and
+// the current array is left as it is.
+func (t *Table[K, V]) SetLimit(n int) { t.limit = max(n, 0) }
+
+// split divides a hash into the first group to probe and the slot tag.
+// Shards are chosen by the top bits, and entries keep the low 32 (see
+// entry.Entry.Hash), so the table uses those: the whole 32 bits scaled to
+// the group count (a multiply and a shift, for any count) and the low 7
+// for the tag.
+func (a *array[K, V]) split(hash uint64) (i uint64, tag uint8) {
+	return (hash & 0xFFFFFFFF * a.n) >> 32, uint8(hash & 0x7F)
+}
+
+// next is the group after i, wrapping around.
+func (a *array[K, V]) next(i uint64) uint64 {
+	if i++; i == a.n {
+		return 0
+	}
+	return i
 }
 
 // matchTag returns a byte mask with the high bit set in the bytes of w
@@ -91,24 +111,23 @@ func (t *Table[K, V]) Get(hash uint64, key K) *entry.Entry[K, V] {
 	if a == nil {
 		return nil
 	}
-	h1, tag := split(hash)
-	i := h1 & a.mask
-	// Quadratic probing over a power-of-two number of groups visits each
-	// group once; the bound only matters to a reader of an array so full
-	// of deleted slots that it is about to be replaced.
-	for step := uint64(1); step <= a.mask+1; step++ {
+	i, tag := a.split(hash)
+	// Probing visits each group once at most; the bound only matters to a
+	// reader of an array so full of deleted slots that it is about to be
+	// replaced.
+	for range a.n {
 		g := &a.groups[i]
 		w := g.tags.Load()
 		for m := matchTag(w, tag); m != 0; m &= m - 1 {
 			e := g.slots[bits.TrailingZeros64(m)>>3].Load()
-			if e != nil && e.Hash() == hash && e.Key() == key {
+			if e != nil && e.Hash() == hash&0xFFFFFFFF && e.Key() == key {
 				return e
 			}
 		}
 		if matchEmpty(w) != 0 {
 			return nil
 		}
-		i = (i + step) & a.mask
+		i = a.next(i)
 	}
 	return nil
 }
@@ -131,9 +150,8 @@ func (t *Table[K, V]) Insert(e *entry.Entry[K, V]) {
 // insertInto puts e in the first free slot of its probe sequence and
 // reports whether that slot was empty (rather than deleted).
 func insertInto[K comparable, V any](a *array[K, V], e *entry.Entry[K, V]) (wasEmpty bool) {
-	h1, tag := split(e.Hash())
-	i := h1 & a.mask
-	for step := uint64(1); ; step++ {
+	i, tag := a.split(e.Hash())
+	for {
 		g := &a.groups[i]
 		w := g.tags.Load()
 		if m := matchFree(w); m != 0 {
@@ -145,16 +163,15 @@ func insertInto[K comparable, V any](a *array[K, V], e *entry.Entry[K, V]) (wasE
 			g.tags.Store(w&^(0xFF<<b) | uint64(tag)<<b)
 			return wasEmpty
 		}
-		i = (i + step) & a.mask
+		i = a.next(i)
 	}
 }
 
 // Delete removes e, which must be stored in the table.
 func (t *Table[K, V]) Delete(e *entry.Entry[K, V]) {
 	a := t.arr.Load()
-	h1, _ := split(e.Hash())
-	i := h1 & a.mask
-	for step := uint64(1); step <= a.mask+1; step++ {
+	i, _ := a.split(e.Hash())
+	for range a.n {
 		g := &a.groups[i]
 		for j := range g.slots {
 			if g.slots[j].Load() != e {
@@ -175,7 +192,7 @@ func (t *Table[K, V]) Delete(e *entry.Entry[K, V]) {
 			t.live--
 			return
 		}
-		i = (i + step) & a.mask
+		i = a.next(i)
 	}
 	panic("table: Delete of an entry that is not stored")
 }
@@ -206,10 +223,17 @@ func (t *Table[K, V]) Range(fn func(*entry.Entry[K, V]) bool) {
 // array, so readers still probing it are unaffected.
 func (t *Table[K, V]) rebuild(want int) *array[K, V] {
 	// Fill a new array to at most 7/16 so that the next rebuild is at
-	// least as many inserts away as there are entries.
+	// least as many inserts away as there are entries; but never past the
+	// size that holds the limit at 3/4, which leaves room for deleted
+	// slots between rebuilds once the owner is full.
 	groups := 1
 	for groups*groupSize*maxLoadNum < want*2*maxLoadDen {
 		groups *= 2
+	}
+	if t.limit > 0 {
+		if atLimit := (t.limit*4/3 + groupSize - 1) / groupSize; groups > atLimit && want*4 <= atLimit*groupSize*3 {
+			groups = atLimit
+		}
 	}
 	a := newArray[K, V](groups)
 	t.Range(func(e *entry.Entry[K, V]) bool {

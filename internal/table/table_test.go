@@ -137,3 +137,30 @@ func BenchmarkTableGet(b *testing.B) {
 		}
 	})
 }
+
+// With a limit, a full table stops at the size that holds the limit at
+// 3/4 load instead of doubling past it, and stays there under churn.
+func TestTableLimitCapsGrowth(t *testing.T) {
+	var tb Table[int, int]
+	const limit = 15625
+	tb.SetLimit(limit)
+	var live []*entry.Entry[int, int]
+	for k := range 10 * limit {
+		e := entry.New(k, k, uint64(k)*0x9E3779B97F4A7C15, 1)
+		tb.Insert(e)
+		live = append(live, e)
+		if len(live) > limit {
+			tb.Delete(live[0])
+			live = live[1:]
+		}
+		if k%997 == 0 {
+			if got := tb.Get(live[0].Hash(), live[0].Key()); got != live[0] {
+				t.Fatalf("after %d inserts the oldest live entry is not found", k)
+			}
+		}
+	}
+	want := (limit*4/3 + groupSize - 1) / groupSize * groupSize
+	if got := tb.Slots(); got != want {
+		t.Fatalf("%d slots for %d entries at the limit, want %d (3/4 load)", got, tb.Len(), want)
+	}
+}
