@@ -117,16 +117,18 @@ const RankScale = 1 << 24
 // excluded, coldest first, with their rank and frequency, to buf. Like
 // AppendOrdered it applies buffered reads first, then copies under the
 // shared lock, so the copy is the shard at one moment. Cost: one walk
-// over the policy and no allocation beyond buf's growth; an unbounded
-// shard is ranked by write time (a copy and a sort).
+// over the policy and no allocation beyond buf's growth. An unbounded
+// shard has no policy: its entries come in map order, all ranked 0,
+// leaving their write times (Age) to order them.
 func (s *Shard[K, V]) AppendState(buf []State[K, V]) []State[K, V] {
 	s.syncReads()
 	s.mu.RLock()
 	if s.policy == nil {
+		// No policy, no order but the write times, which compare
+		// across shards better than ranks would: every entry ranks 0.
 		s.mu.RUnlock()
-		saved := s.byWriteTime(nil)
-		for i, e := range saved {
-			buf = append(buf, State[K, V]{Saved: e, Rank: rankOf(i, len(saved))})
+		for _, e := range s.AppendSaved(nil) {
+			buf = append(buf, State[K, V]{Saved: e})
 		}
 		return buf
 	}
