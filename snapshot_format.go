@@ -147,12 +147,18 @@ func loadSnapshot[K comparable, V any](c *core[K, V], r io.Reader, opts Snapshot
 	info := SnapshotInfo{Bytes: int64(len(data)), SavedAt: savedAt}
 	elapsed := max(c.wall().Sub(savedAt), 0) // a clock set back counts as no time
 	sortForLoad(recs)
+	// Frequencies are restored relative to the snapshot's median: a key
+	// used as often as the typical saved entry starts as a new key would
+	// (the store counts one use), and hotter ones keep their lead. Saved
+	// counts restored as they were cost 1.3 points on the p3 trace: the
+	// new sketch knows nothing of the keys the old cache had just evicted,
+	// so every restored entry beat those keys when they came back.
+	base := medianFreq(recs)
 	for i := range recs {
 		e := &recs[i]
-		if e.freq > 1 {
-			// The store counts one use itself.
+		if int(e.freq) > base {
 			h := c.hasher.Hash(e.key)
-			c.shardFor(h).RaiseFrequency(h, int(e.freq)-1)
+			c.shardFor(h).RaiseFrequency(h, int(e.freq)-base)
 		}
 		ttl := NoTTL
 		if e.ttl != 0 {
@@ -295,4 +301,21 @@ func sortForLoad[K comparable, V any](recs []loaded[K, V]) {
 	slices.SortStableFunc(recs, func(a, b loaded[K, V]) int {
 		return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(b.age, a.age))
 	})
+}
+
+// medianFreq returns the median saved frequency, at least 1 (a stored
+// entry was counted at least once).
+func medianFreq[K comparable, V any](recs []loaded[K, V]) int {
+	var n [256]int
+	for _, r := range recs {
+		n[r.freq]++
+	}
+	seen := 0
+	for f, c := range n {
+		seen += c
+		if 2*seen >= len(recs) {
+			return max(f, 1)
+		}
+	}
+	return 1
 }
