@@ -213,3 +213,40 @@ func TestOrderedSegments(t *testing.T) {
 		}
 	})
 }
+
+// Resizing keeps TinyLFU's proportions (the window's share, protected's
+// share of main) and folds its sketch down on a shrink, keeping what it
+// counted; S3-FIFO's small queue follows the capacity.
+func TestSetCapacityProportions(t *testing.T) {
+	p := New[int, int](TinyLFU, 100_000).(*tinyLFU[int, int])
+	p.setWindowShare(0.2)
+	for i := range 20_000 {
+		p.Add(newEnt(i, 1))
+	}
+	hot := newEnt(-1, 1)
+	p.Add(hot)
+	for range 5 {
+		p.Access(hot)
+	}
+	before := p.sketch.Estimate(hot.Hash())
+	p.SetCapacity(10_000)
+	if p.windowShare != 0.2 || p.maxWindow != 2000 || p.maxProtected != 6400 {
+		t.Fatalf("after shrinking to 10000: share %v, window %d, protected %d; want 0.2, 2000, 6400", p.windowShare, p.maxWindow, p.maxProtected)
+	}
+	if p.sketch.Capacity() != 10_000 {
+		t.Fatalf("sketch sized for %d keys after shrinking to 10000", p.sketch.Capacity())
+	}
+	if got := p.sketch.Estimate(hot.Hash()); got < before {
+		t.Fatalf("the hot key's estimate fell from %d to %d in the fold", before, got)
+	}
+	p.SetCapacity(40_000)
+	if p.maxWindow != 8000 || p.sketch.Capacity() != 10_000 {
+		t.Fatalf("after growing to 40000: window %d, sketch %d (it grows with the entries, not at once)", p.maxWindow, p.sketch.Capacity())
+	}
+
+	s := New[int, int](S3FIFO, 1000).(*s3fifo[int, int])
+	s.SetCapacity(50)
+	if s.smallTarget() != 5 {
+		t.Fatalf("S3-FIFO small target %d at capacity 50, want 5", s.smallTarget())
+	}
+}
