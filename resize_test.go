@@ -248,3 +248,17 @@ func TestSetMaxEntriesConcurrent(t *testing.T) {
 		})
 	}
 }
+
+// New refuses a bound below an explicit shard count, as resizing does: a
+// shard whose share were 0 would be unbounded.
+func TestNewBoundBelowShards(t *testing.T) {
+	_, err := New(Options[int, int]{MaxEntries: 10, Shards: 64})
+	if !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), "cache: Options.Shards is 64, more than the bound of 10") {
+		t.Fatalf("New with 10 entries over 64 shards: %v", err)
+	}
+	c := Must(New(Options[int, int]{MaxEntries: 10}))
+	defer c.Close()
+	if c.Shards() != 1 {
+		t.Fatalf("automatic shard count %d for 10 entries", c.Shards())
+	}
+}
