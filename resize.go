@@ -15,7 +15,8 @@ var ErrInvalidBound = errors.New("invalid bound")
 // Options.MaxEntries to n entries, while it runs.
 //
 // Shrinking evicts, before SetMaxEntries returns, the entries the policy
-// values least until every shard fits its share, reporting each to
+// values least until every shard fits its share (as on any eviction, a
+// shard's most recently added entry goes last), reporting each to
 // OnEvict with ReasonCapacity (ReasonExpired if its deadline had passed)
 // on the calling goroutine, with no lock held. Growing takes effect at
 // once; the policy fills the new room as keys are written. The bound is
