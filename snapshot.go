@@ -68,11 +68,12 @@ func (c *Cache[K, V]) SaveSnapshot(w io.Writer, opts SnapshotOptions) (SnapshotI
 // Entries are stored coldest first, by their rank in the saving cache's
 // policy order (shards merged by relative rank), so storing them rebuilds
 // that order: LRU recency, reads included, and the hottest entries are
-// stored last. Under TinyLFU each key's saved frequency estimate, above
-// the snapshot's median, is fed back into the sketch before the key is
-// stored, so hot keys keep winning admission, and a cache smaller than
-// the snapshot keeps the hottest. Version 1 snapshots, which carry
-// neither, load from the least to the most recently written.
+// stored last. When the snapshot does not fit under the bound, each key's
+// saved TinyLFU frequency estimate, above the snapshot's median, is also
+// fed back into the sketch before the key is stored, so that the hottest
+// win admission and stay (docs/snapshot.md says why only then). Version 1
+// snapshots, which carry neither, load from the least to the most
+// recently written.
 //
 // The whole snapshot is read and checked first (format, version, every
 // record, the record count and the checksum); if anything is wrong, the
