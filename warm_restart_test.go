@@ -96,7 +96,7 @@ func warmRestart(t testing.TB, keys []uint64, opts Options[uint64, uint64]) (uni
 // and loaded into a new cache hits within a point of one that never
 // restarted, over the second half. The traces are ones where starting
 // cold costs more than a point, so the test tells a restored cache from an
-// empty one (web12 at 3000: about 3.5 points; multi2 at 1800: about 11).
+// empty one (web12 at 3000: about 3.6 points; multi2 at 1800: about 11).
 // Loading by write time alone, as version 1 snapshots did, fell 1.1 and
 // 1.2 points behind on these two. About a second, a few under -race.
 func TestWarmRestartTrace(t *testing.T) {
