@@ -42,9 +42,10 @@ type Options[K comparable, V any] struct {
 	// value, eviction.Default, is the best measured policy.
 	Policy eviction.Algorithm
 
-	// Shards is the number of partitions, a power of two. 0 means 64,
-	// reduced for small caches: a bounded cache gets at most one shard
-	// per 4096 units of capacity (see the README).
+	// Shards is the number of partitions, a power of two, and for a
+	// bounded cache at most the bound (each shard needs a share of at
+	// least 1). 0 means 64, reduced for small caches: a bounded cache
+	// gets at most one shard per 4096 units of capacity (see the README).
 	Shards int
 
 	// OnEvict, if set, is called once for every entry that leaves the
