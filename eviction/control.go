@@ -54,6 +54,8 @@ func (p *lru[K, V]) SetCapacity(int64) {}
 
 func (p *lru[K, V]) Len() int { return p.list.Len() }
 
+func (p *lru[K, V]) Reset() { *p = lru[K, V]{} }
+
 // Ordered walks the list by recency: least recently used first when
 // coldest, most recently used first when hottest. Cost: O(1) per entry
 // yielded.
@@ -65,6 +67,8 @@ func (p *lru[K, V]) Ordered(hottest bool, yield func(*entry.Entry[K, V]) bool) {
 func (p *sieve[K, V]) SetCapacity(int64) {}
 
 func (p *sieve[K, V]) Len() int { return p.queue.Len() }
+
+func (p *sieve[K, V]) Reset() { *p = sieve[K, V]{} }
 
 // Ordered yields SIEVE's exact eviction order when coldest: the hand first
 // takes the unvisited entries from itself to the newest end, wraps to take
@@ -129,6 +133,8 @@ func (p *sieve[K, V]) Ordered(hottest bool, yield func(*entry.Entry[K, V]) bool)
 func (p *s3fifo[K, V]) SetCapacity(c int64) { p.capacity = c }
 
 func (p *s3fifo[K, V]) Len() int { return p.entries }
+
+func (p *s3fifo[K, V]) Reset() { *p = *newS3FIFO[K, V](p.capacity) }
 
 // Ordered, coldest first, yields the small queue's unread entries oldest
 // first (they leave without a second chance), then the main queue by the

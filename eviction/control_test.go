@@ -250,3 +250,25 @@ func TestSetCapacityProportions(t *testing.T) {
 		t.Fatalf("S3-FIFO small target %d at capacity 50, want 5", s.smallTarget())
 	}
 }
+
+// Reset leaves a policy empty and usable, at its capacity.
+func TestReset(t *testing.T) {
+	for _, a := range allAlgorithms {
+		p := New[int, int](a, 10)
+		for i := range 30 {
+			p.Add(newEnt(i, 1))
+			for p.Len() > 10 {
+				p.Evict()
+			}
+		}
+		p.Reset()
+		if p.Len() != 0 || len(ordered(p, false)) != 0 || p.Evict() != nil {
+			t.Fatalf("%v: after Reset: Len %d, order %v", a, p.Len(), ordered(p, false))
+		}
+		e := newEnt(100, 1)
+		p.Add(e)
+		if got := ordered(p, true); len(got) != 1 || got[0] != 100 || p.Evict() != e {
+			t.Fatalf("%v: after Reset and one Add: order %v", a, got)
+		}
+	}
+}

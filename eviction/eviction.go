@@ -51,6 +51,10 @@ type Policy[K comparable, V any] interface {
 	// policy's links, so a shared lock suffices. Each policy documents
 	// its order and cost on its Ordered method.
 	Ordered(hottest bool, yield func(*entry.Entry[K, V]) bool)
+	// Reset forgets every entry and everything learned, leaving the
+	// policy as New made it, at its current capacity. The entries it
+	// tracked keep stale links; the shard discards them.
+	Reset()
 }
 
 // Algorithm names a policy. The zero value, [Default], selects the policy

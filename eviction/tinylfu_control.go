@@ -18,6 +18,10 @@ func (p *tinyLFU[K, V]) SetCapacity(c int64) {
 
 func (p *tinyLFU[K, V]) Len() int { return p.entries() }
 
+// Reset rebuilds the policy at its capacity: a new sketch, climber and
+// ghosts, the window back at its starting share.
+func (p *tinyLFU[K, V]) Reset() { *p = *newTinyLFU[K, V](p.capacity) }
+
 // Ordered, hottest first, yields the protected segment (entries read again
 // since they entered main), then probation (admitted by the sketch, not
 // read since), then the window (new entries not yet admitted), each most

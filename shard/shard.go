@@ -534,9 +534,10 @@ func (s *Shard[K, V]) clearLocked(out *entry.List[K, V]) {
 	s.wheel = nil
 	s.timed.Store(false)
 	if s.policy != nil {
-		// Dropping the policy drops its links to the removed entries in
-		// one step; it is rebuilt empty.
-		s.policy = eviction.New[K, V](s.cfg.Policy, s.cfg.Capacity)
+		// Resetting the policy drops its links to the removed entries in
+		// one step. It is reset in place: Read checks s.policy after
+		// releasing the lock, so the field must not change.
+		s.policy.Reset()
 	}
 }
 
