@@ -3,6 +3,7 @@ package cache
 import (
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -212,6 +213,23 @@ func TestSetMaxEntriesConcurrent(t *testing.T) {
 					}
 				})
 			}
+			// The views and snapshots walk the policies while all this
+			// runs (for the race detector; their results are checked
+			// elsewhere).
+			wg.Go(func() {
+				for range 50 {
+					for k, v := range c.Hottest(5) {
+						if v%3000 != k {
+							t.Errorf("Hottest yielded %d=%d", k, v)
+						}
+					}
+					for range c.Coldest(5) {
+					}
+				}
+				if _, err := c.SaveSnapshot(io.Discard, SnapshotOptions{}); err != nil {
+					t.Error(err)
+				}
+			})
 			resizes := make(chan struct{})
 			go func() {
 				defer close(resizes)
