@@ -35,8 +35,9 @@ import (
 // copied at one moment, different shards at different moments. Negative
 // and expired entries are skipped. Walking a policy's order costs O(1)
 // per entry under LRU and TinyLFU; SIEVE and S3-FIFO may skip over a
-// shard's other entries to reach the class they want. Neither view counts
-// as a read or changes the order.
+// shard's other entries to reach the class they want. The views count as
+// no reads themselves: they apply the reads already made, then leave the
+// order and Stats as they were.
 func (c *Cache[K, V]) Hottest(n int) iter.Seq2[K, V] { return c.c.ordered(true, n) }
 
 // Coldest iterates over up to n live entries that the eviction policy

@@ -3,7 +3,8 @@
 // over capacity, and ships the policies.
 //
 // A policy sees only resident entries and is always called with its shard's
-// exclusive lock held, so it needs no synchronisation of its own. Reads
+// lock held, exclusively but for Len and Ordered, which only read, so it
+// needs no synchronisation of its own. Reads
 // reach it late and in batches (the shard buffers them), and under heavy
 // contention some are dropped: a policy must treat Access as a hint.
 package eviction
