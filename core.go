@@ -36,6 +36,11 @@ type core[K comparable, V any] struct {
 	loads        loadCounters
 	tracer       Tracer // Options.Tracer, or nil
 
+	// The bound, in weight units (entries weigh 1), 0 if unbounded;
+	// resizeMu serialises its changes (resize.go).
+	resizeMu sync.Mutex
+	bound    int64
+
 	closed   atomic.Bool
 	janitor  atomic.Bool // the expiry goroutine was started
 	inHook   atomic.Bool // the expiry goroutine is running OnEvict
@@ -82,19 +87,10 @@ func newCore[K comparable, V any](o *Options[K, V]) *core[K, V] {
 	if n == 1 {
 		c.shift = 64 // hash >> 64 is 0 in Go
 	}
-	total := o.capacity()
+	c.bound = o.capacity()
 	for i := range c.shards {
-		// Split the bound exactly: the first total%n shards take one
-		// more unit, so the shard bounds add up to the cache's bound.
-		var capacity int64
-		if total > 0 {
-			capacity = total / int64(n)
-			if int64(i) < total%int64(n) {
-				capacity++
-			}
-		}
 		c.shards[i] = shard.New[K, V](shard.Config{
-			Capacity:          capacity,
+			Capacity:          shareOf(c.bound, n, i),
 			Policy:            o.Policy,
 			ExpireAfterAccess: o.ExpireAfterAccess,
 			KeepReplaced:      o.OnEvict != nil,
@@ -104,6 +100,20 @@ func newCore[K comparable, V any](o *Options[K, V]) *core[K, V] {
 		})
 	}
 	return c
+}
+
+// shareOf is shard i's part of a bound of total split over n shards. The
+// split is exact: the first total%n shards take one more unit, so the
+// shard bounds add up to the cache's bound. 0 (unbounded) stays 0.
+func shareOf(total int64, n, i int) int64 {
+	if total <= 0 {
+		return 0
+	}
+	share := total / int64(n)
+	if int64(i) < total%int64(n) {
+		share++
+	}
+	return share
 }
 
 // clockFunc returns nanoseconds since the cache was made, on the given

@@ -43,12 +43,16 @@ type modelRun struct {
 	sets     uint64
 	removed  [NumReasons]uint64
 	nextVal  int
+	// added is the key whose entry the cache added last (an overwrite
+	// updates in place and adds nothing), -1 if none: a policy spares it
+	// while it holds others, so a resize evicts around it.
+	added int
 }
 
 func newModelRun(t testing.TB, capacity int, ttl time.Duration, access bool, policy eviction.Algorithm) *modelRun {
 	m := &modelRun{
 		t: t, clock: newFakeClock(), capacity: capacity, ttl: ttl, access: access,
-		strict: policy.Resolve() == eviction.LRU, entries: map[int]*modelEntry{},
+		strict: policy.Resolve() == eviction.LRU, entries: map[int]*modelEntry{}, added: -1,
 	}
 	m.start = m.clock.Now()
 	c, err := New(Options[int, int]{
@@ -106,6 +110,9 @@ func (m *modelRun) settle(op string, storeKey int, store *modelEntry) {
 	apply := func() {
 		if storeKey >= 0 && !stored {
 			stored = true
+			if m.entries[storeKey] == nil {
+				m.added = storeKey
+			}
 			m.entries[storeKey] = store
 			m.touch(storeKey)
 			m.sets++
@@ -138,7 +145,11 @@ func (m *modelRun) settle(op string, storeKey int, store *modelEntry) {
 			if !m.live(e) {
 				m.t.Fatalf("%s: expired key %d reported as capacity eviction", op, ev.key)
 			}
-			if o := m.oldest(storeKey); m.strict && o != ev.key {
+			spared := storeKey
+			if storeKey < 0 {
+				spared = m.added
+			}
+			if o := m.oldest(spared); m.strict && o != ev.key {
 				m.t.Fatalf("%s: evicted key %d, LRU order says %d", op, ev.key, o)
 			}
 		case ReasonDeleted, ReasonCleared:
@@ -274,6 +285,16 @@ func (m *modelRun) clear() {
 	}
 }
 
+// resize changes the bound: shrinking evicts the least recently used
+// (under LRU, exactly) before SetMaxEntries returns.
+func (m *modelRun) resize(n int) {
+	if err := m.c.SetMaxEntries(n); err != nil {
+		m.t.Fatalf("SetMaxEntries(%d): %v", n, err)
+	}
+	m.capacity = n
+	m.settle(fmt.Sprintf("SetMaxEntries(%d)", n), -1, nil)
+}
+
 func (m *modelRun) sweep() {
 	m.c.c.expire()
 	for _, ev := range m.events {
@@ -330,9 +351,12 @@ func (m *modelRun) step(op, arg byte) {
 	case 10:
 		m.sweep()
 	case 11:
-		if arg < 8 {
+		switch {
+		case arg < 8:
 			m.clear()
-		} else {
+		case arg < 24:
+			m.resize(1 + int(arg%8))
+		default:
 			m.checkAll()
 		}
 	}

@@ -42,9 +42,10 @@ type Options[K comparable, V any] struct {
 	// value, eviction.Default, is the best measured policy.
 	Policy eviction.Algorithm
 
-	// Shards is the number of partitions, a power of two. 0 means 64,
-	// reduced for small caches: a bounded cache gets at most one shard
-	// per 4096 units of capacity (see the README).
+	// Shards is the number of partitions, a power of two, and for a
+	// bounded cache at most the bound (each shard needs a share of at
+	// least 1). 0 means 64, reduced for small caches: a bounded cache
+	// gets at most one shard per 4096 units of capacity (see the README).
 	Shards int
 
 	// OnEvict, if set, is called once for every entry that leaves the
@@ -147,6 +148,9 @@ func (o *Options[K, V]) validate() error {
 		return optionError("Shards", "is %d; it must be 0 (automatic) or a power of two", o.Shards)
 	case o.Shards > 1<<16:
 		return optionError("Shards", "is %d; at most 65536 shards are supported", o.Shards)
+	case o.Shards > 0 && o.capacity() > 0 && o.capacity() < int64(o.Shards):
+		// A shard whose share of the bound were 0 would be unbounded.
+		return optionError("Shards", "is %d, more than the bound of %d; every shard needs a share of at least 1", o.Shards, o.capacity())
 	case !(o.TTLJitter >= 0 && o.TTLJitter < 1): // also rejects NaN
 		return optionError("TTLJitter", "is %v; it must be at least 0 and less than 1", o.TTLJitter)
 	case o.LoadTimeout < 0:

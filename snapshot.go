@@ -41,8 +41,11 @@ type SnapshotInfo struct {
 var ErrBadSnapshot = errors.New("bad snapshot")
 
 // SaveSnapshot writes the cache's live entries to w, with their remaining
-// lifetimes and how recently each was written, in the format described in
-// docs/snapshot.md. Negative entries are not saved.
+// lifetimes, how recently each was written, its rank in its shard's
+// eviction order and, under TinyLFU, its frequency estimate, in the
+// format described in docs/snapshot.md. Negative entries are not saved.
+// Each shard's buffered reads reach its policy first, so the ranks
+// include the latest reads.
 //
 // It runs alongside normal traffic without stopping it: each shard is
 // copied under its shared lock, one at a time, and encoded with no lock
@@ -60,8 +63,17 @@ func (c *Cache[K, V]) SaveSnapshot(w io.Writer, opts SnapshotOptions) (SnapshotI
 // LoadSnapshot reads a snapshot written by SaveSnapshot from r and stores
 // its entries with Set semantics: each counts in Stats.Sets, replaces any
 // value already under its key (OnEvict hears ReasonReplaced) and may evict
-// others to stay within bounds. Entries are stored from the least to the
-// most recently written, so under a bound the least recent give way.
+// others to stay within bounds.
+//
+// Entries are stored coldest first, by their rank in the saving cache's
+// policy order (shards merged by relative rank), so storing them rebuilds
+// that order: LRU recency, reads included, and the hottest entries are
+// stored last. When the snapshot does not fit under the bound, each key's
+// saved TinyLFU frequency estimate, above the snapshot's median, is also
+// fed back into the sketch before the key is stored, so that the hottest
+// win admission and stay (docs/snapshot.md says why only then). Version 1
+// snapshots, which carry neither, load from the least to the most
+// recently written.
 //
 // The whole snapshot is read and checked first (format, version, every
 // record, the record count and the checksum); if anything is wrong, the

@@ -256,9 +256,9 @@ func TestSnapshotForeignAndVersion(t *testing.T) {
 			t.Errorf("%s: %v does not say it is foreign", name, err)
 		}
 	}
-	v2 := withCRC(smallSnapshot(t), func(b []byte) { binary.BigEndian.PutUint16(b[len(snapshotMagic):], 2) })
-	if err := expectBad(t, "version 2", v2); !strings.Contains(err.Error(), "format version 2") {
-		t.Errorf("version 2: %v", err)
+	v3 := withCRC(smallSnapshot(t), func(b []byte) { binary.BigEndian.PutUint16(b[len(snapshotMagic):], 3) })
+	if err := expectBad(t, "version 3", v3); !strings.Contains(err.Error(), "format version 3, this build reads versions 1 and 2") {
+		t.Errorf("version 3: %v", err)
 	}
 }
 

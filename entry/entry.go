@@ -199,6 +199,11 @@ func (e *Entry[K, V]) Generation() uint32 { return e.seq.Load() }
 // queues) and tables index by it without hashing the key again.
 func (e *Entry[K, V]) Hash() uint64 { return uint64(e.hash) }
 
+// StoredHash returns the part of a key's hash an entry keeps, as Hash
+// returns it: anything that looks entries up or counts them by hash
+// without the entry at hand goes through it.
+func StoredHash(hash uint64) uint64 { return hash & 0xFFFFFFFF }
+
 // Weight returns the entry's weight (1 when the cache counts entries).
 func (e *Entry[K, V]) Weight() uint32 {
 	if e.more == nil {

@@ -3,7 +3,8 @@
 // over capacity, and ships the policies.
 //
 // A policy sees only resident entries and is always called with its shard's
-// exclusive lock held, so it needs no synchronisation of its own. Reads
+// lock held, exclusively but for Len and Ordered, which only read, so it
+// needs no synchronisation of its own. Reads
 // reach it late and in batches (the shard buffers them), and under heavy
 // contention some are dropped: a policy must treat Access as a hint.
 package eviction
@@ -35,6 +36,26 @@ type Policy[K comparable, V any] interface {
 	// added last while it tracks others: a value just written stays
 	// readable until at least the next write to its shard.
 	Evict() *entry.Entry[K, V]
+
+	// The rest of the contract is for runtime control (control.go).
+
+	// SetCapacity changes the capacity, in weight units, that the policy
+	// sizes its regions by. It evicts nothing: the shard then calls Evict
+	// until its weight fits the new capacity.
+	SetCapacity(capacity int64)
+	// Len returns the number of entries the policy tracks.
+	Len() int
+	// Ordered calls yield with the tracked entries, coldest first (the
+	// order in which the policy would evict them if nothing were read
+	// again) or, with hottest, in the reverse order, until yield returns
+	// false. yield must not change the policy. The walk only reads the
+	// policy's links, so a shared lock suffices. Each policy documents
+	// its order and cost on its Ordered method.
+	Ordered(hottest bool, yield func(*entry.Entry[K, V]) bool)
+	// Reset forgets every entry and everything learned, leaving the
+	// policy as New made it, at its current capacity. The entries it
+	// tracked keep stale links; the shard discards them.
+	Reset()
 }
 
 // Algorithm names a policy. The zero value, [Default], selects the policy

@@ -390,11 +390,7 @@ func (s *Shard[K, V]) AppendSaved(buf []Saved[K, V]) []Saved[K, V] {
 			}
 			ttl = d - now
 		}
-		var age int64
-		if s.full {
-			age = max(now-e.Written(), 0)
-		}
-		buf = append(buf, Saved[K, V]{Key: e.Key(), Value: e.Value(), TTL: ttl, Age: age})
+		buf = append(buf, Saved[K, V]{Key: e.Key(), Value: e.Value(), TTL: ttl, Age: s.ageLocked(e, now)})
 		return true
 	})
 	return buf
@@ -589,10 +585,19 @@ func (s *Shard[K, V]) clearLocked(out *entry.List[K, V]) {
 	s.wheel = nil
 	s.timed.Store(false)
 	if s.policy != nil {
-		// Dropping the policy drops its links to the removed entries in
-		// one step; it is rebuilt empty.
-		s.policy = eviction.New[K, V](s.cfg.Policy, s.cfg.Capacity)
+		// Resetting the policy drops its links to the removed entries in
+		// one step, and reuses its memory.
+		s.policy.Reset()
 	}
+}
+
+// ageLocked is how long ago e's value was written, or 0 if the shard's
+// entries do not record write times (see Saved.Age).
+func (s *Shard[K, V]) ageLocked(e *entry.Entry[K, V], now int64) int64 {
+	if !s.full {
+		return 0
+	}
+	return max(now-e.Written(), 0)
 }
 
 // reasonAt is why e leaves now: ReasonExpired once its deadline has

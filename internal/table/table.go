@@ -78,7 +78,7 @@ func (t *Table[K, V]) SetLimit(n int) { t.limit = max(n, 0) }
 // the group count (a multiply and a shift, for any count) and the low 7
 // for the tag.
 func (a *array[K, V]) split(hash uint64) (i uint64, tag uint8) {
-	return (hash & 0xFFFFFFFF * a.n) >> 32, uint8(hash & 0x7F)
+	return entry.StoredHash(hash) * a.n >> 32, uint8(hash & 0x7F)
 }
 
 // next is the group after i, wrapping around.
@@ -120,7 +120,7 @@ func (t *Table[K, V]) Get(hash uint64, key K) *entry.Entry[K, V] {
 		w := g.tags.Load()
 		for m := matchTag(w, tag); m != 0; m &= m - 1 {
 			e := g.slots[bits.TrailingZeros64(m)>>3].Load()
-			if e != nil && e.Hash() == hash&0xFFFFFFFF && e.Key() == key {
+			if e != nil && e.Hash() == entry.StoredHash(hash) && e.Key() == key {
 				return e
 			}
 		}

@@ -1,0 +1,193 @@
+package shard
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/stratacache/cache/entry"
+	"github.com/stratacache/cache/eviction"
+)
+
+// This file holds runtime control of a shard: resizing, ordered views of
+// its entries, and the policy state snapshots save and restore. It walks
+// the policy, not the map; an unbounded shard has no policy, and falls
+// back to AppendSaved's copy ordered by write time.
+
+// SetCapacity changes the shard's bound to capacity and evicts (reason
+// ReasonCapacity, or ReasonExpired for entries past their deadline) until
+// the shard fits it, before it returns; growth takes effect at once. It
+// returns the removed entries for the caller to report. It does nothing to
+// an unbounded shard, whose bound cannot be set, or a closed one. It holds
+// the lock for the evictions: O(1) amortised per entry evicted.
+func (s *Shard[K, V]) SetCapacity(capacity int64) (removed entry.List[K, V]) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.policy == nil || capacity <= 0 {
+		return removed
+	}
+	now := s.beginWriteLocked(&removed)
+	s.cfg.Capacity = capacity
+	s.policy.SetCapacity(capacity)
+	s.evictLocked(now, &removed)
+	return removed
+}
+
+// Capacity returns the shard's bound, 0 when unbounded.
+func (s *Shard[K, V]) Capacity() int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.cfg.Capacity
+}
+
+// Ranked is a live entry as copied out by [Shard.AppendOrdered], with its
+// place in the shard's order.
+type Ranked[K comparable, V any] struct {
+	Key   K
+	Value V
+	// Rank is the entry's position in the order asked for, from 0, over
+	// Of entries; expired and negative entries take positions but are
+	// not copied.
+	Rank, Of int
+}
+
+// syncReads hands the buffered reads to the policy, so that an ordered
+// walk sees them. It holds the lock exclusively for the drain only.
+func (s *Shard[K, V]) syncReads() {
+	s.mu.Lock()
+	s.drainReadsLocked()
+	s.mu.Unlock()
+}
+
+// AppendOrdered appends up to n live entries (negative and expired ones
+// skipped) to buf in the policy's order, hottest or coldest first (see
+// eviction.Policy.Ordered). It first applies buffered reads under the
+// exclusive lock, then copies under the shared lock: writers wait for the
+// copy, readers do not. Cost: the entries walked, at least n, more where a
+// policy skips over a class of entries to reach the next. An unbounded
+// shard has no policy: its entries are ordered by when they were last
+// written, at the cost of copying and sorting them all.
+func (s *Shard[K, V]) AppendOrdered(buf []Ranked[K, V], hottest bool, n int) []Ranked[K, V] {
+	if n <= 0 {
+		return buf
+	}
+	s.syncReads()
+	s.mu.RLock()
+	if s.policy == nil {
+		s.mu.RUnlock()
+		saved := s.byWriteTime(nil)
+		if hottest {
+			slices.Reverse(saved)
+		}
+		for i, e := range saved[:min(n, len(saved))] {
+			buf = append(buf, Ranked[K, V]{Key: e.Key, Value: e.Value, Rank: i, Of: len(saved)})
+		}
+		return buf
+	}
+	defer s.mu.RUnlock()
+	now := s.cfg.Clock()
+	of, pos, copied := s.policy.Len(), 0, 0
+	s.policy.Ordered(hottest, func(e *entry.Entry[K, V]) bool {
+		if !e.Negative() && !e.ExpiredAt(now) {
+			buf = append(buf, Ranked[K, V]{Key: e.Key(), Value: e.Value(), Rank: pos, Of: of})
+			copied++
+		}
+		pos++
+		return copied < n
+	})
+	return buf
+}
+
+// State is a live entry as copied out by [Shard.AppendState]: what a
+// snapshot saves to restore it and the policy's view of it.
+type State[K comparable, V any] struct {
+	Saved[K, V]
+	// Rank is the entry's position, coldest first, as a fraction of the
+	// shard's entries in units of 1/RankScale: 0 is the coldest, just
+	// under RankScale the hottest. Shards of different sizes compare.
+	Rank uint32
+	// Frequency is the policy's estimate of the key's recent uses, for
+	// policies that count them (eviction.FrequencyCounter), else 0.
+	Frequency uint8
+}
+
+// RankScale is the denominator of [State].Rank.
+const RankScale = 1 << 24
+
+// AppendState appends the shard's live entries, negative entries
+// excluded, coldest first, with their rank and frequency, to buf. Like
+// AppendOrdered it applies buffered reads first, then copies under the
+// shared lock, so the copy is the shard at one moment. Cost: one walk
+// over the policy and no allocation beyond buf's growth. An unbounded
+// shard has no policy: its entries come in map order, all ranked 0,
+// leaving their write times (Age) to order them.
+func (s *Shard[K, V]) AppendState(buf []State[K, V]) []State[K, V] {
+	s.syncReads()
+	s.mu.RLock()
+	if s.policy == nil {
+		// No policy, no order but the write times, which compare
+		// across shards better than ranks would: every entry ranks 0.
+		s.mu.RUnlock()
+		for _, e := range s.AppendSaved(nil) {
+			buf = append(buf, State[K, V]{Saved: e})
+		}
+		return buf
+	}
+	defer s.mu.RUnlock()
+	now := s.cfg.Clock()
+	counter, _ := s.policy.(eviction.FrequencyCounter)
+	of, pos := s.policy.Len(), 0
+	s.policy.Ordered(false, func(e *entry.Entry[K, V]) bool {
+		at := pos
+		pos++
+		if e.Negative() {
+			return true
+		}
+		var ttl int64
+		if d := e.Deadline(); d != 0 {
+			if d <= now {
+				return true
+			}
+			ttl = d - now
+		}
+		st := State[K, V]{
+			Saved: Saved[K, V]{Key: e.Key(), Value: e.Value(), TTL: ttl, Age: s.ageLocked(e, now)},
+			Rank:  rankOf(at, of),
+		}
+		if counter != nil {
+			st.Frequency = uint8(min(counter.Frequency(e.Hash()), 255))
+		}
+		buf = append(buf, st)
+		return true
+	})
+	return buf
+}
+
+func rankOf(pos, of int) uint32 {
+	if of <= 0 {
+		return 0
+	}
+	return uint32(int64(pos) * RankScale / int64(of))
+}
+
+// byWriteTime returns the shard's live entries, least recently written
+// first: the order of an unbounded shard, which keeps no policy.
+func (s *Shard[K, V]) byWriteTime(buf []Saved[K, V]) []Saved[K, V] {
+	buf = s.AppendSaved(buf)
+	slices.SortStableFunc(buf, func(a, b Saved[K, V]) int { return cmp.Compare(b.Age, a.Age) })
+	return buf
+}
+
+// RaiseFrequency makes the policy's frequency estimate for hash at least n,
+// if the policy counts frequencies (eviction.FrequencyCounter). A snapshot
+// load calls it before storing the key, so that the entry competes for
+// admission with the count it had when it was saved.
+func (s *Shard[K, V]) RaiseFrequency(hash uint64, n int) {
+	if n <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if fc, ok := s.policy.(eviction.FrequencyCounter); ok && !s.closed {
+		fc.RaiseFrequency(entry.StoredHash(hash), n)
+	}
+}

@@ -1,0 +1,77 @@
+package cache
+
+import (
+	"cmp"
+	"iter"
+	"slices"
+
+	"github.com/stratacache/cache/shard"
+)
+
+// Hottest iterates over up to n live entries that the eviction policy
+// values most, hottest first: the entries it would evict last. Coldest is
+// the other end. Use them to see what a cache holds on to, to pre-warm a
+// peer with the hottest keys, or to find what is about to leave.
+//
+// What "hot" means is the policy's own order (docs/snapshot.md#views has
+// the table): LRU, recency; SIEVE, its eviction order from the hand,
+// visited entries last; S3-FIFO, the main queue by the rounds each entry
+// would survive, with unread new entries coldest and read ones hottest;
+// TinyLFU, the protected segment (read again since admission), then
+// probation, then the admission window, each by recency. An unbounded
+// cache keeps no policy: its entries are ordered by when they were last
+// written.
+//
+// Each shard yields up to n entries in its order; the shards are merged
+// by relative rank, the k-th entry of a shard holding m ranking at k/m.
+// Keys spread evenly over shards, so this approximates the order one
+// policy over the whole cache would give, and is exact with one shard.
+//
+// Cost and consistency: each shard's buffered reads are first handed to
+// its policy (a brief exclusive lock), then up to n of its entries are
+// copied under its shared lock (readers go on; writers to that shard wait
+// for the copy), and the merge runs with no lock held, so the loop body
+// may use the cache. Memory: up to n entries per shard. Each shard is
+// copied at one moment, different shards at different moments. Negative
+// and expired entries are skipped. Walking a policy's order costs O(1)
+// per entry under LRU and TinyLFU; SIEVE and S3-FIFO may skip over a
+// shard's other entries to reach the class they want. The views count as
+// no reads themselves: they apply the reads already made, then leave the
+// order and Stats as they were.
+func (c *Cache[K, V]) Hottest(n int) iter.Seq2[K, V] { return c.c.ordered(true, n) }
+
+// Coldest iterates over up to n live entries that the eviction policy
+// values least, coldest first: roughly the order in which it would evict
+// them if nothing were read again. It is Hottest's other end; see Hottest
+// for the orders, the cost and the consistency.
+func (c *Cache[K, V]) Coldest(n int) iter.Seq2[K, V] { return c.c.ordered(false, n) }
+
+func (c *core[K, V]) ordered(hottest bool, n int) iter.Seq2[K, V] {
+	return func(yield func(K, V) bool) {
+		if n <= 0 {
+			return
+		}
+		type ranked struct {
+			shard.Ranked[K, V]
+			score float64
+		}
+		var (
+			buf []shard.Ranked[K, V]
+			all []ranked
+		)
+		for _, s := range c.shards {
+			buf = s.AppendOrdered(buf[:0], hottest, n)
+			for _, r := range buf {
+				all = append(all, ranked{r, (float64(r.Rank) + 0.5) / float64(r.Of)})
+			}
+		}
+		clear(buf)
+		// Stable: equal scores keep shard order, for reproducible views.
+		slices.SortStableFunc(all, func(a, b ranked) int { return cmp.Compare(a.score, b.score) })
+		for _, r := range all[:min(n, len(all))] {
+			if !yield(r.Key, r.Value) {
+				return
+			}
+		}
+	}
+}
