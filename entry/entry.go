@@ -28,9 +28,16 @@ import (
 // entry, and that plain entries do without. An Entry of uint64 key and
 // value is 80 bytes, 16 less than with every field inline.
 type Entry[K comparable, V any] struct {
+	// What a read touches comes first, so that it shares as few cache
+	// lines as possible: key, value, hash, sequence counter, deadline.
 	key   K
 	value V
-
+	// hash is the low 32 bits of the key's seeded hash (shards are chosen
+	// by the top bits, so these are independent of the shard).
+	hash uint32
+	// seq is odd while a write is changing value, flags or more, and grows
+	// by two with every write; see Load.
+	seq atomic.Uint32
 	// expires is the deadline in nanoseconds on the cache's clock; 0 means
 	// the entry never expires.
 	expires atomic.Int64
@@ -42,18 +49,12 @@ type Entry[K comparable, V any] struct {
 
 	more *more // nil for a plain entry
 
-	// hash is the low 32 bits of the key's seeded hash (shards are chosen
-	// by the top bits, so these are independent of the shard).
-	hash uint32
-	// seq is odd while a write is changing value, flags or more, and grows
-	// by two with every write; see Load.
-	seq    atomic.Uint32
 	slot   uint16 // timer-wheel bucket + 1; 0 when not scheduled
 	queue  uint8  // policy-defined
 	mark   uint8  // policy-defined
 	state  uint8
 	reason Reason
-	flags  uint8
+	flags  uint8 // read with value, under seq
 }
 
 // more holds the fields only some caches need.

@@ -145,17 +145,18 @@ func (s *Shard[K, V]) Get(key K, hash uint64) (v V, ok bool) {
 // comment). A negative entry's lifetime is never extended by reads.
 func (s *Shard[K, V]) Read(key K, hash uint64) (v V, found Found, written int64) {
 	e, v, written, found := s.find(key, hash, s.expireAfterAccess)
-	st, n, sampled := s.stripe()
+	st, n := s.stripe()
+	var c uint64
 	switch found {
 	case FoundNothing:
 		st.misses.Add(1)
 		return v, found, 0
 	case FoundNegative:
-		st.negHits.Add(1)
+		c = st.negHits.Add(1)
 	default:
-		st.hits.Add(1)
+		c = st.hits.Add(1)
 	}
-	if s.bounded && sampled {
+	if s.bounded && sampled(n, c) {
 		s.record(st, n, e)
 	}
 	return v, found, written

@@ -1,7 +1,6 @@
 package shard
 
 import (
-	"math/rand/v2"
 	"runtime"
 	"sync/atomic"
 	"unsafe"
@@ -14,7 +13,7 @@ const cacheLine = 64
 
 // sampleOf16 is how many reads in 16 reach the policy once readers
 // contend (see Read).
-const sampleOf16 = 4
+const sampleOf16 = 2
 
 // stripeUsed is the size of a stripe's fields; readbuf.Buffer's size does
 // not depend on its element type.
@@ -23,9 +22,10 @@ const stripeUsed = unsafe.Sizeof(readbuf.Buffer[byte]{}) + 3*unsafe.Sizeof(atomi
 // stripe is one of a shard's read recorders: the hit and miss counters and
 // a lossy buffer of entries read. A shard starts with one stripe in use, so
 // that reads from one goroutine reach the policy in the order they were
-// made; when two readers collide on a buffer, the shard doubles the stripes
-// in use, and each read then picks one at random, so reads running at the
-// same time on different cores mostly write different cache lines.
+// made; when readers collide, the shard doubles the stripes in use, and
+// each goroutine then keeps to the stripe its stack address picks, so
+// reads running at the same time on different cores mostly write
+// different cache lines, each of which stays with one core.
 type stripe[K comparable, V any] struct {
 	reads                 readbuf.Buffer[entry.Entry[K, V]]
 	hits, misses, negHits atomic.Uint64
@@ -44,16 +44,27 @@ func stripeCount() int {
 }
 
 // stripe picks a stripe for one read, and returns the number in use.
-// math/rand/v2's top-level generator keeps its state per thread, so
-// drawing from it shares nothing.
-func (s *Shard[K, V]) stripe() (st *stripe[K, V], n uint32, sampled bool) {
-	n = s.active.Load()
+//
+// Go offers no cheap way to ask which processor a goroutine runs on, and a
+// random stripe per read would move every stripe's cache line from core to
+// core. The address of a local variable is a stable, free stand-in for the
+// goroutine (goroutines have separate stacks, which move only when they
+// grow), so each goroutine keeps to one stripe. Only the choice of stripe
+// depends on it; any stripe is correct.
+func (s *Shard[K, V]) stripe() (*stripe[K, V], uint32) {
+	n := s.active.Load()
 	if n == 1 {
-		return &s.stripes[0], n, true
+		return &s.stripes[0], n
 	}
-	r := rand.Uint32()
-	return &s.stripes[r&(n-1)], n, r>>28 < sampleOf16
+	var here byte
+	g := uint32(uintptr(unsafe.Pointer(&here))>>12) * 0x9E3779B1 // Fibonacci hashing
+	return &s.stripes[(g>>24)&(n-1)], n
 }
+
+// sampled reports whether the read that made a stripe's count c, with n
+// stripes in use, goes to the policy: all of them while one stripe is in
+// use, sampleOf16 in 16 once readers contend.
+func sampled(n uint32, c uint64) bool { return n == 1 || c%16 < sampleOf16 }
 
 // record hands a read of e to the policy through stripe st, one of n in
 // use: it widens the stripes on contention, and drains the buffers when
