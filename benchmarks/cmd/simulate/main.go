@@ -48,6 +48,9 @@ func main() {
 	}
 }
 
+var seedsUsage = fmt.Sprintf("replays of each seeded cache per point, each with a new cache and seed, averaged; "+
+	"more on short traces, until about %d requests, at most %d (1: a single replay everywhere)", seedRequests, seedMax)
+
 func mainErr(args []string) error {
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	var (
@@ -56,6 +59,7 @@ func mainErr(args []string) error {
 		sizesFlag = fs.String("sizes", "", "comma-separated cache sizes to use for every workload instead of the conventional ones")
 		quick     = fs.Bool("quick", false, fmt.Sprintf("run only the small traces (at most %d requests), no synthetic workloads", quickLimit))
 		out       = fs.String("out", "", "Markdown report to write; charts go to a directory of the same name without .md (default docs/hitratio.md in the repository root; partial runs print to standard output)")
+		seeds     = fs.Int("seeds", 3, seedsUsage)
 		workers   = fs.Int("j", runtime.GOMAXPROCS(0), "replays to run at a time (at most GOMAXPROCS)")
 		quiet     = fs.Bool("q", false, "do not print progress to standard error")
 	)
@@ -108,15 +112,22 @@ func mainErr(args []string) error {
 		return err
 	}
 	cs := contenders()
+	sd := seeding{Min: *seeds, Requests: seedRequests, Max: seedMax}
 	jobs := 0
 	for _, w := range ws {
-		jobs += len(w.Sizes) * len(cs)
+		for _, c := range cs {
+			runs := 1
+			if c.Seeded {
+				runs = sd.runs(w.Requests)
+			}
+			jobs += len(w.Sizes) * runs
+		}
 	}
 	procs := max(1, min(*workers, runtime.GOMAXPROCS(0)))
 	logf("simulate: %d workloads × %d caches, %d replays, %d at a time; traces from %s", len(ws), len(cs), jobs, procs, dir)
 
 	start := time.Now()
-	results, err := run(ws, cs, procs, func(s string) { logf("%s", s) })
+	results, err := run(ws, cs, sd, procs, func(s string) { logf("%s", s) })
 	if err != nil {
 		return err
 	}
@@ -136,6 +147,7 @@ func mainErr(args []string) error {
 			runtime.NumCPU(), procs, runtime.Version(), runtime.GOOS, runtime.GOARCH),
 		Notes:   notes,
 		Partial: sel.Partial(),
+		Seeds:   sd,
 	}
 	t := newTable(results, names)
 
