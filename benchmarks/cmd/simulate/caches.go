@@ -48,12 +48,13 @@ type contender struct {
 	// Slow marks the contenders whose replays take longest; their jobs are
 	// started first so the run does not end waiting on one of them.
 	Slow bool
-	// Seeded marks the caches whose hit ratio depends on a seed each one
-	// draws at random when it is made (Strata's hash seed, which picks
-	// the shard and feeds TinyLFU's sketch and admission coin; otter's
-	// hash seed). The run replays them several times per point, each
-	// with a new cache, and reports the mean: one replay is one draw,
-	// and two draws can differ by more than the effects we measure.
+	// Seeded marks the caches whose hit ratio changes from one cache to
+	// the next: each draws a hash seed at random when it is made
+	// (Strata's picks the shard and feeds TinyLFU's sketch and admission
+	// coin), and theine and ristretto also drop reads from lossy
+	// buffers. The run replays them several times per point, each with
+	// a new cache, and reports the mean: one replay is one draw, and two
+	// draws can differ by more than the effects we measure.
 	Seeded bool
 	// New builds the cache for a capacity of size entries. It is nil for
 	// OPT, whose hits are computed from the whole trace.
@@ -213,6 +214,9 @@ func adapted(name string, wait bool, notes string) contender {
 	}
 	return contender{
 		Name: name, Notes: notes, Color: otherColors[name], Slow: wait,
+		// The waited-on caches are theine and ristretto, both seeded and
+		// lossy; golang-lru is deterministic.
+		Seeded: wait,
 		New: func(n int) store {
 			return adapterStore{c: im.U64(benchmarks.Config{Capacity: n}), wait: wait}
 		},

@@ -118,7 +118,7 @@ func mainErr(args []string) error {
 		for _, c := range cs {
 			runs := 1
 			if c.Seeded {
-				runs = sd.runs(w.Requests)
+				runs = sd.runs(w.Requests, c.Slow)
 			}
 			jobs += len(w.Sizes) * runs
 		}

@@ -448,8 +448,7 @@ func (t *table) writeReport(w io.Writer, info reportInfo, chartPath func(string)
 	fmt.Fprintf(w, "Strata and otter hash keys with a seed chosen at random for each cache, and theine and ristretto "+
 		"drop some reads from their lossy buffers, so one replay is one draw: two caches built alike can differ by a "+
 		"point or two on the smallest caches (on gli at 250 entries two draws of the same one-shard TinyLFU differed by "+
-		"1.9). %s Theine and ristretto are replayed once: their replays are the run's long pole, and a few tenths of "+
-		"noise remain in their rows. Below 8192 entries the sharded default has a single shard, so there its row and "+
+		"1.9). %s Below 8192 entries the sharded default has a single shard, so there its row and "+
 		"the single-shard row of the same policy differ only by the remaining noise.\n\n", seedsSentence(info.Seeds))
 	fmt.Fprintf(w, "The caches:\n\n")
 	for _, n := range info.Notes {
@@ -468,10 +467,12 @@ func seedsSentence(sd seeding) string {
 	if sd.Min <= 1 {
 		return "In this run every cache was replayed once per point."
 	}
-	return fmt.Sprintf("So the rows of the seeded caches (the sharded default, TinyLFU in one shard and otter) "+
-		"are the mean of several replays per point, each with a new cache and so a new seed: %d, or on short "+
-		"traces as many as replay about %s requests, at most %d (the count is under each table, with the spread of "+
-		"the Strata rows).", sd.Min, thousands(sd.Requests), sd.Max)
+	return fmt.Sprintf("So the rows of these caches (the sharded default, TinyLFU in one shard, otter, theine and "+
+		"ristretto) are the mean of several replays per point, each with a new cache and so a new seed: on short "+
+		"traces as many as replay about %s requests, at most %d, and at least %d for the Strata rows and otter. "+
+		"Theine and ristretto, whose replays are the run's long pole, get no more than the short traces' share: one "+
+		"replay on traces of %s requests or more, where a few tenths of noise remain in their rows. The count and "+
+		"spread of the Strata rows are under each table.", thousands(sd.Requests), sd.Max, sd.Min, thousands(sd.Requests))
 }
 
 // pct formats an average, or a dash when there is none.

@@ -50,12 +50,17 @@ type seeding struct {
 }
 
 // runs returns the replays of a seeded contender on a workload of the
-// given length.
-func (sd seeding) runs(requests int) int {
+// given length. A slow one gets only the extra replays of short traces,
+// where they are cheap: Min of them on the long traces would be the
+// run's long pole.
+func (sd seeding) runs(requests int, slow bool) int {
 	if sd.Min <= 1 {
 		return 1
 	}
 	n := sd.Min
+	if slow {
+		n = 1
+	}
 	if sd.Requests > 0 && requests > 0 {
 		n = max(n, min(sd.Max, (sd.Requests+requests-1)/requests))
 	}
@@ -92,7 +97,7 @@ func run(ws []workload, cs []contender, sd seeding, workers int, progress func(s
 		for c := range cs {
 			runs := 1
 			if cs[c].Seeded {
-				runs = sd.runs(len(keys))
+				runs = sd.runs(len(keys), cs[c].Slow)
 			}
 			r.Ratio[c] = make([]float64, len(w.Sizes))
 			r.Spread[c] = make([]float64, len(w.Sizes))

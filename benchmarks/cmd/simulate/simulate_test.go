@@ -401,14 +401,20 @@ func TestSeedingRuns(t *testing.T) {
 		{50000, 3}, // long: Min
 		{0, 3},     // unknown length
 	} {
-		if got := sd.runs(tc.requests); got != tc.want {
+		if got := sd.runs(tc.requests, false); got != tc.want {
 			t.Errorf("runs(%d) = %d, want %d", tc.requests, got, tc.want)
 		}
 	}
-	if got := (seeding{Min: 1, Requests: 1000, Max: 8}).runs(10); got != 1 {
+	// A slow contender gets the short traces' extra replays, not Min.
+	for _, tc := range []struct{ requests, want int }{{10, 8}, {200, 5}, {1000, 1}, {50000, 1}} {
+		if got := sd.runs(tc.requests, true); got != tc.want {
+			t.Errorf("slow: runs(%d) = %d, want %d", tc.requests, got, tc.want)
+		}
+	}
+	if got := (seeding{Min: 1, Requests: 1000, Max: 8}).runs(10, false); got != 1 {
 		t.Errorf("Min 1: runs = %d, want a single replay", got)
 	}
-	if got := (seeding{}).runs(10); got != 1 {
+	if got := (seeding{}).runs(10, false); got != 1 {
 		t.Errorf("zero seeding: runs = %d, want 1", got)
 	}
 }
