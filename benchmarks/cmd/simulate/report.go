@@ -450,6 +450,8 @@ func (t *table) writeReport(w io.Writer, info reportInfo, chartPath func(string)
 		"point or two on the smallest caches (on gli at 250 entries two draws of the same one-shard TinyLFU differed by "+
 		"1.9). %s Below 8192 entries the sharded default has a single shard, so there its row and "+
 		"the single-shard row of the same policy differ only by the remaining noise.\n\n", seedsSentence(info.Seeds))
+	fmt.Fprintf(w, "Where the default is furthest from OPT and from the other caches, and why as far as we know, is in "+
+		"the hand-written [notes](hitratio-notes.md), which quote the run they were checked against.\n\n")
 	fmt.Fprintf(w, "The caches:\n\n")
 	for _, n := range info.Notes {
 		fmt.Fprintf(w, "- %s\n", n)
