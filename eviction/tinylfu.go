@@ -138,7 +138,12 @@ func (p *tinyLFU[K, V]) Access(e *entry.Entry[K, V]) {
 	p.request(e, true)
 	if e.Mark()&inZone != 0 {
 		if e.Queue() == tlWindow {
-			p.climber.windowTail++
+			// Had the window been a step smaller, e would have
+			// left it earlier, but through the duel: the hit is
+			// lost only if e would have lost that.
+			if p.wouldLose(e) {
+				p.climber.windowTail++
+			}
 		} else {
 			p.climber.mainTail++
 		}
@@ -170,6 +175,20 @@ func (p *tinyLFU[K, V]) queueOf(e *entry.Entry[K, V]) *queue[K, V] {
 		return &p.probation
 	}
 	return &p.protected
+}
+
+// wouldLose reports whether e, a window entry, would lose the duel for a
+// place in main against main's next victim now, the coin aside.
+func (p *tinyLFU[K, V]) wouldLose(e *entry.Entry[K, V]) bool {
+	victim := p.probation.front()
+	if victim == nil {
+		victim = p.protected.front()
+	}
+	if victim == nil {
+		return false
+	}
+	fc, fv := p.sketch.Estimate(e.Hash()), p.sketch.Estimate(victim.Hash())
+	return fc < fv+p.lead(e, victim, fv)
 }
 
 // count increments e's frequency and notes the sketch's epoch in e.
@@ -307,6 +326,15 @@ func (p *tinyLFU[K, V]) evictFromMain(e *entry.Entry[K, V]) *entry.Entry[K, V] {
 	return e
 }
 
+// lead is how many counts cand must lead victim by to replace it (see
+// prefer); fv is the victim's estimate.
+func (p *tinyLFU[K, V]) lead(cand, victim *entry.Entry[K, V], fv int) int {
+	if fv >= tlNoisy || epochOf(victim) != epochOf(cand) {
+		return 2
+	}
+	return 1
+}
+
 // prefer reports whether the window's candidate should replace main's
 // victim: it must have been requested more often recently.
 //
@@ -324,11 +352,7 @@ func (p *tinyLFU[K, V]) evictFromMain(e *entry.Entry[K, V]) *entry.Entry[K, V] {
 // hashes, which keeps runs over the same keys reproducible.
 func (p *tinyLFU[K, V]) prefer(cand, victim *entry.Entry[K, V]) bool {
 	fc, fv := p.sketch.Estimate(cand.Hash()), p.sketch.Estimate(victim.Hash())
-	lead := 1
-	if fv >= tlNoisy || epochOf(victim) != epochOf(cand) {
-		lead = 2
-	}
-	if fc >= fv+lead {
+	if fc >= fv+p.lead(cand, victim, fv) {
 		return true
 	}
 	if fc < tlWarm {

@@ -145,3 +145,69 @@ func TestClimberSteps(t *testing.T) {
 		t.Fatalf("after a jump in hit ratio: move %v, want a fresh step %v", d, climbStep)
 	}
 }
+
+// TestClimberWaitsOutSparseBursts: a small cache's periods hold a few
+// ghost and tail hits each. When the periods that favour a larger window
+// are outweighed on average by those against it, the window must not
+// grow, although every other period favours growing (the climber used to
+// take a part step each time); a period that holds plenty of evidence is
+// still followed at once.
+func TestClimberWaitsOutSparseBursts(t *testing.T) {
+	c := newClimber(10)
+	period := func(setup func()) float64 {
+		setup()
+		for i := range 10 {
+			if d, done := c.record(i%2 == 0); done {
+				return d
+			}
+		}
+		t.Fatal("a sample of 10 requests did not close")
+		return 0
+	}
+	share := 0.0
+	for range 50 {
+		share += period(func() { c.mainTail = 12 })   // against growing
+		share += period(func() { c.windowGhost = 8 }) // for it
+	}
+	if share > 0 {
+		t.Fatalf("window grew by %.3f on bursts that lose on average", share)
+	}
+	// Plenty of evidence for growing now outweighs the past at once.
+	if d := period(func() { c.windowGhost = int(climbTrust) }); d <= 0 {
+		t.Fatalf("move %v after a period full of evidence for growing, want growth", d)
+	}
+}
+
+// TestWindowTailCountsOnlyLosers: a read in the window's tail zone is a
+// hit a smaller window would have lost only if the entry would then have
+// lost its duel for main; a frequently read entry would have been
+// admitted instead, so its hit is no evidence for shrinking.
+func TestWindowTailCountsOnlyLosers(t *testing.T) {
+	p := newTinyLFU[int, int](100)
+	p.setWindowShare(0.1) // window 10, main 90
+	es := addAll(p, 101)
+	// Main fills with 0..89 for free; 90 loses its duel and leaves the
+	// window to 91..100.
+	wantKeys(t, "first", keys(p.Evict()), 90)
+	p.fitZones()
+	if es[95].Queue() != tlWindow || es[95].Mark()&inZone == 0 {
+		t.Fatalf("entry 95 in queue %d, zone %v: want the window's tail zone", es[95].Queue(), es[95].Mark()&inZone != 0)
+	}
+	// Seen twice, against a victim seen once: it needs a lead of one.
+	p.Access(es[95])
+	if p.climber.windowTail != 0 {
+		t.Fatalf("windowTail %d after a read of an entry that would win its duel, want 0", p.climber.windowTail)
+	}
+	// Make main's victim hotter than entry 96 by more than it can lead.
+	for range 4 {
+		p.Access(p.probation.front())
+	}
+	victim := p.probation.front()
+	for range 4 {
+		p.sketch.Increment(victim.Hash())
+	}
+	p.Access(es[96])
+	if p.climber.windowTail != 1 {
+		t.Fatalf("windowTail %d after a read of an entry that would lose its duel, want 1", p.climber.windowTail)
+	}
+}

@@ -34,8 +34,6 @@ const (
 	// four per key, a cache full of keys loads each counter a quarter,
 	// so all four rows of a key rarely collide.
 	widthFactor = 4
-	// agingFactor sets the sample between halvings, in multiples of the
-	// capacity: long enough to see each cached key several times.
 	// halfMask clears the bit that a shift right moves into the top of
 	// each nibble from its neighbour.
 	halfMask = 0x7777777777777777

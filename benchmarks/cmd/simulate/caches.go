@@ -48,6 +48,14 @@ type contender struct {
 	// Slow marks the contenders whose replays take longest; their jobs are
 	// started first so the run does not end waiting on one of them.
 	Slow bool
+	// Seeded marks the caches whose hit ratio changes from one cache to
+	// the next: each draws a hash seed at random when it is made
+	// (Strata's picks the shard and feeds TinyLFU's sketch and admission
+	// coin), and theine and ristretto also drop reads from lossy
+	// buffers. The run replays them several times per point, each with
+	// a new cache, and reports the mean: one replay is one draw, and two
+	// draws can differ by more than the effects we measure.
+	Seeded bool
 	// New builds the cache for a capacity of size entries. It is nil for
 	// OPT, whose hits are computed from the whole trace.
 	New func(size int) store
@@ -100,7 +108,7 @@ func contenders() []contender {
 		Name: nameDefault,
 		Notes: fmt.Sprintf("`cache.New(Options{MaxEntries: n})`: the default policy (today %v) and the default "+
 			"shard count (64, halved until each shard holds at least 4096 entries).", eviction.Default.Resolve()),
-		Color: otherColors[nameDefault], Width: 3.2,
+		Color: otherColors[nameDefault], Width: 3.2, Seeded: true,
 		New: func(n int) store { return newStrata(cache.Options[uint64, struct{}]{MaxEntries: n}) },
 	}}
 	for a := eviction.Algorithm(1); a.Valid(); a++ {
@@ -109,6 +117,10 @@ func contenders() []contender {
 			Name:  singleName(a),
 			Notes: fmt.Sprintf("`cache.New(Options{MaxEntries: n, Shards: 1, Policy: eviction.%v})`.", a),
 			Color: color, Dash: "7 4",
+			// Only TinyLFU's choices depend on hash values: a
+			// sketch and a coin. S3FIFO keeps hashes in its ghost
+			// but only a collision could change its choices.
+			Seeded: a == eviction.TinyLFU,
 			New: func(n int) store {
 				return newStrata(cache.Options[uint64, struct{}]{MaxEntries: n, Shards: 1, Policy: a})
 			},
@@ -120,7 +132,7 @@ func contenders() []contender {
 			Notes: "otter v2: `otter.New(&Options{MaximumSize: n, Executor: func(fn func()) { fn() }})`, so that its " +
 				"maintenance (eviction included) runs on the calling goroutine after each write, the set-up otter's " +
 				"documentation suggests for tests; with its default executor it applies writes on another goroutine.",
-			Color: otherColors[nameOtter],
+			Color: otherColors[nameOtter], Seeded: true,
 			New: func(n int) store {
 				c, err := otter.New(&otter.Options[uint64, struct{}]{MaximumSize: n, Executor: func(fn func()) { fn() }})
 				if err != nil {
@@ -202,6 +214,9 @@ func adapted(name string, wait bool, notes string) contender {
 	}
 	return contender{
 		Name: name, Notes: notes, Color: otherColors[name], Slow: wait,
+		// The waited-on caches are theine and ristretto, both seeded and
+		// lossy; golang-lru is deterministic.
+		Seeded: wait,
 		New: func(n int) store {
 			return adapterStore{c: im.U64(benchmarks.Config{Capacity: n}), wait: wait}
 		},

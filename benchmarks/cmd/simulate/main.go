@@ -5,16 +5,21 @@
 // It writes docs/hitratio.md (tables, gaps, averages and the checks of the
 // hit-ratio targets) and one SVG chart per workload in docs/hitratio/.
 //
-//	cd benchmarks && go run ./cmd/simulate           # everything: about 1,000 CPU-seconds
-//	cd benchmarks && go run ./cmd/simulate -quick    # the small traces only, under a minute
+//	cd benchmarks && go run ./cmd/simulate           # everything: about 1,500 CPU-seconds
+//	cd benchmarks && go run ./cmd/simulate -quick    # the small traces only, a minute or two
 //	go run ./cmd/simulate -only oltp,loop -sizes 500,1000
+//	go run ./cmd/simulate -only gli -seeds 1         # one replay per cache and point
 //
-// A full run is 924 replays, over half of their time spent on p6's 12.7
-// million requests. Theine and ristretto dominate: they are made to apply
-// each write before the next request (see caches.go), which costs a
-// goroutine round trip per miss, and their replays run one at a time.
-// On the shared two-core machine a full run took 10 to 18 minutes,
-// depending on what else was running.
+// Caches whose hit ratio depends on a seed drawn when they are made
+// (Strata, otter, theine, ristretto) are replayed several times per point
+// and averaged (-seeds; see seeding in run.go), so a full run is 2,908
+// replays, most of their time spent on p6's 12.7 million requests. Theine
+// and ristretto dominate: they are made to apply each write before the next
+// request (see caches.go), which costs a goroutine round trip per miss,
+// their replays run one at a time, and on the long traces they are
+// replayed only once. On the shared two-core machine a full run took 25
+// minutes while others were using it (7m49s before the replays were
+// averaged, on a quieter machine).
 //
 // Paths default relative to the repository root (found by walking up to
 // the go.mod of github.com/stratacache/cache), so the command works from
@@ -48,6 +53,9 @@ func main() {
 	}
 }
 
+var seedsUsage = fmt.Sprintf("replays of each seeded cache per point, each with a new cache and seed, averaged; "+
+	"more on short traces, until about %d requests, at most %d (1: a single replay everywhere)", seedRequests, seedMax)
+
 func mainErr(args []string) error {
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	var (
@@ -56,6 +64,7 @@ func mainErr(args []string) error {
 		sizesFlag = fs.String("sizes", "", "comma-separated cache sizes to use for every workload instead of the conventional ones")
 		quick     = fs.Bool("quick", false, fmt.Sprintf("run only the small traces (at most %d requests), no synthetic workloads", quickLimit))
 		out       = fs.String("out", "", "Markdown report to write; charts go to a directory of the same name without .md (default docs/hitratio.md in the repository root; partial runs print to standard output)")
+		seeds     = fs.Int("seeds", 3, seedsUsage)
 		workers   = fs.Int("j", runtime.GOMAXPROCS(0), "replays to run at a time (at most GOMAXPROCS)")
 		quiet     = fs.Bool("q", false, "do not print progress to standard error")
 	)
@@ -108,15 +117,22 @@ func mainErr(args []string) error {
 		return err
 	}
 	cs := contenders()
+	sd := seeding{Min: *seeds, Requests: seedRequests, Max: seedMax}
 	jobs := 0
 	for _, w := range ws {
-		jobs += len(w.Sizes) * len(cs)
+		for _, c := range cs {
+			runs := 1
+			if c.Seeded {
+				runs = sd.runs(w.Requests, c.Slow)
+			}
+			jobs += len(w.Sizes) * runs
+		}
 	}
 	procs := max(1, min(*workers, runtime.GOMAXPROCS(0)))
 	logf("simulate: %d workloads × %d caches, %d replays, %d at a time; traces from %s", len(ws), len(cs), jobs, procs, dir)
 
 	start := time.Now()
-	results, err := run(ws, cs, procs, func(s string) { logf("%s", s) })
+	results, err := run(ws, cs, sd, procs, func(s string) { logf("%s", s) })
 	if err != nil {
 		return err
 	}
@@ -136,6 +152,7 @@ func mainErr(args []string) error {
 			runtime.NumCPU(), procs, runtime.Version(), runtime.GOOS, runtime.GOARCH),
 		Notes:   notes,
 		Partial: sel.Partial(),
+		Seeds:   sd,
 	}
 	t := newTable(results, names)
 

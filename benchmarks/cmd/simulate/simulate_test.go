@@ -122,7 +122,7 @@ func TestRunFillsEveryCell(t *testing.T) {
 		fixed("b", func(size int) int { return 2 * size }),
 	}
 	var lines []string
-	res, err := run(ws, cs, 4, func(s string) { lines = append(lines, s) })
+	res, err := run(ws, cs, seeding{}, 4, func(s string) { lines = append(lines, s) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,11 +151,11 @@ func TestRunReportsLoadErrors(t *testing.T) {
 		{Name: "ok", Sizes: []int{1}, Load: keysOf(5)},
 		{Name: "bad", Sizes: []int{1}, Load: func() ([]uint64, error) { return nil, boom }},
 	}
-	if _, err := run(ws, []contender{fixed("a", func(int) int { return 0 })}, 2, nil); !errors.Is(err, boom) {
+	if _, err := run(ws, []contender{fixed("a", func(int) int { return 0 })}, seeding{}, 2, nil); !errors.Is(err, boom) {
 		t.Errorf("run = %v, want the load error", err)
 	}
 	ws = []workload{{Name: "empty", Sizes: []int{1}, Load: keysOf(0)}}
-	if _, err := run(ws, []contender{fixed("a", func(int) int { return 0 })}, 1, nil); err == nil {
+	if _, err := run(ws, []contender{fixed("a", func(int) int { return 0 })}, seeding{}, 1, nil); err == nil {
 		t.Error("an empty trace was accepted")
 	}
 }
@@ -198,7 +198,7 @@ func TestRunKeepsSlowReplaysApart(t *testing.T) {
 		{Name: "a", Sizes: []int{1, 2, 3}, Load: keysOf(50)},
 		{Name: "b", Sizes: []int{1, 2}, Load: keysOf(20)},
 	}
-	if _, err := run(ws, cs, 2, nil); err != nil {
+	if _, err := run(ws, cs, seeding{}, 2, nil); err != nil {
 		t.Fatal(err)
 	}
 	if slow.peak != 1 {
@@ -217,7 +217,7 @@ func TestRunReportsPanics(t *testing.T) {
 		return mapStore{}
 	}}
 	ws := []workload{{Name: "w", Sizes: []int{1, 2}, Load: keysOf(3)}}
-	_, err := run(ws, []contender{bad}, 2, nil)
+	_, err := run(ws, []contender{bad}, seeding{}, 2, nil)
 	if err == nil || !strings.Contains(err.Error(), "w, fussy at 1 entries: panic: size too small") {
 		t.Errorf("run = %v, want the panic reported as an error", err)
 	}
@@ -388,5 +388,65 @@ func TestMainWritesReportAndCharts(t *testing.T) {
 	}
 	if err := mainErr([]string{"-sizes", "x"}); err == nil {
 		t.Error("a bad -sizes was accepted")
+	}
+}
+
+func TestSeedingRuns(t *testing.T) {
+	sd := seeding{Min: 3, Requests: 1000, Max: 8}
+	for _, tc := range []struct{ requests, want int }{
+		{10, 8},    // short: would need 100, capped at Max
+		{200, 5},   // 1000/200
+		{300, 4},   // rounded up
+		{1000, 3},  // Min
+		{50000, 3}, // long: Min
+		{0, 3},     // unknown length
+	} {
+		if got := sd.runs(tc.requests, false); got != tc.want {
+			t.Errorf("runs(%d) = %d, want %d", tc.requests, got, tc.want)
+		}
+	}
+	// A slow contender gets the short traces' extra replays, not Min.
+	for _, tc := range []struct{ requests, want int }{{10, 8}, {200, 5}, {1000, 1}, {50000, 1}} {
+		if got := sd.runs(tc.requests, true); got != tc.want {
+			t.Errorf("slow: runs(%d) = %d, want %d", tc.requests, got, tc.want)
+		}
+	}
+	if got := (seeding{Min: 1, Requests: 1000, Max: 8}).runs(10, false); got != 1 {
+		t.Errorf("Min 1: runs = %d, want a single replay", got)
+	}
+	if got := (seeding{}).runs(10, false); got != 1 {
+		t.Errorf("zero seeding: runs = %d, want 1", got)
+	}
+}
+
+func TestRunAveragesSeededReplays(t *testing.T) {
+	var mu sync.Mutex
+	made := map[string]int{}
+	// Each new cache of a contender hits 10 more times than the one
+	// before, as if each drew a different seed.
+	drawing := func(name string, seeded bool) contender {
+		return contender{Name: name, Seeded: seeded, New: func(int) store {
+			mu.Lock()
+			defer mu.Unlock()
+			made[name]++
+			return &counted{left: 10 * (made[name] - 1)}
+		}}
+	}
+	ws := []workload{{Name: "w", Sizes: []int{1}, Load: keysOf(100)}}
+	cs := []contender{drawing("seeded", true), drawing("plain", false)}
+	res, err := run(ws, cs, seeding{Min: 3}, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if made["seeded"] != 3 || made["plain"] != 1 {
+		t.Fatalf("caches made: %v, want 3 seeded and 1 plain", made)
+	}
+	r := res[0]
+	// 0, 10 and 20 hits out of 100 requests.
+	if r.Ratio[0][0] != 10 || r.Spread[0][0] != 20 || r.Runs[0][0] != 3 {
+		t.Errorf("seeded: ratio %v, spread %v, runs %v; want 10, 20, 3", r.Ratio[0][0], r.Spread[0][0], r.Runs[0][0])
+	}
+	if r.Ratio[1][0] != 0 || r.Spread[1][0] != 0 || r.Runs[1][0] != 1 {
+		t.Errorf("plain: ratio %v, spread %v, runs %v; want 0, 0, 1", r.Ratio[1][0], r.Spread[1][0], r.Runs[1][0])
 	}
 }

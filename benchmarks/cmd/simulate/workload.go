@@ -18,6 +18,15 @@ const rootModule = "github.com/stratacache/cache"
 // quickLimit is the largest request count of a trace that -quick keeps.
 const quickLimit = 600_000
 
+// A seeded cache is replayed -seeds times at each point, and on traces
+// short enough more often, until about seedRequests requests have been
+// replayed, but at most seedMax times: one draw is noisiest on short
+// traces, where replays are cheap.
+const (
+	seedRequests = 2_000_000
+	seedMax      = 16
+)
+
 // workload is one access sequence to replay: a trace file or a synthetic
 // Zipf workload.
 type workload struct {
