@@ -2,46 +2,13 @@ package cache
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
-	"sync"
 	"testing"
 
-	"github.com/stratacache/cache/internal/trace"
+	"github.com/stratacache/cache/internal/trace/tracetest"
 )
 
-// tracesDir returns the shared traces' directory: $STRATA_TRACES, or
-// ../shared/traces beside the repository. When it is missing the test is
-// skipped, loudly, except under CI=true, where that is a failure.
-func tracesDir(t testing.TB) string {
-	t.Helper()
-	dir := trace.Dir(filepath.Join("..", "shared", "traces"))
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("trace directory %s: %v (CI=true: the traces are required)", dir, err)
-		}
-		t.Skipf("SKIPPING trace test: trace directory %s not found (%v); set %s", dir, err, trace.EnvDir)
-	}
-	return dir
-}
-
-var traceKeys sync.Map // file name → []uint64
-
 func loadTraceKeys(t testing.TB, name string) []uint64 {
-	t.Helper()
-	if v, ok := traceKeys.Load(name); ok {
-		return v.([]uint64)
-	}
-	info, ok := trace.Lookup(name)
-	if !ok {
-		t.Fatalf("no trace %q in the catalog", name)
-	}
-	keys, err := info.Load(tracesDir(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	traceKeys.Store(name, keys)
-	return keys
+	return tracetest.Keys(t, ".", name)
 }
 
 // replay runs keys through c as a read-through cache would (a miss is

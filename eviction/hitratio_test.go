@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"math/bits"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stratacache/cache/internal/trace/tracetest"
 
 	"github.com/stratacache/cache/entry"
 	"github.com/stratacache/cache/internal/hashing"
@@ -87,40 +88,12 @@ func hitRatio(a Algorithm, keys []uint64, capacity int64, shards int) float64 {
 	return 100 * float64(hits) / float64(len(keys))
 }
 
-// tracesDir returns the directory holding the traces: $STRATA_TRACES, or
-// shared/traces beside the repository. When it is missing the test is
-// skipped, loudly, except in CI, where a missing trace is a failure.
-func tracesDir(t testing.TB) string {
-	t.Helper()
-	dir := trace.Dir(filepath.Join("..", "..", "shared", "traces"))
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("trace directory %s: %v (CI=true: the traces are required)", dir, err)
-		}
-		t.Skipf("SKIPPING hit-ratio test: trace directory %s not found (%v); set %s", dir, err, trace.EnvDir)
-	}
-	return dir
-}
-
-var traceCache sync.Map // file name → []uint64
+// tracesDir returns the shared traces directory, skipping or failing the
+// test as tracetest.Dir does.
+func tracesDir(t testing.TB) string { return tracetest.Dir(t, "..") }
 
 // loadTrace returns the keys of the named trace, read once per test binary.
-func loadTrace(t testing.TB, name string) []uint64 {
-	t.Helper()
-	if v, ok := traceCache.Load(name); ok {
-		return v.([]uint64)
-	}
-	info, ok := trace.Lookup(name)
-	if !ok {
-		t.Fatalf("no trace %q in the catalog", name)
-	}
-	keys, err := info.Load(tracesDir(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	traceCache.Store(name, keys)
-	return keys
-}
+func loadTrace(t testing.TB, name string) []uint64 { return tracetest.Keys(t, "..", name) }
 
 // shortName is a trace's file name without its extensions.
 func shortName(file string) string { return strings.SplitN(file, ".", 2)[0] }

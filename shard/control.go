@@ -139,20 +139,11 @@ func (s *Shard[K, V]) AppendState(buf []State[K, V]) []State[K, V] {
 	s.policy.Ordered(false, func(e *entry.Entry[K, V]) bool {
 		at := pos
 		pos++
-		if e.Negative() {
+		saved, ok := s.savedLocked(e, now)
+		if !ok {
 			return true
 		}
-		var ttl int64
-		if d := e.Deadline(); d != 0 {
-			if d <= now {
-				return true
-			}
-			ttl = d - now
-		}
-		st := State[K, V]{
-			Saved: Saved[K, V]{Key: e.Key(), Value: e.Value(), TTL: ttl, Age: s.ageLocked(e, now)},
-			Rank:  rankOf(at, of),
-		}
+		st := State[K, V]{Saved: saved, Rank: rankOf(at, of)}
 		if counter != nil {
 			st.Frequency = uint8(min(counter.Frequency(e.Hash()), 255))
 		}

@@ -381,20 +381,29 @@ func (s *Shard[K, V]) AppendSaved(buf []Saved[K, V]) []Saved[K, V] {
 	defer s.mu.RUnlock()
 	now := s.cfg.Clock()
 	s.table.Range(func(e *entry.Entry[K, V]) bool {
-		if e.Negative() {
-			return true
+		if saved, ok := s.savedLocked(e, now); ok {
+			buf = append(buf, saved)
 		}
-		var ttl int64
-		if d := e.Deadline(); d != 0 {
-			if d <= now {
-				return true
-			}
-			ttl = d - now
-		}
-		buf = append(buf, Saved[K, V]{Key: e.Key(), Value: e.Value(), TTL: ttl, Age: s.ageLocked(e, now)})
 		return true
 	})
 	return buf
+}
+
+// savedLocked copies e as a snapshot saves it, or reports false if a
+// snapshot skips it (negative, or expired at now). The caller holds the
+// lock, shared or exclusive.
+func (s *Shard[K, V]) savedLocked(e *entry.Entry[K, V], now int64) (Saved[K, V], bool) {
+	if e.Negative() {
+		return Saved[K, V]{}, false
+	}
+	var ttl int64
+	if d := e.Deadline(); d != 0 {
+		if d <= now {
+			return Saved[K, V]{}, false
+		}
+		ttl = d - now
+	}
+	return Saved[K, V]{Key: e.Key(), Value: e.Value(), TTL: ttl, Age: s.ageLocked(e, now)}, true
 }
 
 // Counters is a snapshot of a shard's statistics.

@@ -5,16 +5,16 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/stratacache/cache/internal/trace/tracetest"
 
 	"github.com/stratacache/cache/internal/trace"
 )
@@ -72,40 +72,10 @@ func i32be(vs ...int32) []byte {
 	return b
 }
 
-// tracesDir returns the shared traces directory, or skips the test (fails
-// it when CI=true) if the traces are not there.
-func tracesDir(t *testing.T) string {
-	t.Helper()
-	dir := trace.Dir(filepath.Join("..", "..", "..", "shared", "traces"))
-	if _, err := os.Stat(filepath.Join(dir, "oltp.arc.gz")); err != nil {
-		msg := fmt.Sprintf("shared traces not found in %q (set %s to the traces directory): %v",
-			dir, trace.EnvDir, err)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip("!!! SKIPPING TRACE TEST: " + msg)
-	}
-	return dir
-}
+func tracesDir(t *testing.T) string { return tracetest.Dir(t, filepath.Join("..", "..")) }
 
-var loaded sync.Map // trace name -> []uint64
-
-// load reads a shared trace once per test binary.
 func load(t *testing.T, name string) []uint64 {
-	t.Helper()
-	if v, ok := loaded.Load(name); ok {
-		return v.([]uint64)
-	}
-	info, ok := trace.Lookup(name)
-	if !ok {
-		t.Fatalf("no catalog entry %q", name)
-	}
-	keys, err := info.Load(tracesDir(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	loaded.Store(name, keys)
-	return keys
+	return tracetest.Keys(t, filepath.Join("..", ".."), name)
 }
 
 // --- formats -----------------------------------------------------------------
