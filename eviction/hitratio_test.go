@@ -88,10 +88,6 @@ func hitRatio(a Algorithm, keys []uint64, capacity int64, shards int) float64 {
 	return 100 * float64(hits) / float64(len(keys))
 }
 
-// tracesDir returns the shared traces directory, skipping or failing the
-// test as tracetest.Dir does.
-func tracesDir(t testing.TB) string { return tracetest.Dir(t, "..") }
-
 // loadTrace returns the keys of the named trace, read once per test binary.
 func loadTrace(t testing.TB, name string) []uint64 { return tracetest.Keys(t, "..", name) }
 
