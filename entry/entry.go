@@ -78,7 +78,7 @@ const (
 // Entry states.
 const (
 	stateNew      = iota // built, not yet in a shard
-	stateResident        // in a shard's map
+	stateResident        // in a shard's table
 	stateRemoved         // gone from the shard; kept alive only by stray pointers
 )
 
@@ -256,7 +256,7 @@ func (e *Entry[K, V]) SetMark(m uint8) { e.mark = m }
 // never sees non-resident entries; shards use it to drop stale read records.
 func (e *Entry[K, V]) Resident() bool { return e.state == stateResident }
 
-// MarkResident records that the entry was stored in its shard's map.
+// MarkResident records that the entry was stored in its shard's table.
 func (e *Entry[K, V]) MarkResident() { e.state = stateResident }
 
 // MarkRemoved records that the entry left its shard, and why.

@@ -375,7 +375,7 @@ type Saved[K comparable, V any] struct {
 
 // AppendSaved appends the shard's live entries, negative entries excluded,
 // to buf, holding the lock shared while it copies: the copy is the shard at
-// one moment. It costs one map walk and no allocation beyond buf's growth.
+// one moment. It costs one walk of the table and no allocation beyond buf's growth.
 func (s *Shard[K, V]) AppendSaved(buf []Saved[K, V]) []Saved[K, V] {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
