@@ -130,8 +130,8 @@ func (e *Entry[K, V]) Write(v V, weight uint32, written, deadline, ttl int64, ne
 	} else {
 		e.flags &^= flagNegative
 	}
-	e.seq.Add(1)
 	e.expires.Store(deadline)
+	e.seq.Add(1)
 }
 
 // SetValue replaces the value and weight in place and leaves the rest as
@@ -156,21 +156,23 @@ func (e *Entry[K, V]) setWeight(weight uint32) {
 	e.more.weight = weight
 }
 
-// Load copies the value, its write time, its lifetime and the negative
-// flag consistently, without the shard's lock: it reads between two loads
+// Load copies the value, its write time, its lifetime, its deadline and
+// the negative flag consistently, without the shard's lock (a deadline
+// moved by Extend meanwhile may show; a value never comes with another
+// write's deadline): it reads between two loads
 // of the sequence counter and starts again if a write ran meanwhile. It
 // writes no memory. Writes are a few stores long, so a retry is rare.
-func (e *Entry[K, V]) Load() (v V, written, ttl int64, negative bool) {
+func (e *Entry[K, V]) Load() (v V, written, ttl, deadline int64, negative bool) {
 	for {
 		s := e.seq.Load()
 		if s&1 == 0 {
-			v, negative = e.value, e.flags&flagNegative != 0
+			v, negative, deadline = e.value, e.flags&flagNegative != 0, e.expires.Load()
 			written, ttl = 0, 0
 			if m := e.more; m != nil {
 				written, ttl = m.written, m.ttl
 			}
 			if unchanged(&e.seq, s) {
-				return v, written, ttl, negative
+				return v, written, ttl, deadline, negative
 			}
 		}
 		runtime.Gosched()

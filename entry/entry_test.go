@@ -25,12 +25,12 @@ func TestEntrySize(t *testing.T) {
 func TestPlainAndFullEntries(t *testing.T) {
 	p := New("k", 0, 1, 1)
 	p.Write(1, 1, 7, 0, 9, false)
-	if _, written, ttl, _ := p.Load(); written != 0 || ttl != 0 || p.Weight() != 1 {
+	if _, written, ttl, _, _ := p.Load(); written != 0 || ttl != 0 || p.Weight() != 1 {
 		t.Fatalf("plain entry: written %d ttl %d weight %d; want 0 0 1", written, ttl, p.Weight())
 	}
 	f := NewFull("k", 0, 1, 1)
 	f.Write(1, 3, 7, 0, 9, false)
-	if _, written, ttl, _ := f.Load(); written != 7 || ttl != 9 || f.Weight() != 3 || f.Written() != 7 {
+	if _, written, ttl, _, _ := f.Load(); written != 7 || ttl != 9 || f.Weight() != 3 || f.Written() != 7 {
 		t.Fatalf("full entry: written %d ttl %d weight %d; want 7 9 3", written, ttl, f.Weight())
 	}
 	p.SetValue(2, 5)
@@ -51,7 +51,7 @@ func TestNegativeFlag(t *testing.T) {
 	if !e.Negative() {
 		t.Fatal("Write(negative) did not set the flag")
 	}
-	if _, written, _, negative := e.Load(); !negative || written != 5 {
+	if _, written, _, _, negative := e.Load(); !negative || written != 5 {
 		t.Fatalf("Load = written %d, negative %v; want 5, true", written, negative)
 	}
 	e.Write(1, 1, 6, 0, 0, false)

@@ -27,8 +27,8 @@ func TestLoadNeverTorn(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for !stop.Load() {
-				v, written, ttl, negative := e.Load()
-				if v != fill(v[0]) || written != v[0] || ttl != -v[0] || negative != (v[0]%2 == 1) {
+				v, written, ttl, deadline, negative := e.Load()
+				if v != fill(v[0]) || written != v[0] || deadline != v[0] || ttl != -v[0] || negative != (v[0]%2 == 1) {
 					t.Errorf("torn copy: value %v written %d ttl %d negative %v", v, written, ttl, negative)
 					torn.Store(true)
 					return
@@ -39,7 +39,7 @@ func TestLoadNeverTorn(t *testing.T) {
 	}
 	// Keep writing until both readers have overlapped plenty of writes.
 	for i := int64(1); !torn.Load() && (i <= 200_000 || loads[0].Load() < 100_000 || loads[1].Load() < 100_000); i++ {
-		e.Write(fill(i), 1, i, 0, -i, i%2 == 1)
+		e.Write(fill(i), 1, i, i, -i, i%2 == 1)
 	}
 	stop.Store(true)
 	wg.Wait()

@@ -179,8 +179,8 @@ func (s *Shard[K, V]) find(key K, hash uint64, extend bool) (e *entry.Entry[K, V
 	if e == nil {
 		return nil, v, 0, FoundNothing
 	}
-	v, written, ttl, negative := e.Load()
-	if d := e.Deadline(); d != 0 {
+	v, written, ttl, d, negative := e.Load()
+	if d != 0 {
 		now := s.clock()
 		if d <= now {
 			var zero V
