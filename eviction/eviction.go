@@ -26,9 +26,9 @@ type Policy[K comparable, V any] interface {
 	Add(e *entry.Entry[K, V])
 	// Access records a read hit on e. Delivery is buffered and lossy.
 	Access(e *entry.Entry[K, V])
-	// Update records that a write replaced e's value (its weight may have
-	// changed).
-	Update(e *entry.Entry[K, V])
+	// Update records that a write replaced e's value; e weighed oldWeight
+	// before the write and weighs e.Weight() now.
+	Update(e *entry.Entry[K, V], oldWeight uint32)
 	// Remove stops tracking e.
 	Remove(e *entry.Entry[K, V])
 	// Evict chooses a victim, stops tracking it and returns it, or returns

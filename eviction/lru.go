@@ -13,8 +13,8 @@ func (p *lru[K, V]) Add(e *entry.Entry[K, V]) {
 	p.list.PushBack(e)
 }
 
-func (p *lru[K, V]) Access(e *entry.Entry[K, V]) { p.list.MoveToBack(e) }
-func (p *lru[K, V]) Update(e *entry.Entry[K, V]) { p.list.MoveToBack(e) }
+func (p *lru[K, V]) Access(e *entry.Entry[K, V])           { p.list.MoveToBack(e) }
+func (p *lru[K, V]) Update(e *entry.Entry[K, V], _ uint32) { p.list.MoveToBack(e) }
 
 func (p *lru[K, V]) Remove(e *entry.Entry[K, V]) {
 	if e == p.newest {

@@ -23,26 +23,12 @@ func newEnt(k int, weight uint32) *ent {
 type weigher interface {
 	// trackedWeight is the total the policy believes it holds.
 	trackedWeight() int64
-	// resync recounts every queue's weight now.
-	resync()
-}
-
-func (q *queue[K, V]) resync() {
-	q.stale = q.list.Len() + 1
-	q.settle()
 }
 
 func (p *s3fifo[K, V]) trackedWeight() int64 { return p.small.weight + p.main.weight }
-func (p *s3fifo[K, V]) resync()              { p.small.resync(); p.main.resync() }
 
 func (p *tinyLFU[K, V]) trackedWeight() int64 {
 	return p.window.weight + p.probation.weight + p.protected.weight
-}
-
-func (p *tinyLFU[K, V]) resync() {
-	p.window.resync()
-	p.probation.resync()
-	p.protected.resync()
 }
 
 var allAlgorithms = []Algorithm{LRU, SIEVE, S3FIFO, TinyLFU}
@@ -145,9 +131,10 @@ func checkProperties(t *testing.T, a Algorithm, seed uint64, reweigh bool) {
 				if reweigh {
 					w = uint32(rng.IntN(3))
 				}
-				weight += int64(w) - int64(e.Weight())
+				old := e.Weight()
+				weight += int64(w) - int64(old)
 				e.SetValue(e.Value(), w)
-				p.Update(e)
+				p.Update(e, old)
 				for weight > capacity {
 					evict()
 				}
@@ -161,9 +148,7 @@ func checkProperties(t *testing.T, a Algorithm, seed uint64, reweigh bool) {
 			evict()
 		}
 		if pw, ok := p.(weigher); ok {
-			if reweigh {
-				pw.resync()
-			}
+			// Exact at every step, weights changed by writes included.
 			if got := pw.trackedWeight(); got != weight {
 				t.Fatalf("step %d: policy tracks weight %d, entries weigh %d", step, got, weight)
 			}
@@ -182,9 +167,10 @@ func checkProperties(t *testing.T, a Algorithm, seed uint64, reweigh bool) {
 	}
 }
 
-// TestWeightDriftSettles checks that weights a write changed behind the
-// policy's back are recounted within a queue's length of evictions.
-func TestWeightDriftSettles(t *testing.T) {
+// TestUpdateKeepsWeightsExact checks that a write changing an entry's
+// weight is reflected in the policy's totals at once, wherever the update
+// moves the entry, and through evictions.
+func TestUpdateKeepsWeightsExact(t *testing.T) {
 	for _, a := range []Algorithm{S3FIFO, TinyLFU} {
 		p := New[int, int](a, 1000)
 		var es []*ent
@@ -194,21 +180,20 @@ func TestWeightDriftSettles(t *testing.T) {
 			es = append(es, e)
 		}
 		for _, e := range es[:10] {
+			old := e.Weight()
 			e.SetValue(0, 3)
-			p.Update(e)
+			p.Update(e, old)
 		}
 		want := int64(40 + 30)
-		if got := p.(weigher).trackedWeight(); got == want {
-			t.Fatalf("%v: weight %d exact before any resync: the test needs drift", a, got)
+		if got := p.(weigher).trackedWeight(); got != want {
+			t.Fatalf("%v: weight %d after the updates, entries weigh %d", a, got, want)
 		}
-		settled := false
-		for range 30 { // leaves 20 entries: the weights must be right before that
+		for range 30 {
 			v := p.Evict()
 			want -= int64(v.Weight())
-			settled = p.(weigher).trackedWeight() == want
-		}
-		if !settled {
-			t.Errorf("%v: weight %d after 30 evictions, entries weigh %d", a, p.(weigher).trackedWeight(), want)
+			if got := p.(weigher).trackedWeight(); got != want {
+				t.Fatalf("%v: weight %d after evicting key %d, entries weigh %d", a, got, v.Key(), want)
+			}
 		}
 	}
 }
@@ -251,7 +236,7 @@ func TestLRUOrder(t *testing.T) {
 	p := New[int, int](LRU, 10)
 	es := addAll(p, 4)
 	p.Access(es[0])
-	p.Update(es[2])
+	p.Update(es[2], es[2].Weight())
 	p.Remove(es[1])
 	// Least recent first, except that 3, added last, goes last.
 	wantKeys(t, "eviction order", evictOrder(p), 0, 2, 3)

@@ -4,18 +4,11 @@ import "github.com/stratacache/cache/entry"
 
 // queue is one of a policy's intrusive lists together with the total
 // weight of the entries in it, which policies that size their regions in
-// weight units need.
-//
-// The weight can drift: a write that changes an entry's weight reaches
-// the policy (Update) after the change, so the old weight is unknown.
-// Owners call drifted on such updates and resync, which walks the list, at
-// most once per len(list) operations, keeping the cost amortised O(1).
+// weight units need. Update tells a policy the weight an entry had before
+// a write, so the total is always exact.
 type queue[K comparable, V any] struct {
 	list   entry.List[K, V]
 	weight int64
-	// stale is 0 while the weight is exact; after a possible drift it
-	// is 1 plus the operations since.
-	stale int
 
 	// The tail zone: the zoneLen oldest entries, up to zoneLast, carry
 	// the inZone bit in their Mark, so that a policy can tell in O(1)
@@ -41,8 +34,7 @@ func (q *queue[K, V]) remove(e *entry.Entry[K, V]) {
 	q.list.Remove(e)
 	q.weight -= int64(e.Weight())
 	if q.list.Len() == 0 {
-		// An empty queue weighs nothing, whatever drift said.
-		q.weight, q.stale = 0, 0
+		q.weight = 0
 	}
 }
 
@@ -86,27 +78,10 @@ func (q *queue[K, V]) fitZone(n int) {
 	}
 }
 
-// drifted records that an entry in q may have changed weight.
-func (q *queue[K, V]) drifted() {
-	if q.stale == 0 {
-		q.stale = 1
-	}
-}
-
-// settle recomputes the weight if it may have drifted and enough
-// operations have passed to pay for the walk.
-func (q *queue[K, V]) settle() {
-	if q.stale == 0 {
-		return
-	}
-	if q.stale++; q.stale <= q.list.Len() {
-		return
-	}
-	var w int64
-	for e := q.list.Front(); e != nil; e = q.list.Next(e) {
-		w += int64(e.Weight())
-	}
-	q.weight, q.stale = w, 0
+// reweigh records that e, in q, changed weight from old to its current
+// weight.
+func (q *queue[K, V]) reweigh(e *entry.Entry[K, V], old uint32) {
+	q.weight += int64(e.Weight()) - int64(old)
 }
 
 // spareNewest runs evict with newest (the entry added last) unlinked from
@@ -114,8 +89,7 @@ func (q *queue[K, V]) settle() {
 // must stay readable until the next write to its shard. Its weight stays
 // in q's total meanwhile, so that the policy still sizes its queues by
 // what they really hold. Afterwards it goes back to q's young end. With
-// newest the only entry left, evict runs as is. The caller settles
-// weights first: a recount while newest is out would miss it.
+// newest the only entry left, evict runs as is.
 func spareNewest[K comparable, V any](newest *entry.Entry[K, V], q *queue[K, V], others int, evict func() *entry.Entry[K, V]) *entry.Entry[K, V] {
 	if newest == nil || others == 0 {
 		return evict()
@@ -127,7 +101,7 @@ func spareNewest[K comparable, V any](newest *entry.Entry[K, V], q *queue[K, V],
 	if q.list.Len() == 1 {
 		// Emptied meanwhile, which zeroed the weight: newest is all
 		// there is.
-		q.weight, q.stale = int64(newest.Weight()), 0
+		q.weight = int64(newest.Weight())
 	}
 	return v
 }

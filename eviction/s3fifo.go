@@ -69,9 +69,9 @@ func (p *s3fifo[K, V]) Access(e *entry.Entry[K, V]) {
 	}
 }
 
-func (p *s3fifo[K, V]) Update(e *entry.Entry[K, V]) {
+func (p *s3fifo[K, V]) Update(e *entry.Entry[K, V], oldWeight uint32) {
+	p.queueOf(e).reweigh(e, oldWeight)
 	p.Access(e)
-	p.queueOf(e).drifted()
 }
 
 func (p *s3fifo[K, V]) Remove(e *entry.Entry[K, V]) {
@@ -91,8 +91,6 @@ func (p *s3fifo[K, V]) queueOf(e *entry.Entry[K, V]) *queue[K, V] {
 }
 
 func (p *s3fifo[K, V]) Evict() *entry.Entry[K, V] {
-	p.small.settle()
-	p.main.settle()
 	var q *queue[K, V]
 	if p.newest != nil {
 		q = p.queueOf(p.newest)

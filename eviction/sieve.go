@@ -19,8 +19,8 @@ func (p *sieve[K, V]) Add(e *entry.Entry[K, V]) {
 	p.queue.PushBack(e)
 }
 
-func (p *sieve[K, V]) Access(e *entry.Entry[K, V]) { e.SetMark(visited) }
-func (p *sieve[K, V]) Update(e *entry.Entry[K, V]) { e.SetMark(visited) }
+func (p *sieve[K, V]) Access(e *entry.Entry[K, V])           { e.SetMark(visited) }
+func (p *sieve[K, V]) Update(e *entry.Entry[K, V], _ uint32) { e.SetMark(visited) }
 
 func (p *sieve[K, V]) Remove(e *entry.Entry[K, V]) {
 	if p.hand == e {

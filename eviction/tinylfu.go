@@ -153,10 +153,11 @@ func (p *tinyLFU[K, V]) Access(e *entry.Entry[K, V]) {
 }
 
 // Update counts as a use of the key, but not as a hit or a miss.
-func (p *tinyLFU[K, V]) Update(e *entry.Entry[K, V]) {
+func (p *tinyLFU[K, V]) Update(e *entry.Entry[K, V], oldWeight uint32) {
+	// Reweigh first, in the queue e is in: touch may move it to another.
+	p.queueOf(e).reweigh(e, oldWeight)
 	p.count(e)
 	p.touch(e)
-	p.queueOf(e).drifted()
 }
 
 func (p *tinyLFU[K, V]) Remove(e *entry.Entry[K, V]) {
@@ -251,9 +252,6 @@ func (p *tinyLFU[K, V]) ghostLimit() int {
 }
 
 func (p *tinyLFU[K, V]) Evict() *entry.Entry[K, V] {
-	p.window.settle()
-	p.protected.settle()
-	p.probation.settle()
 	var q *queue[K, V]
 	if p.newest != nil {
 		q = p.queueOf(p.newest)

@@ -515,10 +515,11 @@ func (s *Shard[K, V]) storeLocked(key K, hash uint64, value V, weight uint32, tt
 			old.MarkRemoved(reason)
 			out.PushBack(old)
 		}
-		s.weight += int64(weight) - int64(e.Weight())
+		old := e.Weight()
+		s.weight += int64(weight) - int64(old)
 		e.Write(value, weight, now, deadline, ttl, negative)
 		if s.policy != nil {
-			s.policy.Update(e)
+			s.policy.Update(e, old)
 		}
 	} else {
 		if s.full {
