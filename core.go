@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stratacache/cache/eviction"
 	"github.com/stratacache/cache/internal/hashing"
 	"github.com/stratacache/cache/shard"
 )
@@ -88,10 +89,17 @@ func newCore[K comparable, V any](o *Options[K, V]) *core[K, V] {
 		c.shift = 64 // hash >> 64 is 0 in Go
 	}
 	c.bound = o.capacity()
+	// The shards' policies learn the workload's shape together: one
+	// shard sees too little of it to tune its own (see eviction.Group).
+	var group *eviction.Group
+	if n > 1 {
+		group = eviction.NewGroup()
+	}
 	for i := range c.shards {
 		c.shards[i] = shard.New[K, V](shard.Config{
 			Capacity:          shareOf(c.bound, n, i),
 			Policy:            o.Policy,
+			Group:             group,
 			ExpireAfterAccess: o.ExpireAfterAccess,
 			KeepReplaced:      o.OnEvict != nil,
 			Weighted:          o.Weigher != nil,

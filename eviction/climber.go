@@ -89,14 +89,25 @@ func newClimber(period int) climber {
 // the change to make to the window share (a fraction of the capacity) and
 // true.
 func (c *climber) record(hit bool) (float64, bool) {
+	c.tally(hit)
+	if c.requests < c.period {
+		return 0, false
+	}
+	return c.decide(), true
+}
+
+// tally counts one request.
+func (c *climber) tally(hit bool) {
 	c.requests++
 	if hit {
 		c.hits++
 	}
-	if c.requests < c.period {
-		return 0, false
-	}
-	rate := float64(c.hits) / float64(c.requests)
+}
+
+// decide closes the sample period: it returns the change to make to the
+// window share and starts the next period's tallies.
+func (c *climber) decide() float64 {
+	rate := float64(c.hits) / float64(max(c.requests, 1))
 	if c.prev >= 0 && (rate-c.prev >= climbRestart || c.prev-rate >= climbRestart) {
 		c.step = climbStep
 	}
@@ -122,7 +133,22 @@ func (c *climber) record(hit bool) (float64, bool) {
 		move = -c.step * min(1, float64(shrink)/climbEvidence)
 	}
 	c.step = max(c.step*climbDecay, climbMinStep)
+	c.clearTallies()
+	return move
+}
+
+func (c *climber) clearTallies() {
 	c.hits, c.requests = 0, 0
 	c.windowGhost, c.mainGhost, c.windowTail, c.mainTail = 0, 0, 0, 0
-	return move, true
+}
+
+// addTallies moves o's tallies into c.
+func (c *climber) addTallies(o *climber) {
+	c.hits += o.hits
+	c.requests += o.requests
+	c.windowGhost += o.windowGhost
+	c.mainGhost += o.mainGhost
+	c.windowTail += o.windowTail
+	c.mainTail += o.mainTail
+	o.clearTallies()
 }

@@ -117,6 +117,12 @@ func (a Algorithm) Resolve() Algorithm {
 // capacity units of weight. It panics on an invalid algorithm; callers
 // validate options first.
 func New[K comparable, V any](a Algorithm, capacity int64) Policy[K, V] {
+	return NewMember[K, V](a, capacity, nil)
+}
+
+// NewMember is New for one shard of a cache whose shards share what they
+// learn through g (see Group); a nil g makes it New.
+func NewMember[K comparable, V any](a Algorithm, capacity int64, g *Group) Policy[K, V] {
 	switch a.Resolve() {
 	case LRU:
 		return &lru[K, V]{}
@@ -125,7 +131,7 @@ func New[K comparable, V any](a Algorithm, capacity int64) Policy[K, V] {
 	case S3FIFO:
 		return newS3FIFO[K, V](capacity)
 	case TinyLFU:
-		return newTinyLFU[K, V](capacity)
+		return newTinyLFU[K, V](capacity, g)
 	}
 	panic("eviction: unknown algorithm " + a.String())
 }

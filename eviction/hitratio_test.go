@@ -65,14 +65,19 @@ func (s *simulator) get(key, hash uint64) bool {
 	return false
 }
 
-// hitRatio replays keys through shards independent policies of
+// hitRatio replays keys through shards policies (one climbing group) of
 // capacity/shards each, picking the shard by the hash's top bits as the
 // cache does, and returns the hit ratio in percent.
 func hitRatio(a Algorithm, keys []uint64, capacity int64, shards int) float64 {
 	shift := 64 - bits.TrailingZeros(uint(shards))
 	sims := make([]*simulator, shards)
+	var g *Group // the shards learn together, as in the cache
+	if shards > 1 {
+		g = NewGroup()
+	}
 	for i := range sims {
 		sims[i] = newSimulator(a, capacity/int64(shards))
+		sims[i].policy = NewMember[uint64, void](a, capacity/int64(shards), g)
 	}
 	hits := 0
 	for _, k := range keys {

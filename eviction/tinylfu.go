@@ -34,6 +34,11 @@ type tinyLFU[K comparable, V any] struct {
 
 	sketch  *sketch.Sketch
 	climber climber
+	// group, when the shards of a cache climb together (group.go), owns
+	// the decisions; climber then only tallies this shard's evidence
+	// between reports, and its period is the report interval.
+	group  *Group
+	member int
 	// Hashes of recently rejected window candidates and recently
 	// evicted main victims: the climber's evidence for a larger window
 	// or a larger main.
@@ -84,19 +89,29 @@ const (
 	tlWarm = 6
 )
 
-func newTinyLFU[K comparable, V any](capacity int64) *tinyLFU[K, V] {
+// newTinyLFU returns a policy that climbs on its own when g is nil, and
+// as a member of g otherwise.
+func newTinyLFU[K comparable, V any](capacity int64, g *Group) *tinyLFU[K, V] {
 	size := int(max(min(capacity/tlSketchDiv, tlSketchStart), 1))
 	p := &tinyLFU[K, V]{
 		capacity: capacity,
 		sketch:   sketch.New(size),
 		climber:  newClimber(climbPeriodFor(size)),
+		group:    g,
 	}
-	p.setWindowShare(tlWindowStart)
+	share := tlWindowStart
+	if g != nil {
+		p.member, share = g.join(size)
+		p.climber.period = memberPeriod(0)
+	}
+	p.setWindowShare(share)
 	return p
 }
 
+func clampWindowShare(s float64) float64 { return min(max(s, 0), tlWindowMax) }
+
 func (p *tinyLFU[K, V]) setWindowShare(s float64) {
-	p.windowShare = min(max(s, 0), tlWindowMax)
+	p.windowShare = clampWindowShare(s)
 	p.maxWindow = int64(p.windowShare * float64(p.capacity))
 	p.maxProtected = int64(tlProtectedShare * float64(p.capacity-p.maxWindow))
 }
@@ -204,6 +219,14 @@ func epochOf[K comparable, V any](e *entry.Entry[K, V]) uint8 { return e.Mark() 
 // at the end of each sample.
 func (p *tinyLFU[K, V]) request(e *entry.Entry[K, V], hit bool) {
 	p.count(e)
+	if p.group != nil {
+		p.climber.tally(hit)
+		if p.climber.requests >= p.climber.period {
+			p.setWindowShare(p.group.report(p.member, &p.climber, p.entries()))
+			p.climber.period = memberPeriod(p.entries())
+		}
+		return
+	}
 	if d, done := p.climber.record(hit); done {
 		p.setWindowShare(p.windowShare + d)
 		p.climber.period = climbPeriodFor(p.entries())

@@ -19,8 +19,18 @@ func (p *tinyLFU[K, V]) SetCapacity(c int64) {
 func (p *tinyLFU[K, V]) Len() int { return p.entries() }
 
 // Reset rebuilds the policy at its capacity: a new sketch, climber and
-// ghosts, the window back at its starting share.
-func (p *tinyLFU[K, V]) Reset() { *p = *newTinyLFU[K, V](p.capacity) }
+// ghosts, the window back at its starting share. A member of a group
+// stays in it and takes the group's current share at its next report:
+// the group's climber describes the workload of every shard, not only of
+// this one.
+func (p *tinyLFU[K, V]) Reset() {
+	g, member := p.group, p.member
+	*p = *newTinyLFU[K, V](p.capacity, nil)
+	if g != nil {
+		p.group, p.member = g, member
+		p.climber.period = memberPeriod(0)
+	}
+}
 
 // Ordered, hottest first, yields the protected segment (entries read again
 // since they entered main), then probation (admitted by the sketch, not

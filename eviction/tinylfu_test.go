@@ -9,7 +9,7 @@ import (
 )
 
 func TestTinyLFUAdmission(t *testing.T) {
-	p := newTinyLFU[int, int](100) // window 1, main 99
+	p := newTinyLFU[int, int](100, nil) // window 1, main 99
 	es := addAll(p, 101)
 	// The first 99 entries fill main for free; 99 and 100 are left in
 	// the window, and 99, seen once like main's victim 0, is refused.
@@ -49,7 +49,7 @@ func TestTinyLFUAdmission(t *testing.T) {
 // TestTinyLFUProtectedShare: protected never holds more than its share of
 // main; the overflow is demoted, oldest first, to probation.
 func TestTinyLFUProtectedShare(t *testing.T) {
-	p := newTinyLFU[int, int](100)
+	p := newTinyLFU[int, int](100, nil)
 	es := addAll(p, 101)
 	p.Evict()
 	for _, e := range es[:99] {
@@ -183,7 +183,7 @@ func TestClimberWaitsOutSparseBursts(t *testing.T) {
 // lost its duel for main; a frequently read entry would have been
 // admitted instead, so its hit is no evidence for shrinking.
 func TestWindowTailCountsOnlyLosers(t *testing.T) {
-	p := newTinyLFU[int, int](100)
+	p := newTinyLFU[int, int](100, nil)
 	p.setWindowShare(0.1) // window 10, main 90
 	es := addAll(p, 101)
 	// Main fills with 0..89 for free; 90 loses its duel and leaves the

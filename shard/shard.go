@@ -39,6 +39,9 @@ type Config struct {
 	Capacity int64
 	// Policy picks the eviction algorithm.
 	Policy eviction.Algorithm
+	// Group, when not nil, is shared by the policies of all the shards of
+	// one cache (see eviction.Group).
+	Group *eviction.Group
 	// ExpireAfterAccess makes every read hit push an entry's deadline to
 	// now plus the lifetime it was written with.
 	ExpireAfterAccess bool
@@ -100,7 +103,7 @@ func New[K comparable, V any](cfg Config) *Shard[K, V] {
 	}
 	s.active.Store(1)
 	if s.bounded {
-		s.policy = eviction.New[K, V](cfg.Policy, cfg.Capacity)
+		s.policy = eviction.NewMember[K, V](cfg.Policy, cfg.Capacity, cfg.Group)
 		if !cfg.Weighted {
 			// Counted entries: the bound is also the most the table
 			// will ever hold.
