@@ -4,7 +4,8 @@
 //
 // A policy sees only resident entries and is always called with its shard's
 // lock held, exclusively but for Len and Ordered, which only read, so it
-// needs no synchronisation of its own. Reads
+// needs no synchronisation of its own; what the shards of one cache share
+// (a [Group]) locks for itself. Reads
 // reach it late and in batches (the shard buffers them), and under heavy
 // contention some are dropped: a policy must treat Access as a hint.
 package eviction
