@@ -1,3 +1,21 @@
+// Package entry defines the node a Strata shard stores for each key, and the
+// intrusive list that threads nodes through eviction queues and timer-wheel
+// buckets.
+//
+// An Entry is owned by exactly one shard and changed only with that shard's
+// lock held. Readers take no lock: the key and hash never change, the
+// deadline is atomic (expire-after-access reads move it forward), and the
+// value with what describes it (write time, lifetime, deadline, negative
+// flag) is copied by [Entry.Load] under a sequence counter that every
+// [Entry.Write] makes odd while it works, so a copy that overlapped a write
+// is retried. Entries are never recycled, so a pointer that outlives its
+// entry's removal (in a read buffer, say) stays safe to dereference: it just
+// reports [Entry.Resident] false.
+//
+// Entries are sized for caches of millions: an entry of uint64 key and
+// value is 56 bytes (the 64-byte size class) when it cannot expire, 80 with
+// its timer section, and 104 (the 112-byte class) when it also records
+// weight, lifetime and write time; see [Entry] for what lives where.
 package entry
 
 import (
