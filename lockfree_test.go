@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestReadsSeeWholeValues checks the lock-free read path end to end: while
@@ -50,9 +51,12 @@ func TestReadsSeeWholeValues(t *testing.T) {
 	}
 	for version := uint64(1); !stop.Load() && (version < 100_000 || hits.Load() < 50_000); version++ {
 		k := version * 31 % keys
-		if version%17 == 0 {
+		switch {
+		case version%17 == 0:
 			c.Delete(k)
-		} else {
+		case version%5 == 0:
+			c.SetWithTTL(k, mk(k, version), time.Hour)
+		default:
 			c.Set(k, mk(k, version))
 		}
 	}

@@ -5,56 +5,84 @@
 // An Entry is owned by exactly one shard and changed only with that shard's
 // lock held. Readers take no lock: the key and hash never change, the
 // deadline is atomic (expire-after-access reads move it forward), and the
-// value with what describes it (write time, lifetime, negative flag) is
-// copied by [Entry.Load] under a sequence counter that every [Entry.Write]
-// makes odd while it works, so a copy that overlapped a write is retried.
-// Entries are never recycled, so a pointer that outlives its entry's
-// removal (in a read buffer, say) stays safe to dereference: it just
+// value with what describes it (write time, lifetime, deadline, negative
+// flag) is copied by [Entry.Load] under a sequence counter that every
+// [Entry.Write] makes odd while it works, so a copy that overlapped a write
+// is retried. Entries are never recycled, so a pointer that outlives its
+// entry's removal (in a read buffer, say) stays safe to dereference: it just
 // reports [Entry.Resident] false.
+//
+// Entries are sized for caches of millions: an entry of uint64 key and
+// value is 56 bytes (the 64-byte size class) when it cannot expire, 80 with
+// its timer section, and 104 (the 112-byte class) when it also records
+// weight, lifetime and write time; see [Entry] for what lives where.
 package entry
 
 import (
 	"runtime"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Entry is one cached key/value pair with the bookkeeping its shard, its
 // eviction policy and its shard's timer wheel need.
 //
-// The layout is kept small because a cache holds millions of these: what
-// only some caches use (weights other than 1, the lifetime that
-// expire-after-access extends by, the write time refresh-ahead compares)
-// lives in a [more] section that [NewFull] allocates together with the
-// entry, and that plain entries do without. An Entry of uint64 key and
-// value is 80 bytes, 16 less than with every field inline.
+// The layout is kept small because a cache holds millions of these. What
+// only some entries use lives in sections allocated together with the
+// entry, and plain entries do without:
+//
+//   - the timer section (deadline and timer-wheel links), for entries that
+//     can expire: [NewTimed] and [NewFull] make it;
+//   - the more section (lifetime, write time, weight), for caches that
+//     weigh entries, refresh ahead, expire after access or keep no policy:
+//     [NewFull] makes it, after a timer section, so a full entry has both.
+//
+// An entry's x field points at its timer section, and a full entry's more
+// section is found from there (see [Entry.more]). A plain entry that is
+// given a deadline anyway (a per-write lifetime in a cache without a
+// default one) gets a timer section of its own, allocated apart, by the
+// write that brings the deadline; one given a weight other than 1 gets a
+// separate timer and more section the same way. Either costs one extra
+// allocation for that entry only, never a new entry: the table, the
+// policy and lock-free readers keep the pointer they had.
+//
+// For uint64 key and value a plain entry is 56 bytes (the 64-byte size
+// class), a timed one 80 and a full one 104 (the 112-byte class).
 type Entry[K comparable, V any] struct {
 	// What a read touches comes first, so that it shares as few cache
-	// lines as possible: key, value, hash, sequence counter, deadline.
+	// lines as possible: key, value, hash, sequence counter.
 	key   K
 	value V
 	// hash is the low 32 bits of the key's seeded hash (shards are chosen
 	// by the top bits, so these are independent of the shard).
 	hash uint32
-	// seq is odd while a write is changing value, flags or more, and grows
-	// by two with every write; see Load.
+	// seq is odd while a write is changing value, flags or a section, and
+	// grows by two with every write; see Load.
 	seq atomic.Uint32
-	// expires is the deadline in nanoseconds on the cache's clock; 0 means
-	// the entry never expires.
-	expires atomic.Int64
 
 	// Policy links, owned by the shard's eviction policy.
 	prev, next *Entry[K, V]
-	// Timer-wheel links, owned by the shard's wheel.
-	tprev, tnext *Entry[K, V]
 
-	more *more // nil for a plain entry
+	// x is the timer section, nil until the entry has one. Changed only
+	// by the shard's lock holder while seq is odd (see growTimer), and
+	// never again once the entry is full or weighed.
+	x *timer[K, V]
 
 	slot   uint16 // timer-wheel bucket + 1; 0 when not scheduled
 	queue  uint8  // policy-defined
 	mark   uint8  // policy-defined
 	state  uint8
 	reason Reason
-	flags  uint8 // read with value, under seq
+	flags  uint8 // read with value, under seq; see the flag constants
+}
+
+// timer is the section of an entry that can expire.
+type timer[K comparable, V any] struct {
+	// expires is the deadline in nanoseconds on the cache's clock; 0 means
+	// the entry never expires.
+	expires atomic.Int64
+	// Timer-wheel links, owned by the shard's wheel.
+	tprev, tnext *Entry[K, V]
 }
 
 // more holds the fields only some caches need.
@@ -68,11 +96,28 @@ type more struct {
 	weight  uint32
 }
 
+// sections is a timer section followed by a more section: the tail of a
+// full entry, or what a plain entry given a weight other than 1 grows.
+type sections[K comparable, V any] struct {
+	t timer[K, V]
+	m more
+}
+
 // Entry flags.
 const (
 	// flagNegative marks a negative entry: the loader said the key does
 	// not exist, and the shard remembers that answer instead of a value.
 	flagNegative = 1 << iota
+	// flagFull marks an entry made by NewFull: x points into the entry's
+	// own allocation, at the t of a sections whose m records weight,
+	// lifetime and write time. Set at construction and never changed, so
+	// lock-free readers may test it.
+	flagFull
+	// flagWeighed marks a plain entry that was given a weight other than
+	// 1: x points at the t of a separately allocated sections whose m
+	// records the weight (only; lifetime and write time stay unrecorded,
+	// as for any plain entry). Only the lock holder reads it.
+	flagWeighed
 )
 
 // Entry states.
@@ -82,15 +127,22 @@ const (
 	stateRemoved         // gone from the shard; kept alive only by stray pointers
 )
 
-// full is an entry and its more section in one allocation.
+// timed is an entry and its timer section in one allocation.
+type timed[K comparable, V any] struct {
+	e Entry[K, V]
+	t timer[K, V]
+}
+
+// full is an entry and both its sections in one allocation.
 type full[K comparable, V any] struct {
 	e Entry[K, V]
-	m more
+	s sections[K, V]
 }
 
 // New returns an entry that is not yet resident anywhere. A plain entry
 // (weight 1) records no lifetime and no write time: Write drops them, and
-// Load and Written report 0. Use NewFull where they matter.
+// Load and Written report 0. Use NewFull where they matter, and NewTimed
+// for an entry that will likely be given a deadline.
 func New[K comparable, V any](key K, value V, hash uint64, weight uint32) *Entry[K, V] {
 	if weight != 1 {
 		return NewFull(key, value, hash, weight)
@@ -98,12 +150,70 @@ func New[K comparable, V any](key K, value V, hash uint64, weight uint32) *Entry
 	return &Entry[K, V]{key: key, value: value, hash: uint32(hash)}
 }
 
+// NewTimed returns a plain entry (see New) with a timer section in the
+// same allocation, ready for a deadline.
+func NewTimed[K comparable, V any](key K, value V, hash uint64, weight uint32) *Entry[K, V] {
+	if weight != 1 {
+		return NewFull(key, value, hash, weight)
+	}
+	t := &timed[K, V]{e: Entry[K, V]{key: key, value: value, hash: uint32(hash)}}
+	t.e.x = &t.t
+	return &t.e
+}
+
 // NewFull returns an entry that records its weight, lifetime and write
-// time, still in one allocation.
+// time, and can take a deadline, still in one allocation.
 func NewFull[K comparable, V any](key K, value V, hash uint64, weight uint32) *Entry[K, V] {
-	f := &full[K, V]{e: Entry[K, V]{key: key, value: value, hash: uint32(hash)}, m: more{weight: weight}}
-	f.e.more = &f.m
+	f := &full[K, V]{e: Entry[K, V]{key: key, value: value, hash: uint32(hash), flags: flagFull}}
+	f.s.m.weight = weight
+	f.e.x = &f.s.t
 	return &f.e
+}
+
+// more returns the entry's more section, or nil if it has none. With
+// flagFull or flagWeighed set, x points at the first field of a sections
+// value (inside a full allocation, or allocated by grow), so the section
+// is found from x without a pointer of its own: that pointer would take
+// every entry out of its size class. The caller holds the owning shard's
+// lock, unless all it needs is a full entry's section (flagFull and x
+// never change after NewFull).
+func (e *Entry[K, V]) more() *more {
+	if e.flags&(flagFull|flagWeighed) == 0 {
+		return nil
+	}
+	return &(*sections[K, V])(unsafe.Pointer(e.x)).m
+}
+
+// fullMore is more for lock-free readers: a full entry's section, nil for
+// any other entry.
+func (e *Entry[K, V]) fullMore() *more {
+	if e.flags&flagFull == 0 {
+		return nil
+	}
+	return &(*sections[K, V])(unsafe.Pointer(e.x)).m
+}
+
+// growTimer gives a plain entry without a timer section one of its own.
+// The caller holds the owning shard's exclusive lock and has made seq odd,
+// so a lock-free reader that sees the new x retries.
+func (e *Entry[K, V]) growTimer() {
+	if e.x == nil {
+		e.x = &timer[K, V]{}
+	}
+}
+
+// growMore gives a plain entry a more section to hold a weight other than
+// 1, moving its timer section, if it has one, next to it. The caller holds
+// the owning shard's exclusive lock and has made seq odd. Nothing links to
+// a timer section (timer-wheel links point at entries), so it can move.
+func (e *Entry[K, V]) growMore() {
+	s := &sections[K, V]{}
+	if old := e.x; old != nil {
+		s.t.expires.Store(old.expires.Load())
+		s.t.tprev, s.t.tnext = old.tprev, old.tnext
+	}
+	e.x = &s.t
+	e.flags |= flagWeighed
 }
 
 // Key returns the entry's key.
@@ -118,11 +228,13 @@ func (e *Entry[K, V]) Value() V { return e.value }
 // deadline, and marks the entry negative or not (a negative entry caches a
 // "no such key" answer; its value is the zero V). The caller holds the
 // owning shard's exclusive lock. Lock-free readers see all of it or none.
+// A plain entry without a timer section given a deadline grows one (see
+// Entry).
 func (e *Entry[K, V]) Write(v V, weight uint32, written, deadline, ttl int64, negative bool) {
 	e.seq.Add(1)
 	e.value = v
 	e.setWeight(weight)
-	if m := e.more; m != nil {
+	if m := e.fullMore(); m != nil {
 		m.written, m.ttl = written, ttl
 	}
 	if negative {
@@ -130,7 +242,7 @@ func (e *Entry[K, V]) Write(v V, weight uint32, written, deadline, ttl int64, ne
 	} else {
 		e.flags &^= flagNegative
 	}
-	e.expires.Store(deadline)
+	e.setDeadline(deadline)
 	e.seq.Add(1)
 }
 
@@ -145,15 +257,29 @@ func (e *Entry[K, V]) SetValue(v V, weight uint32) {
 
 // setWeight records weight; a plain entry given a weight other than 1
 // (a shard always creating entries with NewFull when it weighs them, this
-// is a fallback) gets a more section of its own.
+// is a fallback) grows a more section. The caller has made seq odd.
 func (e *Entry[K, V]) setWeight(weight uint32) {
-	if e.more == nil {
+	m := e.more()
+	if m == nil {
 		if weight == 1 {
 			return
 		}
-		e.more = &more{}
+		e.growMore()
+		m = e.more()
 	}
-	e.more.weight = weight
+	m.weight = weight
+}
+
+// setDeadline stores deadline, growing a timer section if the entry needs
+// one and has none. The caller has made seq odd.
+func (e *Entry[K, V]) setDeadline(deadline int64) {
+	if e.x == nil {
+		if deadline == 0 {
+			return
+		}
+		e.growTimer()
+	}
+	e.x.expires.Store(deadline)
 }
 
 // Load copies the value, its write time, its lifetime, its deadline and
@@ -166,10 +292,16 @@ func (e *Entry[K, V]) Load() (v V, written, ttl, deadline int64, negative bool) 
 	for {
 		s := e.seq.Load()
 		if s&1 == 0 {
-			v, negative, deadline = e.value, e.flags&flagNegative != 0, e.expires.Load()
-			written, ttl = 0, 0
-			if m := e.more; m != nil {
-				written, ttl = m.written, m.ttl
+			v, negative = e.value, e.flags&flagNegative != 0
+			written, ttl, deadline = 0, 0, 0
+			// x is read once: a write that replaces it meanwhile has
+			// made seq odd, and this copy is discarded below.
+			if x := e.x; x != nil {
+				deadline = x.expires.Load()
+				if e.flags&flagFull != 0 {
+					m := &(*sections[K, V])(unsafe.Pointer(x)).m
+					written, ttl = m.written, m.ttl
+				}
 			}
 			if unchanged(&e.seq, s) {
 				return v, written, ttl, deadline, negative
@@ -187,10 +319,10 @@ func (e *Entry[K, V]) Negative() bool { return e.flags&flagNegative != 0 }
 // Written returns when the entry's value was last stored, or 0 for a plain
 // entry (see New). The caller holds the owning shard's lock.
 func (e *Entry[K, V]) Written() int64 {
-	if e.more == nil {
-		return 0
+	if m := e.fullMore(); m != nil {
+		return m.written
 	}
-	return e.more.written
+	return 0
 }
 
 // Generation changes with every write of the entry's value, so an
@@ -208,35 +340,57 @@ func (e *Entry[K, V]) Hash() uint64 { return uint64(e.hash) }
 func StoredHash(hash uint64) uint64 { return hash & 0xFFFFFFFF }
 
 // Weight returns the entry's weight (1 when the cache counts entries).
+// The caller holds the owning shard's lock.
 func (e *Entry[K, V]) Weight() uint32 {
-	if e.more == nil {
-		return 1
+	if m := e.more(); m != nil {
+		return m.weight
 	}
-	return e.more.weight
+	return 1
 }
 
 // Deadline returns the expiry deadline on the cache's clock in nanoseconds,
-// or 0 if the entry never expires. Safe without a lock.
-func (e *Entry[K, V]) Deadline() int64 { return e.expires.Load() }
+// or 0 if the entry never expires. Safe without a lock for an entry whose
+// timer section cannot be replaced meanwhile (see Entry); Load is the
+// lock-free way.
+func (e *Entry[K, V]) Deadline() int64 {
+	if x := e.x; x != nil {
+		return x.expires.Load()
+	}
+	return 0
+}
 
 // SetDeadline moves the deadline; the caller holds the owning shard's
 // exclusive lock. The lifetime expire-after-access extends by is the one
-// given to Write.
-func (e *Entry[K, V]) SetDeadline(deadline int64) { e.expires.Store(deadline) }
+// given to Write. An entry without a timer section grows one.
+func (e *Entry[K, V]) SetDeadline(deadline int64) {
+	if e.x == nil {
+		if deadline == 0 {
+			return
+		}
+		e.seq.Add(1)
+		e.growTimer()
+		e.x.expires.Store(deadline)
+		e.seq.Add(1)
+		return
+	}
+	e.x.expires.Store(deadline)
+}
 
 // Extend moves the deadline of an expire-after-access entry to now+ttl,
 // where ttl is the lifetime Load returned. It needs no lock: concurrent
 // readers race to store nearly equal values, and the timer wheel re-reads
-// the deadline before it expires anything.
+// the deadline before it expires anything. Only full entries report a
+// lifetime, and their timer section never moves, so the store lands in
+// the section the deadline is read from.
 func (e *Entry[K, V]) Extend(now, ttl int64) {
 	if ttl > 0 {
-		e.expires.Store(now + ttl)
+		e.x.expires.Store(now + ttl)
 	}
 }
 
 // ExpiredAt reports whether the entry has a deadline at or before now.
 func (e *Entry[K, V]) ExpiredAt(now int64) bool {
-	d := e.expires.Load()
+	d := e.Deadline()
 	return d != 0 && d <= now
 }
 

@@ -5,18 +5,68 @@ import (
 	"unsafe"
 )
 
-// Entries are what a cache has millions of: a plain entry of uint64 key
-// and value must fit the 80-byte size class, and one of string key and int
-// value the 96-byte class.
+// Entries are what a cache has millions of. A plain entry of uint64 key
+// and value must fit the 64-byte size class, with its timer section the
+// 80-byte class, and a full one the 112-byte class; a plain entry of
+// string key and []byte value the 80-byte class.
 func TestEntrySize(t *testing.T) {
 	if unsafe.Sizeof(uintptr(0)) != 8 {
 		t.Skip("layout checked on 64-bit platforms only")
 	}
-	if got := unsafe.Sizeof(Entry[uint64, uint64]{}); got != 80 {
-		t.Errorf("Entry[uint64, uint64] is %d bytes, want 80", got)
+	for _, c := range []struct {
+		what      string
+		got, want uintptr
+	}{
+		{"Entry[uint64, uint64]", unsafe.Sizeof(Entry[uint64, uint64]{}), 56},
+		{"timed[uint64, uint64]", unsafe.Sizeof(timed[uint64, uint64]{}), 80},
+		{"full[uint64, uint64]", unsafe.Sizeof(full[uint64, uint64]{}), 104},
+		{"Entry[string, []byte]", unsafe.Sizeof(Entry[string, []byte]{}), 80},
+		{"timed[string, []byte]", unsafe.Sizeof(timed[string, []byte]{}), 104},
+		{"Entry[string, int]", unsafe.Sizeof(Entry[string, int]{}), 64},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s is %d bytes, want %d", c.what, c.got, c.want)
+		}
 	}
-	if got := unsafe.Sizeof(Entry[string, int]{}); got != 88 {
-		t.Errorf("Entry[string, int] is %d bytes, want 88", got)
+}
+
+// Every kind of entry takes a deadline and reports it, and a plain entry
+// without a timer section grows one for it, keeping the deadline through
+// a later weight that moves the section.
+func TestDeadlines(t *testing.T) {
+	for name, e := range map[string]*Entry[int, int]{
+		"plain": New(1, 1, 1, 1),
+		"timed": NewTimed(1, 1, 1, 1),
+		"full":  NewFull(1, 1, 1, 1),
+	} {
+		if e.Deadline() != 0 || e.ExpiredAt(100) {
+			t.Fatalf("%s: new entry has deadline %d", name, e.Deadline())
+		}
+		e.Write(2, 1, 0, 0, 0, false)
+		if name == "plain" && e.x != nil {
+			t.Fatalf("plain entry grew a timer section without a deadline")
+		}
+		g := e.Generation()
+		e.Write(3, 1, 5, 50, 45, false)
+		if _, _, _, d, _ := e.Load(); d != 50 || e.Deadline() != 50 || !e.ExpiredAt(50) || e.ExpiredAt(49) {
+			t.Fatalf("%s: deadline %d after Write(deadline 50)", name, d)
+		}
+		if e.Generation() == g {
+			t.Fatalf("%s: Write left the generation unchanged", name)
+		}
+		e.SetValue(4, 7)
+		if v, _, _, d, _ := e.Load(); v != 4 || d != 50 || e.Weight() != 7 {
+			t.Fatalf("%s: value %d deadline %d weight %d after SetValue(4, 7); want 4 50 7", name, v, d, e.Weight())
+		}
+		e.SetDeadline(0)
+		if e.Deadline() != 0 {
+			t.Fatalf("%s: SetDeadline(0) left %d", name, e.Deadline())
+		}
+	}
+	p := New(1, 1, 1, 1)
+	p.SetDeadline(9)
+	if p.Deadline() != 9 {
+		t.Fatalf("SetDeadline on a plain entry: deadline %d, want 9", p.Deadline())
 	}
 }
 

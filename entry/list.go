@@ -5,8 +5,10 @@ package entry
 // the policy links and one through the timer links at a time.
 //
 // The zero value is an empty list threaded through the policy links; use
-// [NewTimerList] for a list threaded through the timer links. Lists are not
-// safe for concurrent use; the owning shard's lock protects them.
+// [NewTimerList] for a list threaded through the timer links, which live in
+// an entry's timer section: only entries that have one (made by NewTimed or
+// NewFull, or given a deadline) go in a timer list. Lists are not safe for
+// concurrent use; the owning shard's lock protects them.
 type List[K comparable, V any] struct {
 	head, tail *Entry[K, V]
 	len        int
@@ -25,7 +27,7 @@ func NewTimerList[K comparable, V any]() List[K, V] {
 // serves both link sets.
 func (l *List[K, V]) links(e *Entry[K, V]) (prev, next **Entry[K, V]) {
 	if l.timer {
-		return &e.tprev, &e.tnext
+		return &e.x.tprev, &e.x.tnext
 	}
 	return &e.prev, &e.next
 }

@@ -8,7 +8,8 @@ import (
 
 // The list is checked against a slice under random pushes, removals and
 // moves, in both link sets at once, since an entry may be in a policy list
-// and a timer list together.
+// and a timer list together. The entries have timer sections of every
+// kind, and plain ones given a weight move theirs while linked.
 func TestListMatchesSlice(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	var policy List[int, int]
@@ -16,7 +17,15 @@ func TestListMatchesSlice(t *testing.T) {
 	var wantP, wantT []*Entry[int, int]
 	entries := make([]*Entry[int, int], 64)
 	for i := range entries {
-		entries[i] = New(i, i, 0, 1)
+		switch i % 3 {
+		case 0:
+			entries[i] = NewTimed(i, i, 0, 1)
+		case 1:
+			entries[i] = NewFull(i, i, 0, 1)
+		default:
+			entries[i] = New(i, i, 0, 1)
+			entries[i].SetDeadline(1) // grows a timer section apart
+		}
 	}
 	in := func(s []*Entry[int, int], e *Entry[int, int]) int { return slices.Index(s, e) }
 	check := func(l *List[int, int], want []*Entry[int, int]) {
@@ -41,6 +50,9 @@ func TestListMatchesSlice(t *testing.T) {
 	}
 	for range 20_000 {
 		e := entries[r.IntN(len(entries))]
+		if r.IntN(100) == 0 && e.Weight() == 1 {
+			e.SetValue(e.Value(), 2) // a plain entry's timer section moves
+		}
 		l, want := &policy, &wantP
 		if r.IntN(2) == 0 {
 			l, want = &timer, &wantT

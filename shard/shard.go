@@ -525,9 +525,15 @@ func (s *Shard[K, V]) storeLocked(key K, hash uint64, value V, weight uint32, tt
 			s.policy.Update(e, old)
 		}
 	} else {
-		if s.full {
+		switch {
+		case s.full:
 			e = entry.NewFull(key, value, hash, weight)
-		} else {
+		case deadline != 0:
+			// Its timer section in the same allocation. An entry
+			// made without one grows one if a later write brings a
+			// deadline (see entry.Entry).
+			e = entry.NewTimed(key, value, hash, weight)
+		default:
 			e = entry.New(key, value, hash, weight)
 		}
 		e.Write(value, weight, now, deadline, ttl, negative)

@@ -108,3 +108,30 @@ func TestDeadlineAt(t *testing.T) {
 		}
 	}
 }
+
+// A shard that keeps no write times makes an entry with a timer section
+// only for a write that brings a deadline; an entry made without one is
+// given one by the first such write, in place, and then expires like any
+// other.
+func TestDeadlineOnAnEntryMadeWithoutOne(t *testing.T) {
+	clk := &clock{now: 1}
+	s := New[string, int](Config{Capacity: 10, Policy: eviction.LRU, Clock: clk.read})
+	s.Set("plain", 0, 1, 1, 0, false)
+	s.Set("timed", 1, 2, 1, 1000, false)
+	plain := s.table.Get(0, "plain")
+	s.Set("plain", 0, 3, 1, 500, false) // grows a timer section
+	if s.table.Get(0, "plain") != plain {
+		t.Fatal("a write with a deadline replaced the entry")
+	}
+	if d := plain.Deadline(); d != 501 {
+		t.Fatalf("deadline %d, want 501", d)
+	}
+	clk.now = 1 << 31 // past both deadlines and a wheel tick
+	removed := s.Expire()
+	if r := reasons(removed); len(r) != 2 || r["plain"] != entry.ReasonExpired || r["timed"] != entry.ReasonExpired {
+		t.Fatalf("removed %v, want plain and timed expired", r)
+	}
+	if s.Len() != 0 {
+		t.Fatalf("%d entries left", s.Len())
+	}
+}
