@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"unsafe"
 
 	"github.com/stratacache/cache/entry"
 )
@@ -162,5 +163,24 @@ func TestTableLimitCapsGrowth(t *testing.T) {
 	want := (limit*4/3 + groupSize - 1) / groupSize * groupSize
 	if got := tb.Slots(); got != want {
 		t.Fatalf("%d slots for %d entries at the limit, want %d (3/4 load)", got, tb.Len(), want)
+	}
+}
+
+// TestGroupIsOneCacheLine: a group must fill exactly one 64-byte line, or
+// a probe's tag word and slot may sit on two lines (the reason groups hold
+// seven slots, not eight). Arrays larger than 32 KiB (a shard of a few
+// thousand entries and up) get whole pages, so their groups also start on
+// line boundaries; smaller ones that hold pointers start 8 bytes after a
+// line (the runtime's allocation header), which leaves only slot 6 of a
+// group across two lines.
+func TestGroupIsOneCacheLine(t *testing.T) {
+	if size := unsafe.Sizeof(group[string, []byte]{}); size != 64 {
+		t.Fatalf("group is %d bytes, want 64", size)
+	}
+	for _, n := range []int{513, 781, 1000, 4681} {
+		a := newArray[int, int](n)
+		if addr := uintptr(unsafe.Pointer(&a.groups[0])); addr%64 != 0 {
+			t.Errorf("array of %d groups starts at %#x, not on a 64-byte boundary", n, addr)
+		}
 	}
 }
