@@ -251,3 +251,31 @@ func TestTinyLFUSteadyStateDoesNotAllocate(t *testing.T) {
 		t.Fatalf("%d allocations in 20000 adds and evictions once both ghosts exist, want 0", n)
 	}
 }
+
+// TestClimberPeriodWeighsAtMostHalf: a period full of evidence moves the
+// running averages only halfway, so it cannot undo the previous period's
+// opposite evidence on its own: after a period against growing by 5000
+// hits, one for it by 2000 does not grow the window (it did when a period
+// replaced the averages outright), and a second such period does.
+func TestClimberPeriodWeighsAtMostHalf(t *testing.T) {
+	c := newClimber(10)
+	period := func(setup func()) float64 {
+		setup()
+		for i := range 10 {
+			if d, done := c.record(i%2 == 0); done {
+				return d
+			}
+		}
+		t.Fatal("a sample of 10 requests did not close")
+		return 0
+	}
+	if d := period(func() { c.mainTail = 5000 }); d > 0 {
+		t.Fatalf("move %v after a period against growing, want none upwards", d)
+	}
+	if d := period(func() { c.windowGhost = 2000 }); d > 0 {
+		t.Fatalf("move %v: one period for growing undid a stronger one against it", d)
+	}
+	if d := period(func() { c.windowGhost = 2000 }); d <= 0 {
+		t.Fatalf("move %v after two periods for growing, want growth", d)
+	}
+}
