@@ -148,6 +148,20 @@ func TestClimberSteps(t *testing.T) {
 	}
 }
 
+// halfHitPeriod runs setup, then feeds c (whose period is 10 requests) one
+// period of alternating hits and misses, and returns the move it makes.
+func halfHitPeriod(t *testing.T, c *climber, setup func()) float64 {
+	t.Helper()
+	setup()
+	for i := range 10 {
+		if d, done := c.record(i%2 == 0); done {
+			return d
+		}
+	}
+	t.Fatal("a sample of 10 requests did not close")
+	return 0
+}
+
 // TestClimberWaitsOutSparseBursts: a small cache's periods hold a few
 // ghost and tail hits each. When the periods that favour a larger window
 // are outweighed on average by those against it, the window must not
@@ -156,16 +170,7 @@ func TestClimberSteps(t *testing.T) {
 // still followed at once.
 func TestClimberWaitsOutSparseBursts(t *testing.T) {
 	c := newClimber(10)
-	period := func(setup func()) float64 {
-		setup()
-		for i := range 10 {
-			if d, done := c.record(i%2 == 0); done {
-				return d
-			}
-		}
-		t.Fatal("a sample of 10 requests did not close")
-		return 0
-	}
+	period := func(setup func()) float64 { return halfHitPeriod(t, &c, setup) }
 	share := 0.0
 	for range 50 {
 		share += period(func() { c.mainTail = 12 })   // against growing
@@ -259,16 +264,7 @@ func TestTinyLFUSteadyStateDoesNotAllocate(t *testing.T) {
 // replaced the averages outright), and a second such period does.
 func TestClimberPeriodWeighsAtMostHalf(t *testing.T) {
 	c := newClimber(10)
-	period := func(setup func()) float64 {
-		setup()
-		for i := range 10 {
-			if d, done := c.record(i%2 == 0); done {
-				return d
-			}
-		}
-		t.Fatal("a sample of 10 requests did not close")
-		return 0
-	}
+	period := func(setup func()) float64 { return halfHitPeriod(t, &c, setup) }
 	if d := period(func() { c.mainTail = 5000 }); d > 0 {
 		t.Fatalf("move %v after a period against growing, want none upwards", d)
 	}
