@@ -95,11 +95,15 @@ const (
 	climbTrust     = 750.0
 	climbMaxWeight = 0.5
 	// Victims rotate while more than rotateAbove of the requests are
-	// rejected candidates returning, on average over periods weighing
-	// rotateWeight each. On the traces the rate is 0 for loops, whose
-	// candidates come back only after the whole loop, and 0.002 to 0.06
-	// on p3 and multi2, where a duel's winner keeps shutting out keys in
-	// use.
+	// rejected candidates returning, on average over periods weighted
+	// like the window's evidence (at most rotateWeight each). On the
+	// traces the rate is 0 for loops, whose candidates come back only
+	// after the whole loop, and 0.002 to 0.06 on p3, where a duel's
+	// winner keeps shutting out keys in use. Caches of up to
+	// 2×climbMinPeriod entries never rotate: their periods hold a few
+	// ghost hits, and on sprite at 200 entries rotation switched on by
+	// chance sent the window climber up to 70-80% of the cache in 3
+	// replays of 16 (45 instead of 49.4).
 	rotateAbove  = 0.001
 	rotateWeight = 0.5
 )
@@ -160,7 +164,10 @@ func (c *climber) decide() float64 {
 	}
 	c.step = max(c.step*climbDecay, climbMinStep)
 	c.returns += min(rotateWeight, weight) * (float64(c.windowGhost)/float64(max(c.requests, 1)) - c.returns)
-	c.rotate = c.returns > rotateAbove
+	// A period padded to climbMinPeriod holds a handful of ghost hits:
+	// too few to decide on, and a wrong switch can send the window off
+	// (see rotateAbove).
+	c.rotate = c.returns > rotateAbove && c.period > climbMinPeriod
 	c.clearTallies()
 	return move
 }

@@ -147,12 +147,13 @@ func TestNewMemberOtherAlgorithms(t *testing.T) {
 func TestGroupSharesRotation(t *testing.T) {
 	g := NewGroup()
 	members := []*tinyLFU[int, int]{
-		NewMember[int, int](TinyLFU, 1000, g).(*tinyLFU[int, int]),
-		NewMember[int, int](TinyLFU, 1000, g).(*tinyLFU[int, int]),
+		NewMember[int, int](TinyLFU, 100000, g).(*tinyLFU[int, int]),
+		NewMember[int, int](TinyLFU, 100000, g).(*tinyLFU[int, int]),
 	}
-	// A long period in which 4% of the requests were rejected
-	// candidates coming back (enough of them to weigh half), reported
-	// by the first member.
+	// A period in which 4% of the requests were rejected candidates
+	// coming back (enough of them to weigh half), reported by the first
+	// member. (Members this large make the group's period longer than
+	// the minimum, below which the group never rotates.)
 	var tallies climber
 	tallies.requests, tallies.windowGhost = 20000, 800
 	if _, rotate := g.report(0, &tallies, 1000); !rotate {

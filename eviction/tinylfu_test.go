@@ -115,14 +115,30 @@ func TestClimberRotatesWhileRejectedReturn(t *testing.T) {
 	}
 }
 
+// TestSmallCacheNeverRotates: a climber whose periods are padded to the
+// minimum does not rotate, however many candidates come back.
+func TestSmallCacheNeverRotates(t *testing.T) {
+	c := newClimber(climbPeriodFor(100))
+	for range 10 {
+		c.requests, c.windowGhost = c.period, c.period/10
+		c.decide()
+	}
+	if c.rotate {
+		t.Fatalf("a %d-request climber rotates (return rate %.4f)", c.period, c.returns)
+	}
+	if c.returns <= rotateAbove {
+		t.Fatalf("return rate %.4f after periods of 10%% returns", c.returns)
+	}
+}
+
 // TestLoopNeverRotates: a loop's rejected candidates come back only after
 // the whole loop, long after the climber's ghost forgot them, so victims
 // never rotate (rotating there would churn main).
 func TestLoopNeverRotates(t *testing.T) {
 	var i uint64
-	p := replayTinyLFU(100, tlWindowStart, 100000, func() uint64 { i++; return i % 150 })
+	p := replayTinyLFU(1000, tlWindowStart, 200000, func() uint64 { i++; return i % 1500 })
 	if p.climber.returns != 0 || p.climber.rotate {
-		t.Fatalf("loop of 150 keys over 100 entries: return rate %.5f, rotate %v; want 0, false", p.climber.returns, p.climber.rotate)
+		t.Fatalf("loop of 1500 keys over 1000 entries: return rate %.5f, rotate %v; want 0, false", p.climber.returns, p.climber.rotate)
 	}
 }
 
