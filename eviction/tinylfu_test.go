@@ -91,8 +91,8 @@ func TestClimberRotatesWhileRejectedReturn(t *testing.T) {
 	if c.rotate {
 		t.Fatal("a new climber rotates victims")
 	}
-	// A quiet period (3 ghost hits) weighs 3/750: a rate of 3% in it
-	// leaves the average at about 0.01%.
+	// A quiet period: 3 returns in 10,000 requests, weighing 3/750,
+	// leave the average far below 0.1%.
 	period(3, 0)
 	if c.rotate {
 		t.Fatalf("one period of 3 returns turned rotation on (average rate %.5f)", c.returns)
