@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stratacache/cache/codec"
+	"github.com/stratacache/cache/eviction"
 	"github.com/stratacache/cache/shard"
 )
 
@@ -20,6 +21,8 @@ import (
 //
 //	header   magic (8) | version (2, big-endian) | key format (1) |
 //	         value format (1) | saved at, Unix ns (8, big-endian)
+//	learned  tagLearned | uvarint length | what the policy learned
+//	         (eviction.Learner); optional, since version 3
 //	records  tagRecord | uvarint key length | key | uvarint value length |
 //	         value | uvarint remaining TTL ns (0: none) | uvarint age ns |
 //	         uvarint rank | uvarint frequency (the last two since version 2)
@@ -27,14 +30,19 @@ import (
 //	         CRC-32C of every byte before it (4, big-endian)
 const (
 	snapshotMagic   = "\x89STRSNP\n"
-	snapshotVersion = 2
+	snapshotVersion = 3
 	// snapshotV1 records lack rank and frequency; this build still loads
-	// them, ordered by write time as before.
+	// them, ordered by write time as before. Version 2 is version 3
+	// without the learned record.
 	snapshotV1 = 1
 	headerLen  = len(snapshotMagic) + 2 + 1 + 1 + 8
 	trailerLen = 1 + 8 + 4
 	tagEnd     = 0
 	tagRecord  = 1
+	tagLearned = 2
+	// maxLearned bounds the learned record, far above what any policy
+	// writes (10 bytes today), so a crafted length cannot pass for one.
+	maxLearned = 64
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -73,6 +81,13 @@ func saveSnapshot[K comparable, V any](c *core[K, V], w io.Writer, opts Snapshot
 	rec = append(rec, byte(kc.Format()), byte(vc.Format()))
 	rec = binary.BigEndian.AppendUint64(rec, uint64(info.SavedAt.UnixNano()))
 	sw.write(rec)
+	if learned, ok := c.shards[0].AppendLearned(nil); ok {
+		// The shards of one cache learn together (eviction.Group), so
+		// the first speaks for all.
+		rec = append(rec[:0], tagLearned)
+		rec = binary.AppendUvarint(rec, uint64(len(learned)))
+		sw.write(append(rec, learned...))
+	}
 
 	var buf []shard.State[K, V]
 	for _, s := range c.shards {
@@ -137,7 +152,7 @@ func loadSnapshot[K comparable, V any](c *core[K, V], r io.Reader, opts Snapshot
 	if err != nil {
 		return SnapshotInfo{}, fmt.Errorf("cache: snapshot: load: read: %w", err)
 	}
-	recs, savedAt, err := decodeSnapshot(data, kc, vc)
+	recs, learned, savedAt, err := decodeSnapshot(data, kc, vc)
 	if err != nil {
 		return SnapshotInfo{}, err
 	}
@@ -147,25 +162,23 @@ func loadSnapshot[K comparable, V any](c *core[K, V], r io.Reader, opts Snapshot
 	info := SnapshotInfo{Bytes: int64(len(data)), SavedAt: savedAt}
 	elapsed := max(c.wall().Sub(savedAt), 0) // a clock set back counts as no time
 	sortForLoad(recs)
-	// Frequencies are restored only when the snapshot does not fit, and
-	// then relative to the snapshot's median. When it does not fit,
-	// TinyLFU's admission decides which entries stay, and without counts
-	// it would keep the coldest (stored first) against the hottest. When
-	// it fits, the order alone keeps hot entries hot, and counts would
-	// only skew the sketch: it knows nothing of the keys the old cache had
-	// just evicted, so restored entries beat those keys when they came
-	// back (p3 at 100k lost 1.3 points with counts restored as saved, 0.7
-	// to 1.0 relative to the median, nothing without them). Relative to
-	// the median, a key used as often as the typical saved entry starts as
-	// a new key would (the store counts one use); hotter ones keep their
-	// lead.
-	base := 0
-	if c.overflows(recs) {
-		base = medianFreq(recs)
-	}
+	// Frequencies are restored relative to the snapshot's median: a key
+	// used as often as the typical saved entry starts as a new key would
+	// (the store counts one use); hotter ones keep their lead. Without
+	// counts, TinyLFU would admit the coldest entries (stored first)
+	// against the hottest when the snapshot does not fit, and once its
+	// victims rotate any candidate seen twice would beat a restored entry.
+	// Full counts go too far the other way: the new sketch knows nothing
+	// of the keys the old cache had just evicted, and every saved entry
+	// beat them when they came back. Restored against uninterrupted over
+	// the second half of a trace (warm_restart_test.go): p3 at 100k 0.3 to
+	// 0.5 points behind with the median, 1.6 with full counts, 1.1 with
+	// none; web12 at 3000 0.2 with the median, 0.65 with none; multi2 at
+	// 1800 0.4 either way.
+	base := medianFreq(recs)
 	for i := range recs {
 		e := &recs[i]
-		if base > 0 && int(e.freq) > base {
+		if int(e.freq) > base {
 			h := c.hasher.Hash(e.key)
 			c.shardFor(h).RaiseFrequency(h, int(e.freq)-base)
 		}
@@ -180,49 +193,76 @@ func loadSnapshot[K comparable, V any](c *core[K, V], r io.Reader, opts Snapshot
 		c.set(e.key, e.value, ttl, false)
 		info.Entries++
 	}
+	// What the policy learned goes in after the entries: storing them
+	// closes sample periods of the policy's own, which would decide afresh
+	// on no evidence. Without it, multi2 at 1800 fell 1.0 points behind
+	// instead of 0.4 (the restored cache relearned to rotate victims).
+	if learned != nil {
+		for _, s := range c.shards {
+			if err := s.Learn(learned); err != nil {
+				// decodeSnapshot checked the encoding; a policy of
+				// another algorithm learns nothing from it.
+				break
+			}
+		}
+	}
 	return info, nil
 }
 
 // decodeSnapshot checks all of data and decodes its records, touching no
 // cache. Every error wraps ErrBadSnapshot.
-func decodeSnapshot[K comparable, V any](data []byte, kc codec.Codec[K], vc codec.Codec[V]) ([]loaded[K, V], time.Time, error) {
+func decodeSnapshot[K comparable, V any](data []byte, kc codec.Codec[K], vc codec.Codec[V]) (recs []loaded[K, V], learned []byte, savedAt time.Time, err error) {
 	n := len(data)
 	switch {
 	case n < len(snapshotMagic) && bytes.HasPrefix([]byte(snapshotMagic), data):
-		return nil, time.Time{}, badSnapshot("truncated: %d bytes, shorter than the header", n)
+		return nil, nil, time.Time{}, badSnapshot("truncated: %d bytes, shorter than the header", n)
 	case !bytes.HasPrefix(data, []byte(snapshotMagic)):
-		return nil, time.Time{}, badSnapshot("not a Strata snapshot: it starts % x, want % x",
+		return nil, nil, time.Time{}, badSnapshot("not a Strata snapshot: it starts % x, want % x",
 			data[:min(n, len(snapshotMagic))], snapshotMagic)
 	case n < len(snapshotMagic)+2:
-		return nil, time.Time{}, badSnapshot("truncated: %d bytes, shorter than the header", n)
+		return nil, nil, time.Time{}, badSnapshot("truncated: %d bytes, shorter than the header", n)
 	}
 	version := binary.BigEndian.Uint16(data[len(snapshotMagic):])
-	if version != snapshotVersion && version != snapshotV1 {
-		return nil, time.Time{}, badSnapshot("format version %d, this build reads versions %d and %d", version, snapshotV1, snapshotVersion)
+	if version < snapshotV1 || version > snapshotVersion {
+		return nil, nil, time.Time{}, badSnapshot("format version %d, this build reads versions %d to %d", version, snapshotV1, snapshotVersion)
 	}
 	if n < headerLen+trailerLen {
-		return nil, time.Time{}, badSnapshot("truncated: %d bytes, shorter than header and trailer (%d)", n, headerLen+trailerLen)
+		return nil, nil, time.Time{}, badSnapshot("truncated: %d bytes, shorter than header and trailer (%d)", n, headerLen+trailerLen)
 	}
 	if stored, sum := binary.BigEndian.Uint32(data[n-4:]), crc32.Checksum(data[:n-4], castagnoli); stored != sum {
-		return nil, time.Time{}, badSnapshot("checksum mismatch: stored %08x, computed %08x (damaged or truncated)", stored, sum)
+		return nil, nil, time.Time{}, badSnapshot("checksum mismatch: stored %08x, computed %08x (damaged or truncated)", stored, sum)
 	}
 	kf, vf := codec.Format(data[len(snapshotMagic)+2]), codec.Format(data[len(snapshotMagic)+3])
 	if kf != kc.Format() || vf != vc.Format() {
-		return nil, time.Time{}, fmt.Errorf("cache: snapshot: saved with %v keys and %v values, SnapshotOptions ask for %v and %v: %w: %w",
+		return nil, nil, time.Time{}, fmt.Errorf("cache: snapshot: saved with %v keys and %v values, SnapshotOptions ask for %v and %v: %w: %w",
 			kf, vf, kc.Format(), vc.Format(), codec.ErrFormatMismatch, ErrBadSnapshot)
 	}
-	savedAt := time.Unix(0, int64(binary.BigEndian.Uint64(data[headerLen-8:])))
+	savedAt = time.Unix(0, int64(binary.BigEndian.Uint64(data[headerLen-8:])))
 
 	end := n - trailerLen // where tagEnd must be
 	count := binary.BigEndian.Uint64(data[end+1:])
 	// The count is checksummed but may still be crafted: trust it for a
 	// capacity only as far as the bytes could hold (6 bytes per record).
-	recs := make([]loaded[K, V], 0, min(count, uint64(end-headerLen)/6))
+	recs = make([]loaded[K, V], 0, min(count, uint64(end-headerLen)/6))
 	p := &parser{b: data[:end], pos: headerLen}
+	if version >= 3 && p.pos < end && p.b[p.pos] == tagLearned {
+		at := p.pos
+		p.pos++
+		learned = p.bytes()
+		switch {
+		case p.err != nil:
+			return nil, nil, time.Time{}, badSnapshot("learned record: %v", p.err)
+		case len(learned) > maxLearned:
+			return nil, nil, time.Time{}, badSnapshot("learned record at offset %d: %d bytes, more than %d", at, len(learned), maxLearned)
+		}
+		if err := eviction.CheckLearned(learned); err != nil {
+			return nil, nil, time.Time{}, fmt.Errorf("cache: snapshot: learned record: %w: %w", err, ErrBadSnapshot)
+		}
+	}
 	for p.pos < end {
 		i := len(recs)
 		if tag := p.b[p.pos]; tag != tagRecord {
-			return nil, time.Time{}, badSnapshot("record %d at offset %d: tag %d, want %d", i, p.pos, tag, tagRecord)
+			return nil, nil, time.Time{}, badSnapshot("record %d at offset %d: tag %d, want %d", i, p.pos, tag, tagRecord)
 		}
 		p.pos++
 		kb, vb := p.bytes(), p.bytes()
@@ -232,31 +272,31 @@ func decodeSnapshot[K comparable, V any](data []byte, kc codec.Codec[K], vc code
 			rank, freq = p.uvarint(), p.uvarint()
 		}
 		if p.err != nil {
-			return nil, time.Time{}, badSnapshot("record %d: %v", i, p.err)
+			return nil, nil, time.Time{}, badSnapshot("record %d: %v", i, p.err)
 		}
 		if ttl > 1<<63-1 || age > 1<<63-1 {
-			return nil, time.Time{}, badSnapshot("record %d: TTL %d or age %d out of range", i, ttl, age)
+			return nil, nil, time.Time{}, badSnapshot("record %d: TTL %d or age %d out of range", i, ttl, age)
 		}
 		k, err := kc.Unmarshal(kb)
 		if err != nil {
-			return nil, time.Time{}, fmt.Errorf("cache: snapshot: record %d: key: %w: %w", i, err, ErrBadSnapshot)
+			return nil, nil, time.Time{}, fmt.Errorf("cache: snapshot: record %d: key: %w: %w", i, err, ErrBadSnapshot)
 		}
 		v, err := vc.Unmarshal(vb)
 		if err != nil {
-			return nil, time.Time{}, fmt.Errorf("cache: snapshot: record %d: value: %w: %w", i, err, ErrBadSnapshot)
+			return nil, nil, time.Time{}, fmt.Errorf("cache: snapshot: record %d: value: %w: %w", i, err, ErrBadSnapshot)
 		}
 		if rank >= shard.RankScale || freq > 255 {
-			return nil, time.Time{}, badSnapshot("record %d: rank %d or frequency %d out of range", i, rank, freq)
+			return nil, nil, time.Time{}, badSnapshot("record %d: rank %d or frequency %d out of range", i, rank, freq)
 		}
 		recs = append(recs, loaded[K, V]{k, v, int64(ttl), int64(age), uint32(rank), uint8(freq)})
 	}
 	if data[end] != tagEnd {
-		return nil, time.Time{}, badSnapshot("trailer at offset %d: tag %d, want %d", end, data[end], tagEnd)
+		return nil, nil, time.Time{}, badSnapshot("trailer at offset %d: tag %d, want %d", end, data[end], tagEnd)
 	}
 	if count != uint64(len(recs)) {
-		return nil, time.Time{}, badSnapshot("trailer counts %d records, the snapshot holds %d", count, len(recs))
+		return nil, nil, time.Time{}, badSnapshot("trailer counts %d records, the snapshot holds %d", count, len(recs))
 	}
-	return recs, savedAt, nil
+	return recs, learned, savedAt, nil
 }
 
 // parser reads uvarints and length-prefixed byte strings from b, bounds
@@ -310,27 +350,6 @@ func sortForLoad[K comparable, V any](recs []loaded[K, V]) {
 	slices.SortStableFunc(recs, func(a, b loaded[K, V]) int {
 		return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(b.age, a.age))
 	})
-}
-
-// overflows reports whether storing recs would take the cache past its
-// bound (never when it is unbounded). Expired records count too: they are
-// a small part of any snapshot worth loading.
-func (c *core[K, V]) overflows(recs []loaded[K, V]) bool {
-	bound := c.currentBound()
-	if bound == 0 {
-		return false
-	}
-	st := c.stats()
-	if c.weigher == nil {
-		return int64(st.Entries)+int64(len(recs)) > bound
-	}
-	need := st.Weight
-	for i := range recs {
-		if need += int64(c.weigh(recs[i].key, recs[i].value)); need > bound {
-			return true
-		}
-	}
-	return false
 }
 
 // medianFreq returns the median saved frequency, at least 1 (a stored

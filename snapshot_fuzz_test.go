@@ -17,6 +17,7 @@ func FuzzLoadSnapshot(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte(snapshotMagic))
 	f.Add(smallSnapshot(f))
+	f.Add(withLearned(f, smallSnapshot(f), learnedTinyLFU(0.01, true)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		check := func(data []byte) {
 			c, err := New(Options[string, int]{Clock: newFakeClock()})

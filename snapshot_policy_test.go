@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/crc32"
+	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,10 +47,10 @@ func TestSnapshotKeepsRecencyOrder(t *testing.T) {
 }
 
 // Under TinyLFU, hot entries stay hot: a key read often before the save
-// is saved with its frequency estimate, and a load that does not fit
-// feeds it back, so the loaded cache's next snapshot carries it again and
-// the hottest keys survive a load into a cache far smaller than the
-// snapshot.
+// is saved with its frequency estimate, and a load feeds it back (above
+// the snapshot's median), whether the snapshot fits or not, so the loaded
+// cache's next snapshot carries it again and the hottest keys survive a
+// load into a cache far smaller than the snapshot.
 func TestSnapshotKeepsFrequencies(t *testing.T) {
 	clk := newFakeClock()
 	src := snapCache(t, clk, Options[int, int]{MaxEntries: 1000})
@@ -61,12 +63,8 @@ func TestSnapshotKeepsFrequencies(t *testing.T) {
 		}
 	}
 	data := save(t, src)
-	dst := snapCache(t, clk, Options[int, int]{MaxEntries: 900})
-	if _, err := dst.LoadSnapshot(bytes.NewReader(data), SnapshotOptions{}); err != nil {
-		t.Fatal(err)
-	}
 	freqs := func(data []byte) map[int]uint8 {
-		recs, _, err := decodeSnapshot(data, codec.Msgpack[int](), codec.Msgpack[int]())
+		recs, _, _, err := decodeSnapshot(data, codec.Msgpack[int](), codec.Msgpack[int]())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,11 +74,18 @@ func TestSnapshotKeepsFrequencies(t *testing.T) {
 		}
 		return m
 	}
-	before, after := freqs(data), freqs(save(t, dst))
-	for i := 500; i < 520; i++ {
-		// The median is 1: hot keys get back all they had.
-		if before[i] < 8 || after[i] < before[i] {
-			t.Errorf("key %d: frequency %d saved, %d after a load and a second save", i, before[i], after[i])
+	before := freqs(data)
+	for _, size := range []int{900, 2000} { // short of the snapshot, and room to spare
+		dst := snapCache(t, clk, Options[int, int]{MaxEntries: size})
+		if _, err := dst.LoadSnapshot(bytes.NewReader(data), SnapshotOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		after := freqs(save(t, dst))
+		for i := 500; i < 520; i++ {
+			// The median is 1: hot keys get back all they had.
+			if before[i] < 8 || after[i] < before[i] {
+				t.Errorf("%d entries: key %d: frequency %d saved, %d after a load and a second save", size, i, before[i], after[i])
+			}
 		}
 	}
 	for name, opts := range map[string]Options[int, int]{
@@ -145,5 +150,116 @@ func TestSnapshotLoadsVersion1(t *testing.T) {
 	}
 	if v, _ := c.Peek(19); v != 38 {
 		t.Fatalf("value %d", v)
+	}
+}
+
+// learnedTinyLFU is the learned record's payload for TinyLFU, as
+// docs/snapshot.md lays it out: the algorithm, the running rate of
+// returning candidates (float64 bits, big-endian) and whether victims
+// rotate.
+func learnedTinyLFU(rate float64, rotate bool) []byte {
+	b := binary.BigEndian.AppendUint64([]byte{byte(eviction.TinyLFU)}, math.Float64bits(rate))
+	if rotate {
+		return append(b, 1)
+	}
+	return append(b, 0)
+}
+
+// withLearned returns data with its learned record replaced by one holding
+// payload (added after the header if there was none), checksum repaired.
+func withLearned(t testing.TB, data, payload []byte) []byte {
+	t.Helper()
+	rest := data[headerLen:]
+	if rest[0] == tagLearned {
+		n, k := binary.Uvarint(rest[1:])
+		rest = rest[1+k+int(n):]
+	}
+	out := append(bytes.Clone(data[:headerLen]), tagLearned)
+	out = binary.AppendUvarint(out, uint64(len(payload)))
+	out = append(append(out, payload...), rest...)
+	return withCRC(out, func([]byte) {})
+}
+
+// learnedOf returns the learned record of a snapshot, nil if it has none.
+func learnedOf(t testing.TB, data []byte) []byte {
+	t.Helper()
+	_, learned, _, err := decodeSnapshot(data, codec.Msgpack[int](), codec.Msgpack[int]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return learned
+}
+
+// TestSnapshotCarriesLearned: what the policy learned beyond frequencies
+// (TinyLFU: whether victims rotate) is saved, and a load hands it to
+// every shard, or to the shards' group, so that the next save says the
+// same; policies that learn nothing of the kind save no record and load
+// the entries of a snapshot that has one.
+func TestSnapshotCarriesLearned(t *testing.T) {
+	clk := newFakeClock()
+	src := snapCache(t, clk, Options[int, int]{MaxEntries: 1000})
+	for i := range 100 {
+		src.Set(i, i)
+	}
+	data := save(t, src)
+	if got, want := learnedOf(t, data), learnedTinyLFU(0, false); !bytes.Equal(got, want) {
+		t.Fatalf("a new TinyLFU cache saved learned % x, want % x (nothing learned yet)", got, want)
+	}
+	taught := learnedTinyLFU(0.004, true)
+	for _, shards := range []int{1, 4} {
+		dst := snapCache(t, clk, Options[int, int]{MaxEntries: 1000, Shards: shards})
+		info, err := dst.LoadSnapshot(bytes.NewReader(withLearned(t, data, taught)), SnapshotOptions{})
+		if err != nil || info.Entries != 100 {
+			t.Fatalf("%d shards: load: %+v, %v", shards, info, err)
+		}
+		if got := learnedOf(t, save(t, dst)); !bytes.Equal(got, taught) {
+			t.Errorf("%d shards: saved % x after loading % x", shards, got, taught)
+		}
+	}
+	lru := snapCache(t, clk, Options[int, int]{MaxEntries: 1000, Policy: eviction.LRU})
+	if info, err := lru.LoadSnapshot(bytes.NewReader(withLearned(t, data, taught)), SnapshotOptions{}); err != nil || info.Entries != 100 {
+		t.Fatalf("LRU cache: load: %+v, %v", info, err)
+	}
+	if got := learnedOf(t, save(t, lru)); got != nil {
+		t.Errorf("LRU cache saved learned % x, want no record", got)
+	}
+}
+
+// TestSnapshotLearnedChecks: a learned record that no policy of this
+// build could have written, or one where it cannot be, fails the whole
+// load before any entry is stored.
+func TestSnapshotLearnedChecks(t *testing.T) {
+	data := smallSnapshot(t)
+	v2 := withCRC(withLearned(t, data, learnedTinyLFU(0, false)), func(b []byte) {
+		binary.BigEndian.PutUint16(b[len(snapshotMagic):], 2)
+	})
+	// A learned record after the first entry's record.
+	p := &parser{b: data, pos: headerLen + 1}
+	p.bytes()     // key
+	p.bytes()     // value
+	for range 4 { // TTL, age, rank, frequency
+		p.uvarint()
+	}
+	payload := learnedTinyLFU(0, false)
+	learned := append([]byte{tagLearned, byte(len(payload))}, payload...)
+	late := slices.Concat(data[:p.pos], learned, data[p.pos:])
+	late = withCRC(late, func([]byte) {})
+
+	for name, tc := range map[string]struct {
+		data []byte
+		want string
+	}{
+		"rate NaN":       {withLearned(t, data, learnedTinyLFU(math.NaN(), true)), "learned record"},
+		"rate 2":         {withLearned(t, data, learnedTinyLFU(2, true)), "learned record"},
+		"rotation 7":     {withLearned(t, data, append(learnedTinyLFU(0.1, true)[:9], 7)), "learned record"},
+		"short":          {withLearned(t, data, learnedTinyLFU(0.1, true)[:5]), "learned record"},
+		"other policy":   {withLearned(t, data, append([]byte{byte(eviction.LRU)}, learnedTinyLFU(0, false)[1:]...)), "learned record"},
+		"too long":       {withLearned(t, data, make([]byte, maxLearned+1)), "more than 64"},
+		"in version 2":   {v2, "record 0 at offset"},
+		"after a record": {late, "record 1 at offset"},
+	} {
+		if err := expectBad(t, name, tc.data); !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want it to mention %q", name, err, tc.want)
+		}
 	}
 }

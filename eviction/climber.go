@@ -32,6 +32,11 @@ package eviction
 // and tail hits would weigh fully), and moves only in a direction whose
 // average agrees with the period.
 //
+// The climber also decides whether main's victims rotate (see
+// tinyLFU.evict): when window candidates rejected by the duel keep coming
+// back soon after, the victim they lost to is standing in the way of keys
+// still in use.
+//
 // No period weighs more than half, however much evidence it holds. A
 // large cache's periods hold thousands of ghost and tail hits; when one
 // of them replaced the averages outright, each move followed a single
@@ -55,6 +60,12 @@ type climber struct {
 	// Running averages of the lead of growing and of shrinking the
 	// window, weighted by each period's evidence.
 	growTrend, shrinkTrend float64
+
+	// returns is a running average of the share of requests that were
+	// rejected candidates coming back (window ghost hits); rotate is
+	// whether it is above rotateAbove, decided at the end of each period.
+	returns float64
+	rotate  bool
 }
 
 const (
@@ -83,6 +94,18 @@ const (
 	// running averages, but never more than climbMaxWeight.
 	climbTrust     = 750.0
 	climbMaxWeight = 0.5
+	// Victims rotate while more than rotateAbove of the requests are
+	// rejected candidates returning, on average over periods weighted
+	// like the window's evidence (at most rotateWeight each). On the
+	// traces the rate is 0 for loops, whose candidates come back only
+	// after the whole loop, and 0.002 to 0.06 on p3, where a duel's
+	// winner keeps shutting out keys in use. Caches of up to
+	// 2×climbMinPeriod entries never rotate: their periods hold a few
+	// ghost hits, and on sprite at 200 entries rotation switched on by
+	// chance sent the window climber up to 70-80% of the cache in 3
+	// replays of 16 (45 instead of 49.4).
+	rotateAbove  = 0.001
+	rotateWeight = 0.5
 )
 
 // climbPeriodFor is the sample length for a cache of n entries.
@@ -140,6 +163,11 @@ func (c *climber) decide() float64 {
 		move = -c.step * min(1, float64(shrink)/climbEvidence)
 	}
 	c.step = max(c.step*climbDecay, climbMinStep)
+	c.returns += min(rotateWeight, weight) * (float64(c.windowGhost)/float64(max(c.requests, 1)) - c.returns)
+	// A period padded to climbMinPeriod holds a handful of ghost hits:
+	// too few to decide on, and a wrong switch can send the window off
+	// (see rotateAbove).
+	c.rotate = c.returns > rotateAbove && c.period > climbMinPeriod
 	c.clearTallies()
 	return move
 }

@@ -4,7 +4,8 @@ import "sync"
 
 // A Group is what the TinyLFU policies of one sharded cache share: a
 // single window climber, fed by every shard, and the window share it
-// sets, which every shard applies to its own capacity.
+// sets, which every shard applies to its own capacity (with its choice to
+// rotate victims or not).
 //
 // Why: each shard sees 1/n of the traffic and holds 1/n of the entries, so
 // n separate climbers each decide on 1/n of the evidence. Their small,
@@ -55,8 +56,9 @@ func (g *Group) join(size int) (int, float64) {
 
 // report moves a member's tallies into the group's climber, records how
 // many entries the member holds, closes the group's sample period when it
-// is due, and returns the window share every member should now have.
-func (g *Group) report(member int, tallies *climber, entries int) float64 {
+// is due, and returns the window share every member should now have and
+// whether their victims rotate.
+func (g *Group) report(member int, tallies *climber, entries int) (share float64, rotate bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.climber.addTallies(tallies)
@@ -66,7 +68,7 @@ func (g *Group) report(member int, tallies *climber, entries int) float64 {
 		g.share = clampWindowShare(g.share + g.climber.decide())
 		g.climber.period = climbPeriodFor(g.total)
 	}
-	return g.share
+	return g.share, g.climber.rotate
 }
 
 // memberPeriod is how many requests a member of a group tallies between

@@ -1,6 +1,9 @@
 package eviction
 
 import (
+	"bytes"
+	"encoding/binary"
+	"math"
 	"math/bits"
 	"math/rand/v2"
 	"testing"
@@ -94,18 +97,18 @@ func TestGroupPoolsEvidence(t *testing.T) {
 	var ta, tb climber
 	ta.requests, ta.windowGhost = g.climber.period/2, 10
 	tb.requests, tb.windowGhost = g.climber.period/2-1, 10
-	if s := g.report(a, &ta, 500); s != tlWindowStart {
+	if s, _ := g.report(a, &ta, 500); s != tlWindowStart {
 		t.Fatalf("share %v after half a period, want it unchanged at %v", s, tlWindowStart)
 	}
 	if ta.requests != 0 || ta.windowGhost != 0 {
 		t.Fatalf("member kept its tallies after reporting: %+v", ta)
 	}
-	if s := g.report(b, &tb, 500); s != tlWindowStart {
+	if s, _ := g.report(b, &tb, 500); s != tlWindowStart {
 		t.Fatalf("share %v one request short of the period, want it unchanged", s)
 	}
 	tb.requests = 1
 	want := clampWindowShare(tlWindowStart + climbStep)
-	if s := g.report(b, &tb, 500); s != want {
+	if s, _ := g.report(b, &tb, 500); s != want {
 		t.Fatalf("share %v after the period's pooled lead of 20, want a full step to %v", s, want)
 	}
 	if g.total != 1000 || g.climber.period != climbPeriodFor(1000) {
@@ -139,5 +142,101 @@ func TestNewMemberOtherAlgorithms(t *testing.T) {
 	}
 	if len(g.entries) != 0 {
 		t.Fatalf("group has %d members, want 0", len(g.entries))
+	}
+}
+
+// TestGroupSharesRotation: the group decides rotation on the pooled
+// evidence, and every member takes the decision at its next report.
+func TestGroupSharesRotation(t *testing.T) {
+	g := NewGroup()
+	members := []*tinyLFU[int, int]{
+		NewMember[int, int](TinyLFU, 100000, g).(*tinyLFU[int, int]),
+		NewMember[int, int](TinyLFU, 100000, g).(*tinyLFU[int, int]),
+	}
+	// A period in which 4% of the requests were rejected candidates
+	// coming back (enough of them to weigh half), reported by the first
+	// member. (Members this large make the group's period longer than
+	// the minimum, below which the group never rotates.)
+	var tallies climber
+	tallies.requests, tallies.windowGhost = 20000, 800
+	if _, rotate := g.report(0, &tallies, 1000); !rotate {
+		t.Fatalf("group does not rotate after a period of 4%% returns (rate %.5f)", g.climber.returns)
+	}
+	// The second member learns it when its own report falls due.
+	m := members[1]
+	for !m.climber.rotate && m.climber.requests < m.climber.period {
+		m.Add(newEnt(m.climber.requests, 1))
+	}
+	if !m.climber.rotate {
+		t.Fatal("member did not take the group's rotation at its report")
+	}
+}
+
+// TestLearnedRoundTrip: what TinyLFU learned (the rate of returning
+// candidates and the rotation it decided) survives AppendLearned and
+// Learn, for a policy of its own and for a group's members, whose group
+// takes it too so that their next reports keep it.
+func TestLearnedRoundTrip(t *testing.T) {
+	src := newTinyLFU[int, int](100000, nil)
+	src.climber.returns, src.climber.rotate = 0.0042, true
+	b := src.AppendLearned(nil)
+	if len(b) != learnedLen || Algorithm(b[0]) != TinyLFU {
+		t.Fatalf("AppendLearned wrote % x, want %d bytes starting with TinyLFU", b, learnedLen)
+	}
+	if err := CheckLearned(b); err != nil {
+		t.Fatal(err)
+	}
+
+	alone := newTinyLFU[int, int](100000, nil)
+	if err := alone.Learn(b); err != nil {
+		t.Fatal(err)
+	}
+	if alone.climber.returns != 0.0042 || !alone.climber.rotate {
+		t.Fatalf("after Learn: rate %v, rotate %v; want 0.0042, true", alone.climber.returns, alone.climber.rotate)
+	}
+
+	g := NewGroup()
+	members := []*tinyLFU[int, int]{
+		NewMember[int, int](TinyLFU, 100000, g).(*tinyLFU[int, int]),
+		NewMember[int, int](TinyLFU, 100000, g).(*tinyLFU[int, int]),
+	}
+	if err := members[0].Learn(b); err != nil {
+		t.Fatal(err)
+	}
+	if got := members[1].AppendLearned(nil); !bytes.Equal(got, b) {
+		t.Fatalf("the other member appends % x, want the group's % x", got, b)
+	}
+	// The second member learns it at its next report, from the group.
+	m := members[1]
+	for i := 0; !m.climber.rotate && i < 10*m.climber.period; i++ {
+		m.Add(newEnt(i, 1))
+	}
+	if !m.climber.rotate {
+		t.Fatal("member did not take the learned rotation from its group")
+	}
+}
+
+// TestLearnRejects: Learn and CheckLearned refuse what no TinyLFU of this
+// build wrote, and Learn then changes nothing.
+func TestLearnRejects(t *testing.T) {
+	good := newTinyLFU[int, int](1000, nil).AppendLearned(nil)
+	with := func(edit func(b []byte) []byte) []byte { return edit(bytes.Clone(good)) }
+	for name, b := range map[string][]byte{
+		"empty":        nil,
+		"short":        good[:5],
+		"long":         append(bytes.Clone(good), 0),
+		"other policy": with(func(b []byte) []byte { b[0] = byte(LRU); return b }),
+		"rate NaN":     with(func(b []byte) []byte { binary.BigEndian.PutUint64(b[1:], math.Float64bits(math.NaN())); return b }),
+		"rate -1":      with(func(b []byte) []byte { binary.BigEndian.PutUint64(b[1:], math.Float64bits(-1)); return b }),
+		"rotation 2":   with(func(b []byte) []byte { b[9] = 2; return b }),
+	} {
+		if err := CheckLearned(b); err == nil {
+			t.Errorf("%s: CheckLearned(% x) accepted it", name, b)
+		}
+		p := newTinyLFU[int, int](1000, nil)
+		p.climber.returns = 0.5
+		if err := p.Learn(b); err == nil || p.climber.returns != 0.5 {
+			t.Errorf("%s: Learn(% x): error %v, rate now %v; want an error and 0.5", name, b, err, p.climber.returns)
+		}
 	}
 }

@@ -16,6 +16,17 @@ import (
 // main, and a hill climber (climber.go) moves capacity between the two to
 // follow the workload.
 //
+// A victim that wins its duel stays at the front of probation, so in the
+// classic design every following candidate meets the same victim until
+// one beats it. When the climber sees rejected candidates coming back
+// soon after (climber.go), that victim is shutting out keys still in use,
+// and victims rotate instead: a winner moves to the back of probation and
+// the next candidate meets the entry behind it. On p3 at 100,000 entries
+// this lifts one shard from 37.0 to 40.5 points (16 shards from 38.6 to
+// 40.5); loops, whose candidates come back only after a whole loop, never
+// turn it on, and rotating there would churn main (gli at 500: 33.2 to
+// 22.5).
+//
 // When: the default; the best all-rounder on our traces, and robust to
 // scans and loops where LRU collapses. Cost: each Add and Access also
 // increments the sketch (4 counters); an eviction compares two
@@ -222,7 +233,9 @@ func (p *tinyLFU[K, V]) request(e *entry.Entry[K, V], hit bool) {
 	if p.group != nil {
 		p.climber.tally(hit)
 		if p.climber.requests >= p.climber.period {
-			p.setWindowShare(p.group.report(p.member, &p.climber, p.entries()))
+			share, rotate := p.group.report(p.member, &p.climber, p.entries())
+			p.setWindowShare(share)
+			p.climber.rotate = rotate
 			p.climber.period = memberPeriod(p.entries())
 		}
 		return
@@ -312,6 +325,11 @@ func (p *tinyLFU[K, V]) evict() *entry.Entry[K, V] {
 		if p.prefer(cand, victim) {
 			p.admit(cand)
 			return p.evictFromMain(victim)
+		}
+		if p.climber.rotate && victim.Queue() == tlProbation {
+			// The victim has held its place; the next candidate
+			// meets the one behind it (see the type's comment).
+			p.probation.moveToBack(victim)
 		}
 		return p.evictFromWindow(cand)
 	}

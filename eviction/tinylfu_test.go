@@ -48,6 +48,100 @@ func TestTinyLFUAdmission(t *testing.T) {
 	wantKeys(t, "drain", evictOrder(p), want...)
 }
 
+// TestTinyLFURotatesVictims: a victim that wins its duel stays at the
+// front of probation, unless the climber has turned rotation on; then it
+// moves to the back and the next candidate meets the entry behind it.
+func TestTinyLFURotatesVictims(t *testing.T) {
+	for _, rotate := range []bool{false, true} {
+		p := newTinyLFU[int, int](100, nil) // window 1, main 99
+		p.climber.rotate = rotate
+		addAll(p, 101)
+		// 0..98 filled main for free; 99, seen once like victim 0,
+		// loses its duel.
+		wantKeys(t, "first", keys(p.Evict()), 99)
+		front, back := p.probation.front().Key(), p.probation.list.Back().Key()
+		if !rotate {
+			if front != 0 || back != 98 {
+				t.Fatalf("without rotation probation runs %d..%d, want 0..98: the winner stays in front", front, back)
+			}
+			continue
+		}
+		if front != 1 || back != 0 {
+			t.Fatalf("with rotation probation runs %d..%d, want 1..0: the winner moves to the back", front, back)
+		}
+		// 100 meets victim 1, loses too, and 1 follows 0 to the back.
+		p.Add(newEnt(101, 1))
+		wantKeys(t, "second", keys(p.Evict()), 100)
+		if front, back := p.probation.front().Key(), p.probation.list.Back().Key(); front != 2 || back != 1 {
+			t.Fatalf("after a second duel probation runs %d..%d, want 2..1", front, back)
+		}
+	}
+}
+
+// TestClimberRotatesWhileRejectedReturn: rotation turns on when rejected
+// candidates come back in more than rotateAbove of the requests, stays on
+// while they do, and turns off once they stop; a period holding little
+// evidence moves the running rate little.
+func TestClimberRotatesWhileRejectedReturn(t *testing.T) {
+	c := newClimber(10000)
+	period := func(windowGhost, mainGhost int) {
+		c.requests, c.windowGhost, c.mainGhost = c.period, windowGhost, mainGhost
+		c.decide()
+	}
+	if c.rotate {
+		t.Fatal("a new climber rotates victims")
+	}
+	// A quiet period: 3 returns in 10,000 requests, weighing 3/750,
+	// leave the average far below 0.1%.
+	period(3, 0)
+	if c.rotate {
+		t.Fatalf("one period of 3 returns turned rotation on (average rate %.5f)", c.returns)
+	}
+	period(400, 0) // 4% of the requests, weighing half
+	if !c.rotate {
+		t.Fatalf("rotation off after a period of 4%% returning candidates (average %.5f)", c.returns)
+	}
+	// Main's ghost hits are evidence too, so periods without returning
+	// candidates halve the rate: 2% → 0.125% after 4, 0.06% after 5.
+	for i := range 4 {
+		period(0, 400)
+		if !c.rotate {
+			t.Fatalf("rotation off after %d quiet periods (average %.5f), want it to last 4", i+1, c.returns)
+		}
+	}
+	period(0, 400)
+	if c.rotate {
+		t.Fatalf("rotation still on after 5 periods without returns (average %.5f)", c.returns)
+	}
+}
+
+// TestSmallCacheNeverRotates: a climber whose periods are padded to the
+// minimum does not rotate, however many candidates come back.
+func TestSmallCacheNeverRotates(t *testing.T) {
+	c := newClimber(climbPeriodFor(100))
+	for range 10 {
+		c.requests, c.windowGhost = c.period, c.period/10
+		c.decide()
+	}
+	if c.rotate {
+		t.Fatalf("a %d-request climber rotates (return rate %.4f)", c.period, c.returns)
+	}
+	if c.returns <= rotateAbove {
+		t.Fatalf("return rate %.4f after periods of 10%% returns", c.returns)
+	}
+}
+
+// TestLoopNeverRotates: a loop's rejected candidates come back only after
+// the whole loop, long after the climber's ghost forgot them, so victims
+// never rotate (rotating there would churn main).
+func TestLoopNeverRotates(t *testing.T) {
+	var i uint64
+	p := replayTinyLFU(1000, tlWindowStart, 200000, func() uint64 { i++; return i % 1500 })
+	if p.climber.returns != 0 || p.climber.rotate {
+		t.Fatalf("loop of 1500 keys over 1000 entries: return rate %.5f, rotate %v; want 0, false", p.climber.returns, p.climber.rotate)
+	}
+}
+
 // TestTinyLFUProtectedShare: protected never holds more than its share of
 // main; the overflow is demoted, oldest first, to probation.
 func TestTinyLFUProtectedShare(t *testing.T) {

@@ -182,3 +182,29 @@ func (s *Shard[K, V]) RaiseFrequency(hash uint64, n int) {
 		fc.RaiseFrequency(entry.StoredHash(hash), n)
 	}
 }
+
+// AppendLearned appends what the shard's policy has learned about the
+// workload beyond frequencies (eviction.Learner) to b, and reports whether
+// the policy learns anything of the kind. Snapshots save it.
+func (s *Shard[K, V]) AppendLearned(b []byte) ([]byte, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	l, ok := s.policy.(eviction.Learner)
+	if !ok {
+		return b, false
+	}
+	return l.AppendLearned(b), true
+}
+
+// Learn hands the policy what AppendLearned saved. It returns the policy's
+// error when the policy cannot use it (another algorithm saved it, or the
+// bytes are not an encoding it knows), and nil, doing nothing, when the
+// policy learns nothing of the kind or the shard is closed.
+func (s *Shard[K, V]) Learn(b []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l, ok := s.policy.(eviction.Learner); ok && !s.closed {
+		return l.Learn(b)
+	}
+	return nil
+}
