@@ -1,6 +1,9 @@
 package eviction
 
-import "testing"
+import (
+	"math/rand/v2"
+	"testing"
+)
 
 func TestS3FIFOOrder(t *testing.T) {
 	p := New[int, int](S3FIFO, 10) // small queue: 1 unit
@@ -81,5 +84,54 @@ func TestGhost(t *testing.T) {
 	}
 	if !g.contains(35) || g.contains(36) {
 		t.Fatalf("re-added hash should outlive its old slot: 35:%v 36:%v", g.contains(35), g.contains(36))
+	}
+}
+
+// TestGhostModel drives a ghost and a plain reference (a map from hash to
+// the sequence of its newest copy, and the ring of copies) with the same
+// random adds, forgets and limits, including limits that grow as an
+// S3-FIFO's does, and compares what each holds after every step.
+func TestGhostModel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var g ghost
+	type copyOf struct{ h, seq uint64 }
+	var ring []copyOf // oldest first
+	newest := map[uint64]uint64{}
+	var seq uint64
+	limit := 8
+	for step := range 200_000 {
+		h := rng.Uint64N(300) * 0x9e3779b97f4a7c15 // few distinct hashes, so they come back
+		switch r := rng.IntN(10); {
+		case r < 6:
+			if rng.IntN(500) == 0 {
+				limit = min(limit*2, 256)
+			}
+			for len(ring) >= limit {
+				old := ring[0]
+				ring = ring[1:]
+				if s, ok := newest[old.h]; ok && s == old.seq {
+					delete(newest, old.h)
+				}
+			}
+			ring = append(ring, copyOf{h, seq})
+			newest[h] = seq
+			seq++
+			g.add(h, limit)
+		case r < 8:
+			delete(newest, h)
+			g.forget(h)
+		default:
+			if _, want := newest[h]; g.contains(h) != want {
+				t.Fatalf("step %d: contains(%x) = %v, want %v", step, h, !want, want)
+			}
+		}
+		if g.len() != len(newest) {
+			t.Fatalf("step %d: ghost holds %d hashes, reference %d", step, g.len(), len(newest))
+		}
+	}
+	for h := range newest {
+		if !g.contains(h) {
+			t.Fatalf("ghost lost %x", h)
+		}
 	}
 }
