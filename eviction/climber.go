@@ -48,6 +48,7 @@ type climber struct {
 	period   int // requests per sample
 	hits     int
 	requests int
+	full     int     // requests made while the cache was full
 	prev     float64 // previous sample's hit ratio; negative before the first
 	step     float64 // size of the next move, as a fraction of the capacity
 
@@ -62,8 +63,14 @@ type climber struct {
 	growTrend, shrinkTrend float64
 
 	// returns is a running average of the share of requests that were
-	// rejected candidates coming back (window ghost hits); rotate is
-	// whether it is above rotateAbove, decided at the end of each period.
+	// rejected candidates coming back (window ghost hits), counting only
+	// requests made while the cache was full: before that no candidate
+	// is rejected, and a period in which the cache filled would read as a
+	// low rate. Counting them, one shard of p3 at 400,000 entries turned
+	// rotation on a period later than 64 shards (whose shards fill at
+	// different times), and the two ended 1.0 point apart. rotate is
+	// whether the rate is above rotateAbove, decided at the end of each
+	// period.
 	returns float64
 	rotate  bool
 }
@@ -118,19 +125,22 @@ func newClimber(period int) climber {
 // record counts one request and, when it closes a sample period, returns
 // the change to make to the window share (a fraction of the capacity) and
 // true.
-func (c *climber) record(hit bool) (float64, bool) {
-	c.tally(hit)
+func (c *climber) record(hit, full bool) (float64, bool) {
+	c.tally(hit, full)
 	if c.requests < c.period {
 		return 0, false
 	}
 	return c.decide(), true
 }
 
-// tally counts one request.
-func (c *climber) tally(hit bool) {
+// tally counts one request, made while the cache was full or not.
+func (c *climber) tally(hit, full bool) {
 	c.requests++
 	if hit {
 		c.hits++
+	}
+	if full {
+		c.full++
 	}
 }
 
@@ -163,7 +173,9 @@ func (c *climber) decide() float64 {
 		move = -c.step * min(1, float64(shrink)/climbEvidence)
 	}
 	c.step = max(c.step*climbDecay, climbMinStep)
-	c.returns += min(rotateWeight, weight) * (float64(c.windowGhost)/float64(max(c.requests, 1)) - c.returns)
+	if c.full > 0 {
+		c.returns += min(rotateWeight, weight) * (float64(c.windowGhost)/float64(c.full) - c.returns)
+	}
 	// A period padded to climbMinPeriod holds a handful of ghost hits:
 	// too few to decide on, and a wrong switch can send the window off
 	// (see rotateAbove).
@@ -173,7 +185,7 @@ func (c *climber) decide() float64 {
 }
 
 func (c *climber) clearTallies() {
-	c.hits, c.requests = 0, 0
+	c.hits, c.requests, c.full = 0, 0, 0
 	c.windowGhost, c.mainGhost, c.windowTail, c.mainTail = 0, 0, 0, 0
 }
 
@@ -181,6 +193,7 @@ func (c *climber) clearTallies() {
 func (c *climber) addTallies(o *climber) {
 	c.hits += o.hits
 	c.requests += o.requests
+	c.full += o.full
 	c.windowGhost += o.windowGhost
 	c.mainGhost += o.mainGhost
 	c.windowTail += o.windowTail

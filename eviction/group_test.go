@@ -158,7 +158,7 @@ func TestGroupSharesRotation(t *testing.T) {
 	// member. (Members this large make the group's period longer than
 	// the minimum, below which the group never rotates.)
 	var tallies climber
-	tallies.requests, tallies.windowGhost = 20000, 800
+	tallies.requests, tallies.full, tallies.windowGhost = 20000, 20000, 800
 	if _, rotate := g.report(0, &tallies, 1000); !rotate {
 		t.Fatalf("group does not rotate after a period of 4%% returns (rate %.5f)", g.climber.returns)
 	}

@@ -230,8 +230,9 @@ func epochOf[K comparable, V any](e *entry.Entry[K, V]) uint8 { return e.Mark() 
 // at the end of each sample.
 func (p *tinyLFU[K, V]) request(e *entry.Entry[K, V], hit bool) {
 	p.count(e)
+	full := p.window.weight+p.probation.weight+p.protected.weight >= p.capacity
 	if p.group != nil {
-		p.climber.tally(hit)
+		p.climber.tally(hit, full)
 		if p.climber.requests >= p.climber.period {
 			share, rotate := p.group.report(p.member, &p.climber, p.entries())
 			p.setWindowShare(share)
@@ -240,7 +241,7 @@ func (p *tinyLFU[K, V]) request(e *entry.Entry[K, V], hit bool) {
 		}
 		return
 	}
-	if d, done := p.climber.record(hit); done {
+	if d, done := p.climber.record(hit, full); done {
 		p.setWindowShare(p.windowShare + d)
 		p.climber.period = climbPeriodFor(p.entries())
 	}

@@ -86,7 +86,7 @@ func TestTinyLFURotatesVictims(t *testing.T) {
 func TestClimberRotatesWhileRejectedReturn(t *testing.T) {
 	c := newClimber(10000)
 	period := func(windowGhost, mainGhost int) {
-		c.requests, c.windowGhost, c.mainGhost = c.period, windowGhost, mainGhost
+		c.requests, c.full, c.windowGhost, c.mainGhost = c.period, c.period, windowGhost, mainGhost
 		c.decide()
 	}
 	if c.rotate {
@@ -116,12 +116,35 @@ func TestClimberRotatesWhileRejectedReturn(t *testing.T) {
 	}
 }
 
+// TestReturnRateCountsFullRequests: the rate of returning candidates is
+// taken over the requests made while the cache was full, since no
+// candidate is rejected before; a period in which it never was full
+// leaves the rate as it was.
+func TestReturnRateCountsFullRequests(t *testing.T) {
+	c := newClimber(10000)
+	// The cache filled four fifths of the way through: 10 returns in
+	// the 2,000 requests after that are 0.5% of them. Over the whole
+	// period they would read as 0.1%, and weighing half, below the
+	// threshold.
+	c.requests, c.full, c.windowGhost, c.mainGhost = 10000, 2000, 10, 365
+	c.decide()
+	if want := 0.5 * 10 / 2000.0; math.Abs(c.returns-want) > 1e-12 || !c.rotate {
+		t.Fatalf("rate %.5f, rotate %v after 10 returns in 2,000 full requests; want %.5f and rotating", c.returns, c.rotate, want)
+	}
+	before := c.returns
+	c.requests, c.full, c.mainGhost = 10000, 0, 400
+	c.decide()
+	if c.returns != before || !c.rotate {
+		t.Fatalf("a period with the cache never full moved the rate from %.5f to %.5f (rotate %v)", before, c.returns, c.rotate)
+	}
+}
+
 // TestSmallCacheNeverRotates: a climber whose periods are padded to the
 // minimum does not rotate, however many candidates come back.
 func TestSmallCacheNeverRotates(t *testing.T) {
 	c := newClimber(climbPeriodFor(100))
 	for range 10 {
-		c.requests, c.windowGhost = c.period, c.period/10
+		c.requests, c.full, c.windowGhost = c.period, c.period, c.period/10
 		c.decide()
 	}
 	if c.rotate {
@@ -218,7 +241,7 @@ func TestClimberSteps(t *testing.T) {
 	sample := func(hits int, setup func()) float64 {
 		setup()
 		for i := range 10 {
-			if d, done := c.record(i < hits); done {
+			if d, done := c.record(i < hits, true); done {
 				return d
 			}
 		}
@@ -249,7 +272,7 @@ func halfHitPeriod(t *testing.T, c *climber, setup func()) float64 {
 	t.Helper()
 	setup()
 	for i := range 10 {
-		if d, done := c.record(i%2 == 0); done {
+		if d, done := c.record(i%2 == 0, true); done {
 			return d
 		}
 	}
