@@ -20,6 +20,15 @@ import "sync"
 // group's share at the same moment, so it follows the group's decisions
 // with at most that delay. Other algorithms ignore the group.
 //
+// The group's periods end where one cache's would: when the requests
+// reported since the cache was made reach the sum of its periods so far.
+// A period closes at the first report past that mark; the requests past
+// it count towards the next period rather than being dropped, so the
+// boundaries do not drift. (They did: each period ran half a report
+// long, and by the end of p3 the group decided 30,000 requests after one
+// cache of the same size. The climber's outcome there depends on where
+// its periods fall, by a point or more.)
+//
 // A Group is safe for concurrent use. Members call it with their shard's
 // lock held and it never calls back, so there is no lock-order cycle.
 type Group struct {
@@ -29,6 +38,8 @@ type Group struct {
 	entries []int   // each member's entry count at its last report
 	total   int     // sum of entries
 	start   int     // sum of the members' starting sample sizes
+	seen    int     // requests reported since the group was made
+	due     int     // value of seen at which the current period ends
 }
 
 // memberReports is how many times per sample period of its own a member
@@ -50,6 +61,7 @@ func (g *Group) join(size int) (int, float64) {
 	g.start += size
 	if g.total == 0 {
 		g.climber.period = climbPeriodFor(g.start)
+		g.due = g.seen + g.climber.period
 	}
 	return len(g.entries) - 1, g.share
 }
@@ -61,12 +73,18 @@ func (g *Group) join(size int) (int, float64) {
 func (g *Group) report(member int, tallies *climber, entries int) (share float64, rotate bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.seen += tallies.requests
 	g.climber.addTallies(tallies)
 	g.total += entries - g.entries[member]
 	g.entries[member] = entries
-	if g.climber.requests >= g.climber.period {
+	if g.seen >= g.due {
 		g.share = clampWindowShare(g.share + g.climber.decide())
 		g.climber.period = climbPeriodFor(g.total)
+		g.due += g.climber.period
+		if g.due <= g.seen {
+			// One report spanned more than a period: start afresh.
+			g.due = g.seen + g.climber.period
+		}
 	}
 	return g.share, g.climber.rotate
 }

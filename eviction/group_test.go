@@ -116,6 +116,32 @@ func TestGroupPoolsEvidence(t *testing.T) {
 	}
 }
 
+// TestGroupPeriodsDoNotDrift: however the members' reports cut the
+// requests, the group's periods end where one cache's would, within a
+// report: requests past the end of a period count towards the next one.
+func TestGroupPeriodsDoNotDrift(t *testing.T) {
+	g := NewGroup()
+	m, _ := g.join(1000)
+	period := g.climber.period
+	closed, sent := 0, 0
+	for sent < 20*period+7 {
+		// 7 does not divide the period: each period ends inside a
+		// report.
+		tallies := climber{requests: 7}
+		sent += 7
+		g.report(m, &tallies, 1000)
+		if g.climber.requests == 0 {
+			closed++
+		}
+		if g.climber.period != period {
+			t.Fatalf("period changed from %d to %d with the entry count unchanged", period, g.climber.period)
+		}
+	}
+	if closed != sent/period {
+		t.Fatalf("%d periods closed after %d requests in periods of %d, want %d", closed, sent, period, sent/period)
+	}
+}
+
 // TestGroupResetKeepsMembership: Reset (Clear) forgets the shard's
 // entries and tallies, not its place in the group.
 func TestGroupResetKeepsMembership(t *testing.T) {
