@@ -13,13 +13,15 @@ func (c *core[K, V]) onMessage(m Message) {
 	if err != nil {
 		// It may have been meant for any key: forget them all rather
 		// than serve one stale until its TTL ends.
-		c.n.undecodable.Add(1)
 		c.l1.Clear()
+		c.n.undecodable.Add(1)
 		return
 	}
-	c.n.received.Add(1)
 	c.guard.changed(m.Key) // a load of key running here must not write back
 	c.l1.Delete(key)
+	// Counted once the key is gone, so that whoever reads the count
+	// (Stats) can rely on the eviction having happened.
+	c.n.received.Add(1)
 }
 
 // onUp clears the L1 whenever the subscription becomes active: messages
