@@ -48,7 +48,7 @@ type climber struct {
 	period   int // requests per sample
 	hits     int
 	requests int
-	full     int     // requests made while the cache was full
+	full     int     // requests made once the cache was full (had evicted)
 	prev     float64 // previous sample's hit ratio; negative before the first
 	step     float64 // size of the next move, as a fraction of the capacity
 

@@ -55,6 +55,11 @@ type tinyLFU[K comparable, V any] struct {
 	// or a larger main.
 	lostFromWindow, lostFromMain ghost
 	rng                          uint64 // admission coin; seeded from the first hash seen
+	// evicted is whether the policy has chosen a victim since it was
+	// made or reset: until then no candidate can have been rejected (see
+	// climber.returns). A flag rather than a weight check, because a
+	// weighted cache can stay a fraction of an entry short of its bound.
+	evicted bool
 
 	newest *entry.Entry[K, V] // added last; never the victim while others remain
 }
@@ -230,7 +235,7 @@ func epochOf[K comparable, V any](e *entry.Entry[K, V]) uint8 { return e.Mark() 
 // at the end of each sample.
 func (p *tinyLFU[K, V]) request(e *entry.Entry[K, V], hit bool) {
 	p.count(e)
-	full := p.window.weight+p.probation.weight+p.protected.weight >= p.capacity
+	full := p.evicted
 	if p.group != nil {
 		p.climber.tally(hit, full)
 		if p.climber.requests >= p.climber.period {
@@ -355,12 +360,14 @@ func (p *tinyLFU[K, V]) admit(e *entry.Entry[K, V]) {
 }
 
 func (p *tinyLFU[K, V]) evictFromWindow(e *entry.Entry[K, V]) *entry.Entry[K, V] {
+	p.evicted = true
 	p.lostFromWindow.add(e.Hash(), p.ghostLimit())
 	p.Remove(e)
 	return e
 }
 
 func (p *tinyLFU[K, V]) evictFromMain(e *entry.Entry[K, V]) *entry.Entry[K, V] {
+	p.evicted = true
 	p.lostFromMain.add(e.Hash(), p.ghostLimit())
 	p.Remove(e)
 	return e

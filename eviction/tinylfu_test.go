@@ -139,6 +139,27 @@ func TestReturnRateCountsFullRequests(t *testing.T) {
 	}
 }
 
+// TestFullCountsFromFirstEviction: a policy counts its requests as made
+// while full from its first eviction on, also when its entries' weights
+// leave it short of its bound (here 10 of 15 units after each eviction),
+// and not before.
+func TestFullCountsFromFirstEviction(t *testing.T) {
+	p := newTinyLFU[int, int](15, nil)
+	p.Add(newEnt(1, 10))
+	if p.climber.full != 0 {
+		t.Fatalf("%d requests counted as full before any eviction", p.climber.full)
+	}
+	p.Add(newEnt(2, 10))
+	p.Remove(p.Evict())
+	for i := 3; i < 6; i++ {
+		p.Add(newEnt(i, 10))
+		p.Remove(p.Evict())
+	}
+	if p.climber.full != 3 {
+		t.Fatalf("%d of the 3 requests after the first eviction counted as full", p.climber.full)
+	}
+}
+
 // TestSmallCacheNeverRotates: a climber whose periods are padded to the
 // minimum does not rotate, however many candidates come back.
 func TestSmallCacheNeverRotates(t *testing.T) {
