@@ -25,7 +25,7 @@ import "sync"
 // A period closes at the first report past that mark; the requests past
 // it count towards the next period rather than being dropped, so the
 // boundaries do not drift. (They did: each period ran half a report
-// long, and by the end of p3 the group decided 30,000 requests after one
+// long, and by the end of p3 the group decided 31,000 requests after one
 // cache of the same size. The climber's outcome there depends on where
 // its periods fall, by a point or more.)
 //

@@ -235,9 +235,8 @@ func epochOf[K comparable, V any](e *entry.Entry[K, V]) uint8 { return e.Mark() 
 // at the end of each sample.
 func (p *tinyLFU[K, V]) request(e *entry.Entry[K, V], hit bool) {
 	p.count(e)
-	full := p.evicted
 	if p.group != nil {
-		p.climber.tally(hit, full)
+		p.climber.tally(hit, p.evicted)
 		if p.climber.requests >= p.climber.period {
 			share, rotate := p.group.report(p.member, &p.climber, p.entries())
 			p.setWindowShare(share)
@@ -246,7 +245,7 @@ func (p *tinyLFU[K, V]) request(e *entry.Entry[K, V], hit bool) {
 		}
 		return
 	}
-	if d, done := p.climber.record(hit, full); done {
+	if d, done := p.climber.record(hit, p.evicted); done {
 		p.setWindowShare(p.windowShare + d)
 		p.climber.period = climbPeriodFor(p.entries())
 	}
