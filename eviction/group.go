@@ -26,17 +26,15 @@ import "sync"
 // past it count towards the next period rather than being dropped, so
 // the boundaries do not drift. (They did: each period ran half a report
 // long, and by the end of p3 the group decided 31,000 requests after one
-// cache of the same size.) They do not fall exactly where one cache's
-// do: at any moment the members hold, on average, half a report each
-// that they have not sent, which puts the group about an eighth of a
-// period behind, while its entry total (which sets each period's length)
-// lags the members' own as the cache fills, which shortens its early
-// periods. On p3 at 200,000 entries the net is 10,000-13,000 requests
-// behind. The climber's outcome there depends on where its periods fall,
-// by a point or more either way, so that lag moves the sharded result
-// without being a cost of sharding; aligning the two exactly moved other
-// points instead (docs/hitratio-notes.md, "Why the sharded cache leans
-// up").
+// cache of the same size.) They do not fall where one cache's do: at any
+// moment the members hold, on average, half a report each that they
+// have not sent, and while the cache fills the group's entry total
+// (which sets each period's length) lags and its shards fill at
+// different times, so after the fill its periods run at a phase of
+// their own (on p3 at 200,000 entries, 11,000 requests behind one
+// cache's). Aligning the two exactly was tried and moved other points
+// instead (docs/hitratio-notes.md, "Where the shared climber's periods
+// fall").
 //
 // A Group is safe for concurrent use. Members call it with their shard's
 // lock held and it never calls back, so there is no lock-order cycle.
