@@ -117,8 +117,10 @@ func TestGroupPoolsEvidence(t *testing.T) {
 }
 
 // TestGroupPeriodsDoNotDrift: however the members' reports cut the
-// requests, the group's periods end where one cache's would, within a
-// report: requests past the end of a period count towards the next one.
+// requests, the group closes one period per period's worth of reported
+// requests, within a report: requests past the end of a period count
+// towards the next one. (Where those periods fall relative to one
+// cache's is another matter; see the Group doc comment.)
 func TestGroupPeriodsDoNotDrift(t *testing.T) {
 	g := NewGroup()
 	m, _ := g.join(1000)
