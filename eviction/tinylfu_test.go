@@ -287,6 +287,35 @@ func TestClimberSteps(t *testing.T) {
 	}
 }
 
+// TestClimberHoldsWhenHitRatioFalls: in a period whose hit ratio fell by
+// climbRestart or more the climber does not move, whatever the evidence,
+// but restarts its step; in the next period, and after a rise, it acts.
+func TestClimberHoldsWhenHitRatioFalls(t *testing.T) {
+	c := newClimber(10)
+	period := func(hits int) float64 {
+		c.windowGhost = 20 // a clear lead for growing, every period
+		for i := range 10 {
+			if d, done := c.record(i < hits, true); done {
+				return d
+			}
+		}
+		t.Fatal("a sample of 10 requests did not close")
+		return 0
+	}
+	if d := period(8); d != climbStep {
+		t.Fatalf("first period: move %v, want %v", d, climbStep)
+	}
+	if d := period(2); d != 0 {
+		t.Fatalf("hit ratio fell from 0.8 to 0.2: move %v, want 0", d)
+	}
+	if d := period(2); d != climbStep*climbDecay {
+		t.Fatalf("steady after the fall: move %v, want the restarted step decayed once, %v", d, climbStep*climbDecay)
+	}
+	if d := period(9); d != climbStep {
+		t.Fatalf("hit ratio rose from 0.2 to 0.9: move %v, want a fresh step %v", d, climbStep)
+	}
+}
+
 // halfHitPeriod runs setup, then feeds c (whose period is 10 requests) one
 // period of alternating hits and misses, and returns the move it makes.
 func halfHitPeriod(t *testing.T, c *climber, setup func()) float64 {
