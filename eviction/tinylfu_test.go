@@ -287,13 +287,14 @@ func TestClimberSteps(t *testing.T) {
 	}
 }
 
-// TestClimberHoldsWhenHitRatioFalls: in a period whose hit ratio fell by
-// climbRestart or more the climber does not move, whatever the evidence,
-// but restarts its step; in the next period, and after a rise, it acts.
-func TestClimberHoldsWhenHitRatioFalls(t *testing.T) {
+// TestClimberNeverShrinksOnAFall: in a period whose hit ratio fell by
+// climbRestart or more the climber does not shrink the window, however
+// clear the case for it, but it still grows it, and its step restarts;
+// in the next period, and after a rise, it shrinks again.
+func TestClimberNeverShrinksOnAFall(t *testing.T) {
 	c := newClimber(10)
-	period := func(hits int) float64 {
-		c.windowGhost = 20 // a clear lead for growing, every period
+	period := func(hits int, setup func()) float64 {
+		setup()
 		for i := range 10 {
 			if d, done := c.record(i < hits, true); done {
 				return d
@@ -302,17 +303,22 @@ func TestClimberHoldsWhenHitRatioFalls(t *testing.T) {
 		t.Fatal("a sample of 10 requests did not close")
 		return 0
 	}
-	if d := period(8); d != climbStep {
-		t.Fatalf("first period: move %v, want %v", d, climbStep)
+	forMain := func() { c.mainGhost = 20 }
+	forWindow := func() { c.windowGhost = 40 } // outweighs the average for main
+	if d := period(8, forMain); d != -climbStep {
+		t.Fatalf("first period: move %v, want %v", d, -climbStep)
 	}
-	if d := period(2); d != 0 {
-		t.Fatalf("hit ratio fell from 0.8 to 0.2: move %v, want 0", d)
+	if d := period(2, forMain); d != 0 {
+		t.Fatalf("hit ratio fell from 0.8 to 0.2 with a lead for main: move %v, want 0", d)
 	}
-	if d := period(2); d != climbStep*climbDecay {
-		t.Fatalf("steady after the fall: move %v, want the restarted step decayed once, %v", d, climbStep*climbDecay)
+	if d := period(2, forMain); d != -climbStep*climbDecay {
+		t.Fatalf("steady after the fall: move %v, want the restarted step decayed once, %v", d, -climbStep*climbDecay)
 	}
-	if d := period(9); d != climbStep {
-		t.Fatalf("hit ratio rose from 0.2 to 0.9: move %v, want a fresh step %v", d, climbStep)
+	if d := period(9, forMain); d != -climbStep {
+		t.Fatalf("hit ratio rose from 0.2 to 0.9: move %v, want a fresh step %v", d, -climbStep)
+	}
+	if d := period(3, forWindow); d != climbStep {
+		t.Fatalf("hit ratio fell from 0.9 to 0.3 with a lead for the window: move %v, want a fresh step %v", d, climbStep)
 	}
 }
 
