@@ -259,16 +259,7 @@ func TestClimberShrinksWindowOnFrequency(t *testing.T) {
 // hit ratio restores the full step.
 func TestClimberSteps(t *testing.T) {
 	c := newClimber(10)
-	sample := func(hits int, setup func()) float64 {
-		setup()
-		for i := range 10 {
-			if d, done := c.record(i < hits, true); done {
-				return d
-			}
-		}
-		t.Fatal("a sample of 10 requests did not close")
-		return 0
-	}
+	sample := func(hits int, setup func()) float64 { return feedPeriod(t, &c, hits, setup) }
 	if d := sample(5, func() { c.windowGhost = 20 }); d != climbStep {
 		t.Fatalf("clear lead for the window: move %v, want %v", d, climbStep)
 	}
@@ -293,16 +284,7 @@ func TestClimberSteps(t *testing.T) {
 // in the next period, and after a rise, it shrinks again.
 func TestClimberNeverShrinksOnAFall(t *testing.T) {
 	c := newClimber(10)
-	period := func(hits int, setup func()) float64 {
-		setup()
-		for i := range 10 {
-			if d, done := c.record(i < hits, true); done {
-				return d
-			}
-		}
-		t.Fatal("a sample of 10 requests did not close")
-		return 0
-	}
+	period := func(hits int, setup func()) float64 { return feedPeriod(t, &c, hits, setup) }
 	forMain := func() { c.mainGhost = 20 }
 	forWindow := func() { c.windowGhost = 40 } // outweighs the average for main
 	if d := period(8, forMain); d != -climbStep {
@@ -322,13 +304,14 @@ func TestClimberNeverShrinksOnAFall(t *testing.T) {
 	}
 }
 
-// halfHitPeriod runs setup, then feeds c (whose period is 10 requests) one
-// period of alternating hits and misses, and returns the move it makes.
-func halfHitPeriod(t *testing.T, c *climber, setup func()) float64 {
+// feedPeriod runs setup, then feeds c (whose period is 10 requests) one
+// period of which the first hits requests hit, and returns the move it
+// makes.
+func feedPeriod(t *testing.T, c *climber, hits int, setup func()) float64 {
 	t.Helper()
 	setup()
 	for i := range 10 {
-		if d, done := c.record(i%2 == 0, true); done {
+		if d, done := c.record(i < hits, true); done {
 			return d
 		}
 	}
@@ -344,7 +327,7 @@ func halfHitPeriod(t *testing.T, c *climber, setup func()) float64 {
 // still followed at once.
 func TestClimberWaitsOutSparseBursts(t *testing.T) {
 	c := newClimber(10)
-	period := func(setup func()) float64 { return halfHitPeriod(t, &c, setup) }
+	period := func(setup func()) float64 { return feedPeriod(t, &c, 5, setup) }
 	share := 0.0
 	for range 50 {
 		share += period(func() { c.mainTail = 12 })   // against growing
@@ -443,7 +426,7 @@ func TestTinyLFUSteadyStateDoesNotAllocate(t *testing.T) {
 // replaced the averages outright), and a second such period does.
 func TestClimberPeriodWeighsAtMostHalf(t *testing.T) {
 	c := newClimber(10)
-	period := func(setup func()) float64 { return halfHitPeriod(t, &c, setup) }
+	period := func(setup func()) float64 { return feedPeriod(t, &c, 5, setup) }
 	if d := period(func() { c.mainTail = 5000 }); d > 0 {
 		t.Fatalf("move %v after a period against growing, want none upwards", d)
 	}
