@@ -163,7 +163,8 @@ func (c *climber) tally(hit, full bool) {
 func (c *climber) decide() float64 {
 	rate := float64(c.hits) / float64(max(c.requests, 1))
 	fell := c.prev >= 0 && c.prev-rate >= climbRestart
-	if fell || c.prev >= 0 && rate-c.prev >= climbRestart {
+	rose := c.prev >= 0 && rate-c.prev >= climbRestart
+	if fell || rose {
 		c.step = climbStep
 	}
 	c.prev = rate
