@@ -117,7 +117,7 @@ func mainErr(args []string) error {
 		return err
 	}
 	cs := contenders()
-	sd := seeding{Min: *seeds, Requests: seedRequests, Max: seedMax}
+	sd := seeding{Min: *seeds, Requests: seedRequests, SlowRequests: slowSeedRequests, Max: seedMax}
 	jobs := 0
 	for _, w := range ws {
 		for _, c := range cs {

@@ -472,9 +472,9 @@ func seedsSentence(sd seeding) string {
 	return fmt.Sprintf("So the rows of these caches (the sharded default, TinyLFU in one shard, otter, theine and "+
 		"ristretto) are the mean of several replays per point, each with a new cache and so a new seed: on short "+
 		"traces as many as replay about %s requests, at most %d, and at least %d for the Strata rows and otter. "+
-		"Theine and ristretto, whose replays are the run's long pole, get no more than the short traces' share: one "+
-		"replay on traces of %s requests or more, where a few tenths of noise remain in their rows. The count and "+
-		"spread of the Strata rows are under each table.", thousands(sd.Requests), sd.Max, sd.Min, thousands(sd.Requests))
+		"Theine and ristretto, whose replays are the run's long pole, get as many as replay about %s requests, "+
+		"so one replay on traces of that length or more, where a few tenths of noise remain in their rows. The count and "+
+		"spread of the Strata rows are under each table.", thousands(sd.Requests), sd.Max, sd.Min, thousands(sd.SlowRequests))
 }
 
 // pct formats an average, or a dash when there is none.

@@ -45,24 +45,24 @@ type seeding struct {
 	Min int
 	// Requests asks for more replays on short traces, where one draw is
 	// noisiest: as many as it takes to replay about this many requests,
-	// but at most Max.
-	Requests, Max int
+	// but at most Max. SlowRequests is the same for slow contenders.
+	Requests, SlowRequests, Max int
 }
 
 // runs returns the replays of a seeded contender on a workload of the
 // given length. A slow one gets only the extra replays of short traces,
-// where they are cheap: Min of them on the long traces would be the
-// run's long pole.
+// counted against SlowRequests, where they are cheap: Min of them on the
+// long traces would be the run's long pole.
 func (sd seeding) runs(requests int, slow bool) int {
 	if sd.Min <= 1 {
 		return 1
 	}
-	n := sd.Min
+	n, budget := sd.Min, sd.Requests
 	if slow {
-		n = 1
+		n, budget = 1, sd.SlowRequests
 	}
-	if sd.Requests > 0 && requests > 0 {
-		n = max(n, min(sd.Max, (sd.Requests+requests-1)/requests))
+	if budget > 0 && requests > 0 {
+		n = max(n, min(sd.Max, (budget+requests-1)/requests))
 	}
 	return n
 }

@@ -392,7 +392,7 @@ func TestMainWritesReportAndCharts(t *testing.T) {
 }
 
 func TestSeedingRuns(t *testing.T) {
-	sd := seeding{Min: 3, Requests: 1000, Max: 8}
+	sd := seeding{Min: 3, Requests: 1000, SlowRequests: 400, Max: 8}
 	for _, tc := range []struct{ requests, want int }{
 		{10, 8},    // short: would need 100, capped at Max
 		{200, 5},   // 1000/200
@@ -405,8 +405,9 @@ func TestSeedingRuns(t *testing.T) {
 			t.Errorf("runs(%d) = %d, want %d", tc.requests, got, tc.want)
 		}
 	}
-	// A slow contender gets the short traces' extra replays, not Min.
-	for _, tc := range []struct{ requests, want int }{{10, 8}, {200, 5}, {1000, 1}, {50000, 1}} {
+	// A slow contender gets the short traces' extra replays, counted
+	// against its own budget, and not Min.
+	for _, tc := range []struct{ requests, want int }{{10, 8}, {100, 4}, {200, 2}, {400, 1}, {1000, 1}, {50000, 1}} {
 		if got := sd.runs(tc.requests, true); got != tc.want {
 			t.Errorf("slow: runs(%d) = %d, want %d", tc.requests, got, tc.want)
 		}
