@@ -5,21 +5,20 @@
 // It writes docs/hitratio.md (tables, gaps, averages and the checks of the
 // hit-ratio targets) and one SVG chart per workload in docs/hitratio/.
 //
-//	cd benchmarks && go run ./cmd/simulate           # everything: about 1,500 CPU-seconds
+//	cd benchmarks && go run ./cmd/simulate           # everything: about 1,700 CPU-seconds
 //	cd benchmarks && go run ./cmd/simulate -quick    # the small traces only, a minute or two
 //	go run ./cmd/simulate -only oltp,loop -sizes 500,1000
 //	go run ./cmd/simulate -only gli -seeds 1         # one replay per cache and point
 //
 // Caches whose hit ratio depends on a seed drawn when they are made
 // (Strata, otter, theine, ristretto) are replayed several times per point
-// and averaged (-seeds; see seeding in run.go), so a full run is 2,908
+// and averaged (-seeds; see seeding in run.go), so a full run is 7,843
 // replays, most of their time spent on p6's 12.7 million requests. Theine
 // and ristretto dominate: they are made to apply each write before the next
 // request (see caches.go), which costs a goroutine round trip per miss,
-// their replays run one at a time, and on the long traces they are
-// replayed only once. On the shared two-core machine a full run took 25
-// minutes while others were using it (7m49s before the replays were
-// averaged, on a quieter machine).
+// their replays run one at a time, and they get fewer extra replays on
+// short traces and one on the long ones. On the shared two-core machine a
+// full run takes 13 to 15 minutes (25 while others were using it).
 //
 // Paths default relative to the repository root (found by walking up to
 // the go.mod of github.com/stratacache/cache), so the command works from
