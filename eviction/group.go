@@ -55,8 +55,9 @@ type Group struct {
 // requests in a shard of 6,250 entries). With 4 reports the window of 32
 // shards moved up to a quarter of a period behind one cache's, and on p3
 // at 200,000 entries they scored 59.23 against its 59.80 (6 seeds); with
-// 16, 59.63 (32 reports: 59.60). At 400,000 and on p6 at 262,144 the
-// sharded cache scores the same either way.
+// 16, 59.63 (32 reports: 59.60). At 400,000 and on p6 at 262,144 it
+// scores the same either way on average over seeds (policy replays; see
+// docs/hitratio-notes.md, "Sixteen reports per period").
 const memberReports = 16
 
 // NewGroup returns an empty group for the shards of one cache.
