@@ -12,7 +12,7 @@
 //
 // Caches whose hit ratio depends on a seed drawn when they are made
 // (Strata, otter, theine, ristretto) are replayed several times per point
-// and averaged (-seeds; see seeding in run.go), so a full run is 7,843
+// and averaged (-seeds; see seeding in run.go), so a full run is 7,996
 // replays, most of their time spent on p6's 12.7 million requests. Theine
 // and ristretto dominate: they are made to apply each write before the next
 // request (see caches.go), which costs a goroutine round trip per miss,
@@ -63,7 +63,7 @@ func mainErr(args []string) error {
 		sizesFlag = fs.String("sizes", "", "comma-separated cache sizes to use for every workload instead of the conventional ones")
 		quick     = fs.Bool("quick", false, fmt.Sprintf("run only the small traces (at most %d requests), no synthetic workloads", quickLimit))
 		out       = fs.String("out", "", "Markdown report to write; charts go to a directory of the same name without .md (default docs/hitratio.md in the repository root; partial runs print to standard output)")
-		seeds     = fs.Int("seeds", 3, seedsUsage)
+		seeds     = fs.Int("seeds", 6, seedsUsage)
 		workers   = fs.Int("j", runtime.GOMAXPROCS(0), "replays to run at a time (at most GOMAXPROCS)")
 		quiet     = fs.Bool("q", false, "do not print progress to standard error")
 	)
