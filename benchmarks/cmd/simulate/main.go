@@ -5,7 +5,7 @@
 // It writes docs/hitratio.md (tables, gaps, averages and the checks of the
 // hit-ratio targets) and one SVG chart per workload in docs/hitratio/.
 //
-//	cd benchmarks && go run ./cmd/simulate           # everything: about 1,700 CPU-seconds
+//	cd benchmarks && go run ./cmd/simulate           # everything: about 2,300 CPU-seconds
 //	cd benchmarks && go run ./cmd/simulate -quick    # the small traces only, a minute or two
 //	go run ./cmd/simulate -only oltp,loop -sizes 500,1000
 //	go run ./cmd/simulate -only gli -seeds 1         # one replay per cache and point
@@ -18,7 +18,7 @@
 // request (see caches.go), which costs a goroutine round trip per miss,
 // their replays run one at a time, and they get fewer extra replays on
 // short traces and one on the long ones. On the shared two-core machine a
-// full run takes 13 to 15 minutes (25 while others were using it).
+// full run takes about 19 minutes.
 //
 // Paths default relative to the repository root (found by walking up to
 // the go.mod of github.com/stratacache/cache), so the command works from
