@@ -19,6 +19,7 @@
 package entry
 
 import (
+	"math"
 	"runtime"
 	"sync/atomic"
 	"unsafe"
@@ -56,8 +57,9 @@ type Entry[K comparable, V any] struct {
 	// hash is the low 32 bits of the key's seeded hash (shards are chosen
 	// by the top bits, so these are independent of the shard).
 	hash uint32
-	// seq is odd while a write is changing value, flags or a section, and
-	// grows by two with every write; see Load.
+	// seq is odd while a write is changing value, flags or a section, or
+	// while a reader extends the deadline; it grows by two with every
+	// write, and an extension leaves it as it found it. See Load, Extend.
 	seq atomic.Uint32
 
 	// Policy links, owned by the shard's eviction policy.
@@ -231,7 +233,7 @@ func (e *Entry[K, V]) Value() V { return e.value }
 // A plain entry without a timer section given a deadline grows one (see
 // Entry).
 func (e *Entry[K, V]) Write(v V, weight uint32, written, deadline, ttl int64, negative bool) {
-	e.seq.Add(1)
+	s := e.lockSeq()
 	e.value = v
 	e.setWeight(weight)
 	if m := e.fullMore(); m != nil {
@@ -243,16 +245,38 @@ func (e *Entry[K, V]) Write(v V, weight uint32, written, deadline, ttl int64, ne
 		e.flags &^= flagNegative
 	}
 	e.setDeadline(deadline)
-	e.seq.Add(1)
+	e.seq.Store(s + 2)
 }
 
 // SetValue replaces the value and weight in place and leaves the rest as
 // it was; the caller holds the owning shard's exclusive lock.
 func (e *Entry[K, V]) SetValue(v V, weight uint32) {
-	e.seq.Add(1)
+	s := e.lockSeq()
 	e.value = v
 	e.setWeight(weight)
-	e.seq.Add(1)
+	e.seq.Store(s + 2)
+}
+
+// lockSeq makes seq odd for a write and returns the even value it had.
+// The caller holds the owning shard's exclusive lock, so no other write
+// can hold seq; an extension by a reader (see Extend) can, for two stores,
+// and the writer waits for it to finish.
+func (e *Entry[K, V]) lockSeq() uint32 {
+	for spins := 0; ; spins++ {
+		if s := e.seq.Load(); s&1 == 0 && e.seq.CompareAndSwap(s, s+1) {
+			return s
+		}
+		backoff(spins)
+	}
+}
+
+// backoff pauses a loop that waits for a sequence counter to turn even:
+// briefly at first, since what it waits for is a few stores long, then by
+// yielding, in case the goroutine holding it was descheduled.
+func backoff(spins int) {
+	if spins >= 4 {
+		runtime.Gosched()
+	}
 }
 
 // setWeight records weight; a plain entry given a weight other than 1
@@ -282,32 +306,43 @@ func (e *Entry[K, V]) setDeadline(deadline int64) {
 	e.x.expires.Store(deadline)
 }
 
-// Load copies the value, its write time, its lifetime, its deadline and
-// the negative flag consistently, without the shard's lock (a deadline
-// moved by Extend meanwhile may show; a value never comes with another
-// write's deadline): it reads between two loads
-// of the sequence counter and starts again if a write ran meanwhile. It
-// writes no memory. Writes are a few stores long, so a retry is rare.
-func (e *Entry[K, V]) Load() (v V, written, ttl, deadline int64, negative bool) {
-	for {
+// Meta describes the version of an entry that [Entry.Load] copied.
+type Meta struct {
+	// Written is when the value was stored (0 for a plain entry), TTL the
+	// lifetime it was stored with (0 for a plain entry) and Deadline when
+	// it expires (0: never).
+	Written, TTL, Deadline int64
+	// Negative marks a cached "no such key" answer.
+	Negative bool
+	// seq identifies the version, for Extend.
+	seq uint32
+}
+
+// Load copies the value and its [Meta] consistently, without the shard's
+// lock: a value never comes with another write's deadline or lifetime. It
+// reads between two loads of the sequence counter and starts again if a
+// write or an extension ran meanwhile. It writes no memory. Writes are a
+// few stores long, so a retry is rare.
+func (e *Entry[K, V]) Load() (v V, m Meta) {
+	for spins := 0; ; spins++ {
 		s := e.seq.Load()
 		if s&1 == 0 {
-			v, negative = e.value, e.flags&flagNegative != 0
-			written, ttl, deadline = 0, 0, 0
+			v = e.value
+			m = Meta{Negative: e.flags&flagNegative != 0, seq: s}
 			// x is read once: a write that replaces it meanwhile has
 			// made seq odd, and this copy is discarded below.
 			if x := e.x; x != nil {
-				deadline = x.expires.Load()
+				m.Deadline = x.expires.Load()
 				if e.flags&flagFull != 0 {
-					m := &(*sections[K, V])(unsafe.Pointer(x)).m
-					written, ttl = m.written, m.ttl
+					more := &(*sections[K, V])(unsafe.Pointer(x)).m
+					m.Written, m.TTL = more.written, more.ttl
 				}
 			}
 			if unchanged(&e.seq, s) {
-				return v, written, ttl, deadline, negative
+				return v, m
 			}
 		}
-		runtime.Gosched()
+		backoff(spins)
 	}
 }
 
@@ -327,7 +362,9 @@ func (e *Entry[K, V]) Written() int64 {
 
 // Generation changes with every write of the entry's value, so an
 // optimistic writer can tell whether the value it read is still current.
-func (e *Entry[K, V]) Generation() uint32 { return e.seq.Load() }
+// The caller holds the owning shard's lock, shared or exclusive; an
+// extension in progress does not count as a change.
+func (e *Entry[K, V]) Generation() uint32 { return e.seq.Load() &^ 1 }
 
 // Hash returns the low 32 bits of the seeded hash of the key (the shard was
 // chosen by the top bits). Policies may use it (frequency sketches, ghost
@@ -363,29 +400,54 @@ func (e *Entry[K, V]) Deadline() int64 {
 // exclusive lock. The lifetime expire-after-access extends by is the one
 // given to Write. An entry without a timer section grows one.
 func (e *Entry[K, V]) SetDeadline(deadline int64) {
-	if e.x == nil {
-		if deadline == 0 {
-			return
-		}
-		e.seq.Add(1)
-		e.growTimer()
-		e.x.expires.Store(deadline)
-		e.seq.Add(1)
+	if e.x == nil && deadline == 0 {
 		return
 	}
-	e.x.expires.Store(deadline)
+	s := e.lockSeq()
+	e.setDeadline(deadline)
+	e.seq.Store(s + 2)
 }
 
-// Extend moves the deadline of an expire-after-access entry to now+ttl,
-// where ttl is the lifetime Load returned. It needs no lock: concurrent
-// readers race to store nearly equal values, and the timer wheel re-reads
-// the deadline before it expires anything. Only full entries report a
-// lifetime, and their timer section never moves, so the store lands in
-// the section the deadline is read from.
-func (e *Entry[K, V]) Extend(now, ttl int64) {
-	if ttl > 0 {
-		e.x.expires.Store(now + ttl)
+// Extend moves the deadline of an expire-after-access entry to now plus
+// the lifetime it was written with, if the entry still holds the version m
+// describes (as Load returned it), and reports whether it did; false means
+// a write, or the expiry of that version, came first, and the caller
+// should look the key up again. It needs no lock: it holds the sequence
+// counter odd for two stores, so that no write can come between its check
+// and its store, and leaves the version as it was. Only full entries
+// record a lifetime, and their timer section never moves.
+func (e *Entry[K, V]) Extend(m Meta, now int64) bool {
+	if m.TTL <= 0 || m.Deadline == 0 {
+		return true // nothing to extend: no lifetime, or no deadline
 	}
+	if !e.seq.CompareAndSwap(m.seq, m.seq+1) {
+		return false
+	}
+	d := int64(math.MaxInt64)
+	if now <= math.MaxInt64-m.TTL {
+		d = now + m.TTL
+	}
+	e.x.expires.Store(d)
+	e.seq.Store(m.seq)
+	return true
+}
+
+// ClaimExpired reports whether the entry's deadline is at or before now,
+// deciding it atomically with respect to Extend: when it reports true, the
+// version is retired, so a read of it still in flight can no longer extend
+// it and looks the key up again. The caller holds the owning shard's
+// exclusive lock and removes the entry when it reports true.
+func (e *Entry[K, V]) ClaimExpired(now int64) bool {
+	if !e.ExpiredAt(now) {
+		return false // Extend only moves deadlines later
+	}
+	s := e.lockSeq()
+	if !e.ExpiredAt(now) {
+		e.seq.Store(s) // an extension landed first
+		return false
+	}
+	e.seq.Store(s + 2)
+	return true
 }
 
 // ExpiredAt reports whether the entry has a deadline at or before now.

@@ -48,15 +48,15 @@ func TestDeadlines(t *testing.T) {
 		}
 		g := e.Generation()
 		e.Write(3, 1, 5, 50, 45, false)
-		if _, _, _, d, _ := e.Load(); d != 50 || e.Deadline() != 50 || !e.ExpiredAt(50) || e.ExpiredAt(49) {
-			t.Fatalf("%s: deadline %d after Write(deadline 50)", name, d)
+		if _, m := e.Load(); m.Deadline != 50 || e.Deadline() != 50 || !e.ExpiredAt(50) || e.ExpiredAt(49) {
+			t.Fatalf("%s: deadline %d after Write(deadline 50)", name, e.Deadline())
 		}
 		if e.Generation() == g {
 			t.Fatalf("%s: Write left the generation unchanged", name)
 		}
 		e.SetValue(4, 7)
-		if v, _, _, d, _ := e.Load(); v != 4 || d != 50 || e.Weight() != 7 {
-			t.Fatalf("%s: value %d deadline %d weight %d after SetValue(4, 7); want 4 50 7", name, v, d, e.Weight())
+		if v, m := e.Load(); v != 4 || m.Deadline != 50 || e.Weight() != 7 {
+			t.Fatalf("%s: value %d deadline %d weight %d after SetValue(4, 7); want 4 50 7", name, v, e.Deadline(), e.Weight())
 		}
 		e.SetDeadline(0)
 		if e.Deadline() != 0 {
@@ -75,13 +75,13 @@ func TestDeadlines(t *testing.T) {
 func TestPlainAndFullEntries(t *testing.T) {
 	p := New("k", 0, 1, 1)
 	p.Write(1, 1, 7, 0, 9, false)
-	if _, written, ttl, _, _ := p.Load(); written != 0 || ttl != 0 || p.Weight() != 1 {
-		t.Fatalf("plain entry: written %d ttl %d weight %d; want 0 0 1", written, ttl, p.Weight())
+	if _, m := p.Load(); m.Written != 0 || m.TTL != 0 || p.Weight() != 1 {
+		t.Fatalf("plain entry: written %d ttl %d weight %d; want 0 0 1", m.Written, m.TTL, p.Weight())
 	}
 	f := NewFull("k", 0, 1, 1)
 	f.Write(1, 3, 7, 0, 9, false)
-	if _, written, ttl, _, _ := f.Load(); written != 7 || ttl != 9 || f.Weight() != 3 || f.Written() != 7 {
-		t.Fatalf("full entry: written %d ttl %d weight %d; want 7 9 3", written, ttl, f.Weight())
+	if _, m := f.Load(); m.Written != 7 || m.TTL != 9 || f.Weight() != 3 || f.Written() != 7 {
+		t.Fatalf("full entry: written %d ttl %d weight %d; want 7 9 3", m.Written, m.TTL, f.Weight())
 	}
 	p.SetValue(2, 5)
 	if p.Weight() != 5 {
@@ -101,11 +101,50 @@ func TestNegativeFlag(t *testing.T) {
 	if !e.Negative() {
 		t.Fatal("Write(negative) did not set the flag")
 	}
-	if _, written, _, _, negative := e.Load(); !negative || written != 5 {
-		t.Fatalf("Load = written %d, negative %v; want 5, true", written, negative)
+	if _, m := e.Load(); !m.Negative || m.Written != 5 {
+		t.Fatalf("Load = written %d, negative %v; want 5, true", m.Written, m.Negative)
 	}
 	e.Write(1, 1, 6, 0, 0, false)
 	if e.Negative() {
 		t.Fatal("Write(not negative) did not clear the flag")
+	}
+}
+
+// Extend applies to the version Load copied and to no other: after a write
+// or an expiry claim it fails, so the reader looks again; another reader's
+// extension of the same version does not stop it.
+func TestExtendOnlyTheVersionLoaded(t *testing.T) {
+	e := NewFull("k", 1, 1, 1)
+	e.Write(1, 1, 0, 100, 100, false) // written at 0, lives 100
+	_, m := e.Load()
+	_, other := e.Load()
+	if !e.Extend(other, 50) || e.Deadline() != 150 {
+		t.Fatalf("first extension: deadline %d, want 150", e.Deadline())
+	}
+	if !e.Extend(m, 60) || e.Deadline() != 160 {
+		t.Fatalf("a second read of the same version did not extend: deadline %d, want 160", e.Deadline())
+	}
+	g := e.Generation()
+	e.Write(2, 1, 70, 71, 1, false) // a new version living 1
+	if e.Generation() == g {
+		t.Fatal("Write left the generation unchanged")
+	}
+	if e.Extend(m, 70) || e.Deadline() != 71 {
+		t.Fatalf("a read of the old version extended the new one: deadline %d, want 71", e.Deadline())
+	}
+	_, m = e.Load()
+	if e.ClaimExpired(70) {
+		t.Fatal("ClaimExpired(70) claimed a deadline of 71")
+	}
+	if !e.ClaimExpired(71) {
+		t.Fatal("ClaimExpired(71) did not claim a deadline of 71")
+	}
+	if e.Extend(m, 71) {
+		t.Fatal("a read of a version claimed as expired extended it")
+	}
+	_, m = e.Load()
+	e.Write(3, 1, 80, 0, 0, false) // NoTTL
+	if e.Extend(m, 80); e.Deadline() != 0 {
+		t.Fatalf("a read of an older version gave a NoTTL value deadline %d", e.Deadline())
 	}
 }

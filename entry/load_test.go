@@ -33,7 +33,8 @@ func loadNeverTorn(t *testing.T, e *Entry[int, [64]int64], full bool) {
 		go func() {
 			defer wg.Done()
 			for !stop.Load() {
-				v, written, ttl, deadline, negative := e.Load()
+				v, m := e.Load()
+				written, ttl, deadline, negative := m.Written, m.TTL, m.Deadline, m.Negative
 				if !full {
 					// What a full entry would record, so the check
 					// below is the same.

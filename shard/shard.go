@@ -174,29 +174,34 @@ func (s *Shard[K, V]) Peek(key K, hash uint64) (v V, ok bool) {
 
 // find is the lock-free lookup under Read and Peek: the entry for key if
 // it is live, with a consistent copy of its value and write time. With
-// extend, a live value's expire-after-access deadline moves forward.
+// extend, a live value's expire-after-access deadline moves forward; the
+// extension applies to the version copied, or the lookup starts again, so
+// the value returned is always the one whose lifetime was extended.
 func (s *Shard[K, V]) find(key K, hash uint64, extend bool) (e *entry.Entry[K, V], v V, written int64, found Found) {
 	s.readLock()
 	defer s.readUnlock()
-	e = s.table.Get(hash, key)
-	if e == nil {
-		return nil, v, 0, FoundNothing
-	}
-	v, written, ttl, d, negative := e.Load()
-	if d != 0 {
-		now := s.clock()
-		if d <= now {
-			var zero V
-			return nil, zero, 0, FoundNothing
+	for {
+		e = s.table.Get(hash, key)
+		if e == nil {
+			return nil, v, 0, FoundNothing
 		}
-		if extend && !negative {
-			e.Extend(now, ttl)
+		var m entry.Meta
+		v, m = e.Load()
+		if m.Deadline != 0 {
+			now := s.clock()
+			if m.Deadline <= now {
+				var zero V
+				return nil, zero, 0, FoundNothing
+			}
+			if extend && !m.Negative && !e.Extend(m, now) {
+				continue // a write or the expiry of this version came first
+			}
 		}
+		if m.Negative {
+			return e, v, m.Written, FoundNegative
+		}
+		return e, v, m.Written, FoundValue
 	}
-	if negative {
-		return e, v, written, FoundNegative
-	}
-	return e, v, written, FoundValue
 }
 
 // Set stores value under key with the given weight and lifetime (ttl in

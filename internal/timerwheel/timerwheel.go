@@ -97,7 +97,7 @@ func (w *Wheel[K, V]) Advance(now int64, expire func(*entry.Entry[K, V])) {
 			for e := due.PopFront(); e != nil; e = due.PopFront() {
 				e.SetTimerSlot(0)
 				w.count--
-				if e.ExpiredAt(now) {
+				if e.ClaimExpired(now) {
 					expire(e)
 				} else {
 					w.Schedule(e)

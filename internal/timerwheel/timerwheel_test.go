@@ -79,10 +79,13 @@ func TestRemoveAndReschedule(t *testing.T) {
 // expired.
 func TestExtendedDeadlineIsRefiled(t *testing.T) {
 	w := New[int, int](1)
-	e := entry.New(1, 1, 0, 1)
-	e.SetDeadline(int64(time.Second))
+	e := entry.NewFull(1, 1, 0, 1)
+	e.Write(1, 1, 0, int64(time.Second), int64(time.Second), false)
 	w.Schedule(e)
-	e.Extend(int64(5*time.Second), int64(time.Second)) // now 6s
+	_, m := e.Load()
+	if !e.Extend(m, int64(5*time.Second)) { // now 6s
+		t.Fatal("Extend failed with no write in between")
+	}
 	expired := 0
 	w.Advance(int64(3*time.Second), func(*entry.Entry[int, int]) { expired++ })
 	if expired != 0 || w.Len() != 1 {
