@@ -198,6 +198,11 @@ func (c *Cache[K, V]) Stats() Stats { return c.c.stats() }
 // reporting each to OnEvict with ReasonCleared. It cancels the context of
 // every load in flight and releases their waiters with ErrClosed, without
 // waiting for the loaders to return. Later reads miss, later loading reads
-// return ErrClosed and later writes are ignored. Close is idempotent and
-// safe to call concurrently with other operations.
+// return ErrClosed and later writes are ignored.
+//
+// Close may be called any number of times, from any goroutine, OnEvict
+// included. Only the first call reports the removals; the others return
+// once the cache is closed, without waiting for those reports. If OnEvict
+// is running on the expiry goroutine, Close does not wait for it to return
+// (the hook may be what called Close); that goroutine exits right after.
 func (c *Cache[K, V]) Close() { c.c.close(true) }

@@ -42,12 +42,13 @@ type core[K comparable, V any] struct {
 	resizeMu sync.Mutex
 	bound    int64
 
-	closed   atomic.Bool
-	janitor  atomic.Bool // the expiry goroutine was started
-	inHook   atomic.Bool // the expiry goroutine is running OnEvict
-	done     chan struct{}
-	finished chan struct{}
-	stopOnce sync.Once
+	closed   atomic.Bool   // writes are ignored, reads miss
+	closing  atomic.Bool   // the first Close has begun
+	shut     chan struct{} // closed once every shard is closed
+	janitor  atomic.Bool   // the expiry goroutine was started
+	inHook   atomic.Bool   // the expiry goroutine is running OnEvict
+	done     chan struct{} // closed by Close: stops the expiry goroutine and waiters
+	finished chan struct{} // closed when the expiry goroutine exits
 }
 
 func newCore[K comparable, V any](o *Options[K, V]) *core[K, V] {
@@ -63,6 +64,7 @@ func newCore[K comparable, V any](o *Options[K, V]) *core[K, V] {
 		jitter:   o.TTLJitter,
 		done:     make(chan struct{}),
 		finished: make(chan struct{}),
+		shut:     make(chan struct{}),
 
 		loadTimeout:  o.LoadTimeout,
 		refreshAfter: int64(o.RefreshAfter),

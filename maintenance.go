@@ -1,6 +1,10 @@
 package cache
 
-import "time"
+import (
+	"time"
+
+	"github.com/stratacache/cache/entry"
+)
 
 // expiryInterval is how often the expiry goroutine sweeps. It only bounds
 // how long an expired entry's memory stays held: reads check deadlines
@@ -30,14 +34,18 @@ func (c *core[K, V]) runJanitor() {
 	}
 }
 
-// expire sweeps every shard. Shards with nothing scheduled cost an atomic
-// load, so an idle cache costs next to nothing. A panic in OnEvict is
-// re-raised after the sweep, like any unrecovered panic on a goroutine.
+// expire sweeps every shard, and stops early once the cache is closed.
+// Shards with nothing scheduled cost an atomic load, so an idle cache
+// costs next to nothing. A panic in OnEvict is re-raised after the sweep,
+// like any unrecovered panic on a goroutine.
 func (c *core[K, V]) expire() {
 	c.inHook.Store(true)
 	defer c.inHook.Store(false)
 	var first any
 	for _, s := range c.shards {
+		if c.closed.Load() {
+			break
+		}
 		removed := s.Expire()
 		first = firstPanic(first, c.notify(&removed))
 	}
@@ -45,25 +53,39 @@ func (c *core[K, V]) expire() {
 }
 
 // close stops the expiry goroutine, cancels the loads in flight (their
-// waiters get ErrClosed at once; loaders are not waited for) and, if report
-// is true, clears the cache reporting ReasonCleared. It is idempotent.
+// waiters get ErrClosed at once; loaders are not waited for), closes every
+// shard and, if report is true, reports what the shards held as
+// ReasonCleared.
+//
+// Only the first call does this; any other returns once the shards are
+// closed, without waiting for the first call's reports, since it may be
+// one of them: OnEvict may call Close. For the same reason close does not
+// wait for the expiry goroutine while that goroutine is inside OnEvict; it
+// exits as soon as the hook returns.
 func (c *core[K, V]) close(report bool) {
-	c.stopOnce.Do(func() {
-		c.closed.Store(true)
-		close(c.done)
-		c.stopLoads()
-		// Waiting would deadlock if OnEvict, run by the expiry goroutine,
-		// called Close; that goroutine exits right after the hook instead.
-		if c.janitor.Load() && !c.inHook.Load() {
-			<-c.finished
+	if !c.closing.CompareAndSwap(false, true) {
+		if report { // not the cleanup of a collected Cache, which never waits
+			<-c.shut
 		}
-		var first any
-		for _, s := range c.shards {
-			removed := s.Close()
-			if report {
-				first = firstPanic(first, c.notify(&removed))
-			}
-		}
-		repanic(first)
-	})
+		return
+	}
+	c.closed.Store(true)
+	close(c.done)
+	c.stopLoads()
+	removed := make([]entry.List[K, V], len(c.shards))
+	for i, s := range c.shards {
+		removed[i] = s.Close()
+	}
+	close(c.shut)
+	if c.janitor.Load() && !c.inHook.Load() {
+		<-c.finished
+	}
+	if !report {
+		return
+	}
+	var first any
+	for i := range removed {
+		first = firstPanic(first, c.notify(&removed[i]))
+	}
+	repanic(first)
 }
