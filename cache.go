@@ -40,7 +40,9 @@ func New[K comparable, V any](opts Options[K, V]) (*Cache[K, V], error) {
 	}
 	c := &Cache[K, V]{c: newCore(&opts)}
 	// A cache dropped without Close stops its expiry goroutine when it is
-	// collected; no removals are reported then.
+	// collected; no removals are reported then. Every method keeps c
+	// reachable until it returns (runtime.KeepAlive), so a call whose
+	// receiver is the last reference is not closed under.
 	runtime.AddCleanup(c, func(core *core[K, V]) { core.close(false) }, c.c)
 	return c, nil
 }
@@ -59,7 +61,11 @@ func Must[K comparable, V any](c *Cache[K, V], err error) *Cache[K, V] {
 // towards the key's standing with the eviction policy. It never blocks on
 // other readers. With Options.Load and Options.RefreshAfter set, a hit on a
 // stale value also starts its background reload (see GetOrLoad).
-func (c *Cache[K, V]) Get(key K) (V, bool) { return c.c.get(key) }
+func (c *Cache[K, V]) Get(key K) (V, bool) {
+	v, ok := c.c.get(key)
+	runtime.KeepAlive(c) // see New: the cleanup must not close c under a call
+	return v, ok
+}
 
 // GetOrLoad returns the value stored under key, loading it with loader on
 // a miss (nil means Options.Load; ErrNoLoader if that is nil too).
@@ -82,6 +88,7 @@ func (c *Cache[K, V]) Get(key K) (V, bool) { return c.c.get(key) }
 // A hit costs about what Get does; a miss costs a goroutine and a few
 // small allocations besides the load.
 func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, loader Loader[K, V]) (V, error) {
+	defer runtime.KeepAlive(c)
 	return c.c.getOrLoad(ctx, key, loader)
 }
 
@@ -99,23 +106,32 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, loader Loader[K, V])
 // values found even when the error is not nil. Stale hits are reloaded in
 // the background by a second call of loader.
 func (c *Cache[K, V]) GetMany(ctx context.Context, keys []K, loader BulkLoader[K, V]) (map[K]V, error) {
+	defer runtime.KeepAlive(c)
 	return c.c.getMany(ctx, keys, loader)
 }
 
 // Peek is Get without side effects: it neither counts in Stats nor
 // informs the eviction policy, nor extends an expire-after-access
 // lifetime, nor starts a refresh. Use it for diagnostics.
-func (c *Cache[K, V]) Peek(key K) (V, bool) { return c.c.peek(key) }
+func (c *Cache[K, V]) Peek(key K) (V, bool) {
+	v, ok := c.c.peek(key)
+	runtime.KeepAlive(c)
+	return v, ok
+}
 
 // Set stores value under key with the cache's default TTL, replacing any
 // previous value, and evicts as needed to stay within bounds before it
 // returns.
-func (c *Cache[K, V]) Set(key K, value V) { c.c.set(key, value, 0, false) }
+func (c *Cache[K, V]) Set(key K, value V) {
+	defer runtime.KeepAlive(c) // OnEvict may run, and take long
+	c.c.set(key, value, 0, false)
+}
 
 // SetWithTTL is Set with the entry's own lifetime: ttl 0 uses the cache's
 // default, NoTTL never expires, and a negative ttl stores an entry that is
 // already expired (it is never returned and is reported as expired).
 func (c *Cache[K, V]) SetWithTTL(key K, value V, ttl time.Duration) {
+	defer runtime.KeepAlive(c)
 	c.c.set(key, value, ttl, false)
 }
 
@@ -123,6 +139,7 @@ func (c *Cache[K, V]) SetWithTTL(key K, value V, ttl time.Duration) {
 // none, it stores value and returns it with false. The check and the store
 // are one atomic step.
 func (c *Cache[K, V]) GetOrSet(key K, value V) (actual V, loaded bool) {
+	defer runtime.KeepAlive(c)
 	v, found := c.c.set(key, value, 0, true)
 	if !found {
 		return value, false
@@ -161,38 +178,58 @@ func (a Action) String() string {
 // write changes the key while fn runs, fn is called again with the new
 // value, so it should have no side effects beyond its result.
 func (c *Cache[K, V]) Compute(key K, fn func(old V, found bool) (V, Action)) (V, bool) {
+	defer runtime.KeepAlive(c)
 	return c.c.compute(key, fn)
 }
 
 // Delete removes key, or its negative entry, and reports whether a live
 // value was there. A load of key in flight will not store its result.
-func (c *Cache[K, V]) Delete(key K) bool { return c.c.delete(key) }
+func (c *Cache[K, V]) Delete(key K) bool {
+	defer runtime.KeepAlive(c)
+	return c.c.delete(key)
+}
 
 // Len returns the number of stored entries, counting negative entries and
 // expired entries that have not been removed yet. It locks each shard
 // briefly.
-func (c *Cache[K, V]) Len() int { return c.c.len() }
+func (c *Cache[K, V]) Len() int {
+	n := c.c.len()
+	runtime.KeepAlive(c)
+	return n
+}
 
 // Clear removes every entry, reporting each to OnEvict (ReasonCleared). It
 // clears one shard at a time: writes running concurrently may survive it.
-func (c *Cache[K, V]) Clear() { c.c.clear() }
+func (c *Cache[K, V]) Clear() {
+	defer runtime.KeepAlive(c)
+	c.c.clear()
+}
 
 // All iterates over the live entries, skipping negative entries. Each
 // shard is copied under its shared lock and yielded with no lock held, so
 // the loop body may use the cache. Entries written or removed during
 // iteration may or may not be seen; no entry is seen twice. Memory: one
 // shard's worth of pairs.
-func (c *Cache[K, V]) All() iter.Seq2[K, V] { return c.c.all() }
+func (c *Cache[K, V]) All() iter.Seq2[K, V] { return keepAlive2(c, c.c.all()) }
 
 // Keys iterates over the keys of the live entries, like All.
-func (c *Cache[K, V]) Keys() iter.Seq[K] { return c.c.keys() }
+func (c *Cache[K, V]) Keys() iter.Seq[K] {
+	return func(yield func(K) bool) {
+		defer runtime.KeepAlive(c)
+		c.c.keys()(yield)
+	}
+}
 
 // Shards returns the number of shards the cache runs: Options.Shards, or
 // the automatic choice (see Options.Shards).
 func (c *Cache[K, V]) Shards() int { return len(c.c.shards) }
 
 // Stats returns a snapshot of the cache's counters.
-func (c *Cache[K, V]) Stats() Stats { return c.c.stats() }
+func (c *Cache[K, V]) Stats() Stats {
+	st := c.c.stats()
+	runtime.KeepAlive(c)
+	return st
+}
 
 // Close stops the cache's background goroutine and removes every entry,
 // reporting each to OnEvict with ReasonCleared. It cancels the context of
@@ -205,4 +242,17 @@ func (c *Cache[K, V]) Stats() Stats { return c.c.stats() }
 // once the cache is closed, without waiting for those reports. If OnEvict
 // is running on the expiry goroutine, Close does not wait for it to return
 // (the hook may be what called Close); that goroutine exits right after.
-func (c *Cache[K, V]) Close() { c.c.close(true) }
+func (c *Cache[K, V]) Close() {
+	defer runtime.KeepAlive(c)
+	c.c.close(true)
+}
+
+// keepAlive2 is seq, keeping c reachable while the loop runs: the
+// iterator refers to c's core only, and the cleanup New registers would
+// otherwise close the cache under a loop whose caller dropped c.
+func keepAlive2[K comparable, V any](c *Cache[K, V], seq iter.Seq2[K, V]) iter.Seq2[K, V] {
+	return func(yield func(K, V) bool) {
+		defer runtime.KeepAlive(c)
+		seq(yield)
+	}
+}

@@ -3,6 +3,7 @@ package cache
 import (
 	"errors"
 	"fmt"
+	"runtime"
 
 	"github.com/stratacache/cache/entry"
 )
@@ -37,6 +38,7 @@ var ErrInvalidBound = errors.New("invalid bound")
 // not positive or below the shard count (each shard needs room for one
 // entry); it wraps ErrClosed after Close. The cache is unchanged then.
 func (c *Cache[K, V]) SetMaxEntries(n int) error {
+	defer runtime.KeepAlive(c) // OnEvict hears the evictions
 	return c.c.resize("SetMaxEntries", int64(n), false)
 }
 
@@ -48,6 +50,7 @@ func (c *Cache[K, V]) SetMaxEntries(n int) error {
 // count (use SetMaxEntries), for one created unbounded, and for w not
 // positive or below the shard count.
 func (c *Cache[K, V]) SetMaxWeight(w int64) error {
+	defer runtime.KeepAlive(c) // OnEvict hears the evictions
 	return c.c.resize("SetMaxWeight", w, true)
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"time"
 
 	"github.com/stratacache/cache/codec"
@@ -57,6 +58,7 @@ var ErrBadSnapshot = errors.New("bad snapshot")
 // per value. It does not close or sync w. After Close it returns
 // ErrClosed.
 func (c *Cache[K, V]) SaveSnapshot(w io.Writer, opts SnapshotOptions) (SnapshotInfo, error) {
+	defer runtime.KeepAlive(c) // w may take long; see New
 	return saveSnapshot(c.c, w, opts)
 }
 
@@ -87,6 +89,7 @@ func (c *Cache[K, V]) SaveSnapshot(w io.Writer, opts SnapshotOptions) (SnapshotI
 //
 // Memory: the snapshot's bytes and all its decoded entries at once.
 func (c *Cache[K, V]) LoadSnapshot(r io.Reader, opts SnapshotOptions) (SnapshotInfo, error) {
+	defer runtime.KeepAlive(c)
 	return loadSnapshot(c.c, r, opts)
 }
 

@@ -38,13 +38,13 @@ import (
 // shard's other entries to reach the class they want. The views count as
 // no reads themselves: they apply the reads already made, then leave the
 // order and Stats as they were.
-func (c *Cache[K, V]) Hottest(n int) iter.Seq2[K, V] { return c.c.ordered(true, n) }
+func (c *Cache[K, V]) Hottest(n int) iter.Seq2[K, V] { return keepAlive2(c, c.c.ordered(true, n)) }
 
 // Coldest iterates over up to n live entries that the eviction policy
 // values least, coldest first: roughly the order in which it would evict
 // them if nothing were read again. It is Hottest's other end; see Hottest
 // for the orders, the cost and the consistency.
-func (c *Cache[K, V]) Coldest(n int) iter.Seq2[K, V] { return c.c.ordered(false, n) }
+func (c *Cache[K, V]) Coldest(n int) iter.Seq2[K, V] { return keepAlive2(c, c.c.ordered(false, n)) }
 
 func (c *core[K, V]) ordered(hottest bool, n int) iter.Seq2[K, V] {
 	return func(yield func(K, V) bool) {

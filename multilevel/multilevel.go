@@ -62,7 +62,9 @@ func New[K comparable, V any](opts Options[K, V]) (*Cache[K, V], error) {
 	}
 	c := &Cache[K, V]{c: impl}
 	// A Cache dropped without Close still ends its subscription (and
-	// with it the bus's goroutine) once it is collected.
+	// with it the bus's goroutine) once it is collected. Every method
+	// keeps c reachable until it returns, so a call whose receiver is the
+	// last reference is not closed under.
 	runtime.AddCleanup(c, func(impl *core[K, V]) { impl.close() }, impl)
 	return c, nil
 }
@@ -82,6 +84,7 @@ func New[K comparable, V any](opts Options[K, V]) (*Cache[K, V], error) {
 // An L1 hit costs what a Strata GetOrLoad hit costs. A miss costs a store
 // round trip, a decode, and, on a store miss, the load and a store write.
 func (c *Cache[K, V]) Get(ctx context.Context, key K) (V, error) {
+	defer runtime.KeepAlive(c) // see New: the cleanup must not close c under a call
 	return c.c.get(ctx, key, nil)
 }
 
@@ -99,6 +102,7 @@ func (c *Cache[K, V]) Get(ctx context.Context, key K) (V, error) {
 // it. A hit costs what Get's costs plus one small allocation for the
 // loader's binding.
 func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, loader cache.Loader[K, V]) (V, error) {
+	defer runtime.KeepAlive(c)
 	return c.c.get(ctx, key, loader)
 }
 
@@ -114,6 +118,7 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, loader cache.Loader[
 // Set costs an encode, a store write and a publish, each bounded by
 // Options.Timeout.
 func (c *Cache[K, V]) Set(ctx context.Context, key K, value V) error {
+	defer runtime.KeepAlive(c)
 	return c.c.set(ctx, key, value, 0)
 }
 
@@ -132,6 +137,7 @@ func (c *Cache[K, V]) Set(ctx context.Context, key K, value V) error {
 // there it may be served up to L1.TTL after ttl ended. Where that
 // matters, keep L1.TTL short. Errors, invalidation and costs are Set's.
 func (c *Cache[K, V]) SetWithTTL(ctx context.Context, key K, value V, ttl time.Duration) error {
+	defer runtime.KeepAlive(c)
 	return c.c.set(ctx, key, value, ttl)
 }
 
@@ -139,15 +145,22 @@ func (c *Cache[K, V]) SetWithTTL(ctx context.Context, key K, value V, ttl time.D
 // invalidation. Errors are as for Set; the key is gone from this
 // instance's L1 either way.
 func (c *Cache[K, V]) Delete(ctx context.Context, key K) error {
+	defer runtime.KeepAlive(c)
 	return c.c.delete(ctx, key)
 }
 
 // Stats returns a snapshot of the counters of every level.
-func (c *Cache[K, V]) Stats() Stats { return c.c.stats() }
+func (c *Cache[K, V]) Stats() Stats {
+	defer runtime.KeepAlive(c)
+	return c.c.stats()
+}
 
 // Close ends the invalidation subscription, closes the L1 if New made it
 // (releasing every caller waiting on a load), cancels the loads in
 // progress, waits for them and for the Sets and Deletes in progress to
 // return, and closes the store if New made it. Later calls return
 // ErrClosed. Close is idempotent.
-func (c *Cache[K, V]) Close() { c.c.close() }
+func (c *Cache[K, V]) Close() {
+	defer runtime.KeepAlive(c)
+	c.c.close()
+}
