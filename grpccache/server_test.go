@@ -67,18 +67,18 @@ func TestServerDifferentRequestsAndMethodsDoNotShare(t *testing.T) {
 	}
 }
 
-// One user's answer is never served to another: with the default identity,
-// callers differing in any authorization value have separate entries.
+// One user's answer is never served to another: under AuthorizationIdentity
+// callers differing in any authorization value have separate entries, and
+// callers with none are not cached at all.
 func TestServerIdentityKeepsCallersApart(t *testing.T) {
 	ctx := testContext(t)
-	srv, conn := cachedServer(t, newFakeClock(), Options{})
+	srv, conn := cachedServer(t, newFakeClock(), Options{Identity: AuthorizationIdentity})
 	callers := []struct {
 		auth []string
 		want string
 	}{
 		{[]string{"Bearer alice"}, "X|Bearer alice"},
 		{[]string{"Bearer bob"}, "X|Bearer bob"},
-		{nil, "X|"},
 		{[]string{"Bearer alice", "Bearer bob"}, "X|Bearer alice,Bearer bob"},
 		{[]string{"Bearer bob", "Bearer alice"}, "X|Bearer bob,Bearer alice"},
 		{[]string{"Bearer aliceBearer bob"}, "X|Bearer aliceBearer bob"},
@@ -89,6 +89,14 @@ func TestServerIdentityKeepsCallersApart(t *testing.T) {
 		}
 		if n := srv.Calls(methodUpper); n != len(callers) {
 			t.Fatalf("round %d: handler ran %d times for %d identities, want one per identity", round, n, len(callers))
+		}
+	}
+	// Two anonymous callers (an API key the identity does not look at,
+	// and nothing at all) never share: each call reaches the handler.
+	for i, anon := range []context.Context{metadata.AppendToOutgoingContext(ctx, "x-api-key", "k1"), ctx, as(ctx, "")} {
+		mustString(t, anon, conn, methodUpper, "x", "X|")
+		if n := srv.Calls(methodUpper); n != len(callers)+i+1 {
+			t.Fatalf("anonymous call %d: handler ran %d times in all, want %d: calls without authorization are not cached", i, n, len(callers)+i+1)
 		}
 	}
 }

@@ -183,8 +183,15 @@ func newCache(t testing.TB, clk cache.Clock) *cache.Cache[string, []byte] {
 	return c
 }
 
+// serverInterceptor and clientInterceptor build interceptors with opts,
+// whose Identity defaults to SharedByEveryone: most tests are about
+// something else, and make their calls with no credentials at all. The
+// tests of identities set theirs.
 func serverInterceptor(t testing.TB, opts Options) grpc.ServerOption {
 	t.Helper()
+	if opts.Identity == nil {
+		opts.Identity = SharedByEveryone
+	}
 	icpt, err := UnaryServerInterceptor(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -194,6 +201,9 @@ func serverInterceptor(t testing.TB, opts Options) grpc.ServerOption {
 
 func clientInterceptor(t testing.TB, opts Options) grpc.DialOption {
 	t.Helper()
+	if opts.Identity == nil {
+		opts.Identity = SharedByEveryone
+	}
 	icpt, err := UnaryClientInterceptor(opts)
 	if err != nil {
 		t.Fatal(err)
