@@ -43,6 +43,7 @@ func forEachServer(t *testing.T, scenario func(t *testing.T, srv *redisServer)) 
 func TestSecureRedisPingNamesTheCause(t *testing.T) {
 	srv := startSecureRedis(t)
 	open := startRedis(t)
+	noPing := &redisServer{redistest.StartWith(t, redistest.Config{TLS: true, User: "reader", Rules: []string{"~users:*", "+get"}})}
 	cases := []struct {
 		name  string
 		setup func(o *redis.Options)
@@ -60,6 +61,8 @@ func TestSecureRedisPingNamesTheCause(t *testing.T) {
 			[]string{"if it requires TLS, set redis.Options.TLSConfig"}},
 		{"TLS to a server without", func(o *redis.Options) { o.Addr, o.Username, o.Password = open.addr(), "", "" },
 			[]string{"leaves the TLS handshake unanswered"}},
+		{"user without +ping", func(o *redis.Options) { *o = *noPing.options() },
+			[]string{"may not run PING", "NOPERM"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
