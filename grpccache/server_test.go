@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -415,5 +417,21 @@ func TestServerHandlerSeesTheCallersMetadata(t *testing.T) {
 	mustString(t, metadata.AppendToOutgoingContext(ctx, "x-trace", "t-1"), conn, methodUpper, "x", "X|")
 	if got := <-seen; got != "[t-1]" {
 		t.Fatalf("handler saw x-trace %s, want [t-1]", got)
+	}
+}
+
+// Keys hold a digest of the identity, never the credentials themselves, so
+// neither the cache nor a shared store behind it keeps a caller's token.
+func TestServerKeysHoldNoCredentials(t *testing.T) {
+	ctx := testContext(t)
+	c := newCache(t, newFakeClock())
+	_, conn := cachedServer(t, nil, Options{Cache: c, Identity: AuthorizationIdentity})
+	mustString(t, as(ctx, "Bearer s3cret-token"), conn, methodUpper, "x", "X|Bearer s3cret-token")
+	keys := slices.Collect(c.Keys())
+	if len(keys) != 1 {
+		t.Fatalf("the cache holds %d keys, want 1", len(keys))
+	}
+	if strings.Contains(keys[0], "s3cret") {
+		t.Fatalf("key %q holds the caller's token", keys[0])
 	}
 }
