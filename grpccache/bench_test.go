@@ -31,9 +31,9 @@ func BenchmarkUnaryLoopback(b *testing.B) {
 				)
 				switch where {
 				case "server-hit":
-					sopts = append(sopts, serverInterceptor(b, Options{Cache: newCache(b, nil), Methods: textRules()}))
+					sopts = append(sopts, serverInterceptor(b, Options{Cache: newCache(b, nil), Methods: textRules(), Identity: AuthorizationIdentity}))
 				case "client-hit":
-					dopts = append(dopts, clientInterceptor(b, Options{Cache: newCache(b, nil), Methods: clientRules()}))
+					dopts = append(dopts, clientInterceptor(b, Options{Cache: newCache(b, nil), Methods: clientRules(), Identity: AuthorizationIdentity}))
 				}
 				conn := dial(b, serve(b, srv, sopts...), dopts...)
 				ctx := as(context.Background(), "Bearer benchmark-user-token")
@@ -56,7 +56,7 @@ func BenchmarkUnaryLoopback(b *testing.B) {
 // hit, without the transport: the key (encoding and SHA-256), the lookup
 // and the decode.
 func BenchmarkServerInterceptorHit(b *testing.B) {
-	icpt, err := UnaryServerInterceptor(Options{Cache: newCache(b, nil), Methods: textRules()})
+	icpt, err := UnaryServerInterceptor(Options{Cache: newCache(b, nil), Methods: textRules(), Identity: AuthorizationIdentity})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -18,10 +18,13 @@ import (
 // The identity is computed from the outgoing metadata, and the key also
 // holds the connection's target, so one interceptor can serve connections
 // to different servers. Credentials that grpc.WithPerRPCCredentials adds
-// to a connection are not seen: give each set of credentials its own
-// cache, or an Identity that knows them. Calls with call options that a
-// cached answer cannot honour (grpc.PerRPCCredentials, grpc.Header,
-// grpc.Trailer, grpc.Peer) are not cached.
+// to a connection, and its client certificate, are not seen: under an
+// identity that looks for credentials in the metadata such calls are not
+// cached. To cache them, give each set of connection credentials a Cache
+// of its own (then SharedByEveryone shares answers between the callers of
+// those credentials only). Calls with call options that a cached answer
+// cannot honour (grpc.PerRPCCredentials, grpc.Header, grpc.Trailer,
+// grpc.Peer) are not cached.
 //
 // On a miss the call to the server runs on a goroutine of the cache with
 // the first caller's context values and call options, but not its

@@ -75,7 +75,7 @@ func TestClientRepliesAreCopies(t *testing.T) {
 
 func TestClientIdentityAndTargetKeepAnswersApart(t *testing.T) {
 	ctx := testContext(t)
-	shared := Options{Cache: newCache(t, newFakeClock()), Methods: clientRules()}
+	shared := Options{Cache: newCache(t, newFakeClock()), Methods: clientRules(), Identity: AuthorizationIdentity}
 	srvA, srvB := newTextServer(), newTextServer()
 	connA := dial(t, serve(t, srvA), clientInterceptor(t, shared))
 	connB := dial(t, serve(t, srvB), clientInterceptor(t, shared))

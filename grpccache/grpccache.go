@@ -10,17 +10,27 @@
 // stored as protobuf bytes. Methods that are not listed pass straight
 // through.
 //
-// # Caller identity: read this before you turn it on
+// # Caller identity: there is no default
 //
 // A cached answer is served only to callers with the same identity as the
-// caller it was computed for. By default the identity is every value of
-// the request's "authorization" metadata, so one user's answer is never
-// served to another user who authenticates with that header. If your
-// callers are told apart by anything else (a client TLS certificate, a
-// cookie or API-key header, a tenant header, credentials attached by
-// grpc.PerRPCCredentials on the client) you must set Options.Identity to
-// include it: otherwise the answer computed for one of them is served to
-// the others. Callers with no authorization metadata share one identity.
+// caller it was computed for, and Options.Identity, which computes it, is
+// required: the constructors refuse options without one. Choose by how
+// your service tells callers apart:
+//
+//   - AuthorizationIdentity: the "authorization" metadata (bearer tokens);
+//   - MetadataIdentity(keys...): chosen metadata keys (an API-key header,
+//     a cookie, a tenant header), all of them required;
+//   - PeerCertificateIdentity: the client's verified TLS certificate
+//     (mutual TLS), by its SPIFFE ID or else its subject and issuer;
+//   - CombinedIdentity(...): several of these at once;
+//   - SharedByEveryone: one answer for every caller, for public data only.
+//
+// The ready-made identities refuse calls that lack what they look at (a
+// call without authorization metadata, say): such calls are not cached at
+// all, so callers the identity cannot tell apart never share an answer.
+// On the client the identity sees the outgoing metadata only: credentials
+// that grpc.WithPerRPCCredentials or a client certificate add to the
+// connection are invisible to it.
 //
 // The key is the full method name, the identity (as its SHA-256 digest, so
 // credentials are never stored) and the deterministic protobuf encoding of

@@ -76,8 +76,8 @@ func TestMultilevelSharesAnswersBetweenServers(t *testing.T) {
 	clk := newFakeClock()
 	store := newRecordingStore(t, clk)
 	ma, mb := newMultilevel(t, store, clk), newMultilevel(t, store, clk)
-	srvA, connA := cachedServer(t, nil, Options{Cache: Multilevel(ma)})
-	srvB, connB := cachedServer(t, nil, Options{Cache: Multilevel(mb)})
+	srvA, connA := cachedServer(t, nil, Options{Cache: Multilevel(ma), Identity: AuthorizationIdentity})
+	srvB, connB := cachedServer(t, nil, Options{Cache: Multilevel(mb), Identity: AuthorizationIdentity})
 
 	alice := as(ctx, "alice")
 	mustString(t, alice, connA, methodUpper, "hello", "HELLO|alice")
@@ -138,7 +138,7 @@ func TestMultilevelSharesAnswersBetweenServers(t *testing.T) {
 }
 
 func TestMultilevelOfNilIsNoCache(t *testing.T) {
-	_, err := UnaryServerInterceptor(Options{Cache: Multilevel(nil), Methods: textRules()})
+	_, err := UnaryServerInterceptor(Options{Cache: Multilevel(nil), Methods: textRules(), Identity: SharedByEveryone})
 	if err == nil || !strings.Contains(err.Error(), "Options.Cache") {
 		t.Fatalf("UnaryServerInterceptor with Multilevel(nil): %v, want an error naming Options.Cache", err)
 	}

@@ -12,9 +12,9 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
-// Options configures an interceptor. Cache and Methods are required; the
-// rest has defaults. The constructors read the struct (copying Methods)
-// and never write to it.
+// Options configures an interceptor. Cache, Methods and Identity are
+// required. The constructors read the struct (copying Methods) and never
+// write to it.
 type Options struct {
 	// Cache keeps the answers. It may be shared by several interceptors
 	// and with other code, as long as nobody else uses the keys the
@@ -30,10 +30,12 @@ type Options struct {
 	Methods map[string]Rule
 
 	// Identity tells callers apart: an answer is only served to callers
-	// for whom Identity returns the same string. nil means
-	// DefaultIdentity, which uses the "authorization" metadata alone.
-	// Set it if callers are authenticated any other way; see the
-	// package documentation.
+	// for whom Identity returns the same string. It has no default, so
+	// that no answer is shared between callers unless you chose how:
+	// AuthorizationIdentity, MetadataIdentity(keys...),
+	// PeerCertificateIdentity, a CombinedIdentity of them, your own
+	// function, or SharedByEveryone for answers that are the same for
+	// every caller. See the package documentation.
 	Identity IdentityFunc
 }
 
@@ -88,10 +90,12 @@ func (o *Options) compile(server bool) (*interceptor, error) {
 	if len(o.Methods) == 0 {
 		return nil, optionError("Methods", "is empty; list the methods whose answers may be cached")
 	}
-	ic := &interceptor{cache: o.Cache, methods: make(map[string]*method, len(o.Methods)), identity: o.Identity}
-	if ic.identity == nil {
-		ic.identity = DefaultIdentity
+	if o.Identity == nil {
+		return nil, optionError("Identity", "is nil; choose how callers are told apart: AuthorizationIdentity, "+
+			"MetadataIdentity(keys...), PeerCertificateIdentity, CombinedIdentity(...), your own IdentityFunc, "+
+			"or SharedByEveryone if every caller may be served every other caller's answers")
 	}
+	ic := &interceptor{cache: o.Cache, methods: make(map[string]*method, len(o.Methods)), identity: o.Identity}
 	// Sorted, so that the error for several bad rules is always the same.
 	for _, name := range slices.Sorted(maps.Keys(o.Methods)) {
 		m, err := compileRule(name, o.Methods[name], server)

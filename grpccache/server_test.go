@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -67,18 +69,18 @@ func TestServerDifferentRequestsAndMethodsDoNotShare(t *testing.T) {
 	}
 }
 
-// One user's answer is never served to another: with the default identity,
-// callers differing in any authorization value have separate entries.
+// One user's answer is never served to another: under AuthorizationIdentity
+// callers differing in any authorization value have separate entries, and
+// callers with none are not cached at all.
 func TestServerIdentityKeepsCallersApart(t *testing.T) {
 	ctx := testContext(t)
-	srv, conn := cachedServer(t, newFakeClock(), Options{})
+	srv, conn := cachedServer(t, newFakeClock(), Options{Identity: AuthorizationIdentity})
 	callers := []struct {
 		auth []string
 		want string
 	}{
 		{[]string{"Bearer alice"}, "X|Bearer alice"},
 		{[]string{"Bearer bob"}, "X|Bearer bob"},
-		{nil, "X|"},
 		{[]string{"Bearer alice", "Bearer bob"}, "X|Bearer alice,Bearer bob"},
 		{[]string{"Bearer bob", "Bearer alice"}, "X|Bearer bob,Bearer alice"},
 		{[]string{"Bearer aliceBearer bob"}, "X|Bearer aliceBearer bob"},
@@ -89,6 +91,14 @@ func TestServerIdentityKeepsCallersApart(t *testing.T) {
 		}
 		if n := srv.Calls(methodUpper); n != len(callers) {
 			t.Fatalf("round %d: handler ran %d times for %d identities, want one per identity", round, n, len(callers))
+		}
+	}
+	// Two anonymous callers (an API key the identity does not look at,
+	// and nothing at all) never share: each call reaches the handler.
+	for i, anon := range []context.Context{metadata.AppendToOutgoingContext(ctx, "x-api-key", "k1"), ctx, as(ctx, "")} {
+		mustString(t, anon, conn, methodUpper, "x", "X|")
+		if n := srv.Calls(methodUpper); n != len(callers)+i+1 {
+			t.Fatalf("anonymous call %d: handler ran %d times in all, want %d: calls without authorization are not cached", i, n, len(callers)+i+1)
 		}
 	}
 }
@@ -407,5 +417,21 @@ func TestServerHandlerSeesTheCallersMetadata(t *testing.T) {
 	mustString(t, metadata.AppendToOutgoingContext(ctx, "x-trace", "t-1"), conn, methodUpper, "x", "X|")
 	if got := <-seen; got != "[t-1]" {
 		t.Fatalf("handler saw x-trace %s, want [t-1]", got)
+	}
+}
+
+// Keys hold a digest of the identity, never the credentials themselves, so
+// neither the cache nor a shared store behind it keeps a caller's token.
+func TestServerKeysHoldNoCredentials(t *testing.T) {
+	ctx := testContext(t)
+	c := newCache(t, newFakeClock())
+	_, conn := cachedServer(t, nil, Options{Cache: c, Identity: AuthorizationIdentity})
+	mustString(t, as(ctx, "Bearer s3cret-token"), conn, methodUpper, "x", "X|Bearer s3cret-token")
+	keys := slices.Collect(c.Keys())
+	if len(keys) != 1 {
+		t.Fatalf("the cache holds %d keys, want 1", len(keys))
+	}
+	if strings.Contains(keys[0], "s3cret") {
+		t.Fatalf("key %q holds the caller's token", keys[0])
 	}
 }

@@ -16,8 +16,10 @@ import (
 	"github.com/stratacache/cache"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -34,8 +36,9 @@ const (
 	methodUncache = "/" + serviceName + "/Echo"   // StringValue: never listed as cacheable
 )
 
-// Every answer ends with "|" and the caller's authorization values, so a
-// test sees at once whose answer a caller got.
+// Every answer ends with "|" and the caller's authorization values, then,
+// over TLS with a client certificate, "@" and the certificate's common
+// name, so a test sees at once whose answer a caller got.
 //
 // Lookup answers by the request's prefix: "missing:" gets NotFound with a
 // detail, "broken:" gets Unavailable, "panic:" panics, anything else a
@@ -76,6 +79,11 @@ func (s *textServer) handle(ctx context.Context, method string, req *wrapperspb.
 	}
 	md, _ := metadata.FromIncomingContext(ctx)
 	caller := strings.Join(md.Get("authorization"), ",")
+	if p, ok := peer.FromContext(ctx); ok {
+		if info, ok := p.AuthInfo.(credentials.TLSInfo); ok && len(info.State.PeerCertificates) > 0 {
+			caller += "@" + info.State.PeerCertificates[0].Subject.CommonName
+		}
+	}
 	v := req.GetValue()
 	switch method {
 	case methodUpper:
@@ -183,8 +191,15 @@ func newCache(t testing.TB, clk cache.Clock) *cache.Cache[string, []byte] {
 	return c
 }
 
+// serverInterceptor and clientInterceptor build interceptors with opts,
+// whose Identity defaults to SharedByEveryone: most tests are about
+// something else, and make their calls with no credentials at all. The
+// tests of identities set theirs.
 func serverInterceptor(t testing.TB, opts Options) grpc.ServerOption {
 	t.Helper()
+	if opts.Identity == nil {
+		opts.Identity = SharedByEveryone
+	}
 	icpt, err := UnaryServerInterceptor(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -194,6 +209,9 @@ func serverInterceptor(t testing.TB, opts Options) grpc.ServerOption {
 
 func clientInterceptor(t testing.TB, opts Options) grpc.DialOption {
 	t.Helper()
+	if opts.Identity == nil {
+		opts.Identity = SharedByEveryone
+	}
 	icpt, err := UnaryClientInterceptor(opts)
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,10 @@ package redisstore_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -51,4 +54,38 @@ func Example() {
 	fmt.Println(u.Name, err)
 	// Every other process drops key 42 from its L1 once the message arrives.
 	_ = users.Set(ctx, 42, User{ID: 42, Name: "renamed"})
+}
+
+// Production Redis: an ACL user and TLS, checked once at startup, since the
+// multilevel cache counts store errors instead of returning them. The ACL
+// rules and server configuration are in docs/multilevel.md. (Not run: it
+// needs a server.)
+func ExampleStore_Ping() {
+	caPEM, err := os.ReadFile("/etc/strata/redis-ca.crt")
+	if err != nil {
+		panic(err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(caPEM) {
+		panic("no certificate in /etc/strata/redis-ca.crt")
+	}
+	rdb := redis.NewClient(&redis.Options{
+		Addr:                  "redis.internal:6380", // a name the server's certificate holds
+		Username:              "strata-users",
+		Password:              os.Getenv("REDIS_PASSWORD"),
+		TLSConfig:             &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
+		ContextTimeoutEnabled: true,
+	})
+	defer rdb.Close()
+	store, err := redisstore.New(rdb, redisstore.Options{})
+	if err != nil {
+		panic(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := store.Ping(ctx); err != nil {
+		// e.g. "redisstore: ping: Redis refused the username or password
+		// (redis.Options.Username, Password): WRONGPASS ..."
+		panic(err)
+	}
 }

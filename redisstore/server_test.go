@@ -40,12 +40,27 @@ func (s *redisServer) kill()        { s.Kill() }
 // ends, with the short timeouts the fault tests want.
 func (s *redisServer) client(t testing.TB) *redis.Client {
 	t.Helper()
-	c := redis.NewClient(&redis.Options{
+	return newClient(t, s.options())
+}
+
+// options are the client options for the server: its address, user,
+// password and CA, and short timeouts.
+func (s *redisServer) options() *redis.Options {
+	return &redis.Options{
 		Addr:                  s.addr(),
+		Username:              s.User(),
+		Password:              s.Password(),
+		TLSConfig:             s.ClientTLS(),
 		ContextTimeoutEnabled: true,
 		DialTimeout:           200 * time.Millisecond,
 		MaxRetries:            -1, // the cache's breaker decides; no retries
-	})
+	}
+}
+
+// newClient returns a client with o, closed when the test ends.
+func newClient(t testing.TB, o *redis.Options) *redis.Client {
+	t.Helper()
+	c := redis.NewClient(o)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }

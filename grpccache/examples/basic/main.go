@@ -85,8 +85,11 @@ func main() {
 				New: func() proto.Message { return new(structpb.Struct) },
 			},
 		},
-		// Identity is nil: answers are kept apart by the "authorization"
-		// metadata. Set it if your callers authenticate any other way.
+		// Required: how callers are told apart. These callers send a
+		// bearer token; calls without one are not cached. Services that
+		// know callers by their client certificate use
+		// grpccache.PeerCertificateIdentity instead.
+		Identity: grpccache.AuthorizationIdentity,
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -119,8 +122,9 @@ func main() {
 	clientCache := newResponseCache()
 	defer clientCache.Close()
 	local, err := grpccache.UnaryClientInterceptor(grpccache.Options{
-		Cache:   clientCache,
-		Methods: map[string]grpccache.Rule{lookupMethod: {TTL: 10 * time.Second}},
+		Cache:    clientCache,
+		Methods:  map[string]grpccache.Rule{lookupMethod: {TTL: 10 * time.Second}},
+		Identity: grpccache.AuthorizationIdentity, // the outgoing metadata's
 	})
 	if err != nil {
 		log.Fatal(err)

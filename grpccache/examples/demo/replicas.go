@@ -97,6 +97,8 @@ func startReplica(cfg config, db *backend, c *caching, namespace string, n int) 
 				NotFoundTTL: cfg.notFoundTTL,
 				New:         func() proto.Message { return new(structpb.Struct) },
 			}},
+			// Each simulated user sends a bearer token of its own.
+			Identity: grpccache.AuthorizationIdentity,
 		})
 		if err != nil {
 			m.Close()
