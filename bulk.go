@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/stratacache/cache/entry"
+	"github.com/stratacache/cache/internal/isnil"
 	"github.com/stratacache/cache/shard"
 )
 
@@ -27,7 +28,7 @@ type result[V any] struct {
 // waits for its own flights and for the other loads its keys joined. Stale
 // hits are reloaded by a second, background call of bl.
 func (c *core[K, V]) getMany(ctx context.Context, keys []K, bl BulkLoader[K, V]) (map[K]V, error) {
-	if bl == nil {
+	if isnil.IsNil(bl) { // a typed nil too: see Loader
 		if bl = c.bulkLoader; bl == nil {
 			return nil, ErrNoLoader
 		}

@@ -68,7 +68,8 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 }
 
 // GetOrLoad returns the value stored under key, loading it with loader on
-// a miss (nil means Options.Load; ErrNoLoader if that is nil too).
+// a miss (nil, or a typed nil such as a nil LoaderFunc, means
+// Options.Load; ErrNoLoader if that is nil too).
 //
 // However many goroutines miss on key together, loader runs once, on a
 // goroutine of its own; they all get its result. Each caller stops waiting
@@ -93,8 +94,8 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, loader Loader[K, V])
 }
 
 // GetMany returns the values of keys, loading the missing ones with one
-// call of loader (nil means Options.LoadMany; ErrNoLoader if that is nil
-// too). Keys already being loaded by another call, GetOrLoad or GetMany,
+// call of loader (nil or a typed nil means Options.LoadMany; ErrNoLoader
+// if that is nil too). Keys already being loaded by another call, GetOrLoad or GetMany,
 // are not loaded again: GetMany waits for those loads. Its own keys are
 // registered as being loaded, so concurrent loads of them wait for it.
 //
@@ -176,7 +177,10 @@ func (a Action) String() string {
 //
 // fn runs with no lock held, so it may be slow or use the cache. If another
 // write changes the key while fn runs, fn is called again with the new
-// value, so it should have no side effects beyond its result.
+// value, so it should have no side effects beyond its result. fn must not
+// write key itself (with Set, Delete, ...): that write would change the
+// key during every call, so Compute panics, saying so, after 1,000 calls
+// that each saw the key change.
 func (c *Cache[K, V]) Compute(key K, fn func(old V, found bool) (V, Action)) (V, bool) {
 	defer runtime.KeepAlive(c)
 	return c.c.compute(key, fn)

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stratacache/cache/internal/isnil"
 	"github.com/stratacache/cache/shard"
 )
 
@@ -34,6 +35,9 @@ func (c *core[K, V]) getOrLoad(ctx context.Context, key K, ld Loader[K, V]) (V, 
 	if err := ctx.Err(); err != nil {
 		return zero, err
 	}
+	if ld = c.usable(ld); ld == nil {
+		return zero, ErrNoLoader
+	}
 	v, found, f, leader := s.Begin(key, h)
 	switch {
 	case found == shard.FoundValue:
@@ -47,6 +51,15 @@ func (c *core[K, V]) getOrLoad(ctx context.Context, key K, ld Loader[K, V]) (V, 
 		c.startLoad(ctx, key, h, f, ld, false)
 	}
 	return c.wait(ctx, f)
+}
+
+// usable returns ld, or Options.Load in place of a typed nil (see Loader),
+// or nil if that is nil too.
+func (c *core[K, V]) usable(ld Loader[K, V]) Loader[K, V] {
+	if isnil.IsNil(ld) {
+		return c.loader
+	}
+	return ld
 }
 
 // wait returns the result of f, or gives up when ctx ends or the cache
@@ -73,6 +86,9 @@ func (c *core[K, V]) wait(ctx context.Context, f *shard.Flight[V]) (V, error) {
 // flight already.
 func (c *core[K, V]) maybeRefresh(ctx context.Context, key K, h uint64, written int64, ld Loader[K, V]) {
 	if c.refreshAfter == 0 || c.now()-written < c.refreshAfter {
+		return
+	}
+	if ld = c.usable(ld); ld == nil {
 		return
 	}
 	if f := c.shardFor(h).BeginRefresh(key, h, written); f != nil {

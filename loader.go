@@ -15,6 +15,9 @@ import (
 // cancelled by Options.LoadTimeout and by Close, and Load should return
 // soon after. Load reports a key that does not exist with an error that
 // wraps ErrNotFound. It must not wait for a load of its own key.
+//
+// A typed nil given as a Loader (a nil LoaderFunc, a nil *MyLoader) counts
+// as no loader, like nil itself.
 type Loader[K comparable, V any] interface {
 	Load(ctx context.Context, key K) (V, error)
 }

@@ -26,7 +26,9 @@ type Options[K comparable, V any] struct {
 
 	// Weigher returns an entry's weight, for MaxWeight. It runs on the
 	// writing goroutine before any lock is taken; it must be cheap and
-	// must not depend on anything but its arguments.
+	// must not depend on anything but its arguments. A weight of 0 counts
+	// as 1: every entry takes memory, and entries that weighed nothing
+	// could grow the cache past MaxWeight without limit.
 	Weigher func(key K, value V) uint32
 
 	// TTL is how long an entry lives after it is written, unless a write

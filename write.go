@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -12,7 +13,8 @@ func (c *core[K, V]) weigh(key K, value V) uint32 {
 	if c.weigher == nil {
 		return 1
 	}
-	return c.weigher(key, value)
+	// A weight of 0 counts as 1 (see Options.Weigher).
+	return max(c.weigher(key, value), 1)
 }
 
 // lifetime maps a caller's TTL to the shard's: 0 takes the cache default
@@ -58,10 +60,19 @@ func (c *core[K, V]) delete(key K) bool {
 	return found
 }
 
+// maxComputeAttempts bounds Compute's retries. Losing that many races in a
+// row to other writers is not something contention does; a fn that writes
+// its own key, changing it during every call, does it every time.
+const maxComputeAttempts = 1000
+
 func (c *core[K, V]) compute(key K, fn func(old V, found bool) (V, Action)) (V, bool) {
 	h := c.hasher.Hash(key)
 	s := c.shardFor(h)
-	for {
+	for attempt := 1; ; attempt++ {
+		if attempt > maxComputeAttempts {
+			panic(fmt.Sprintf("cache: Compute(%v) gave up: the key was written while each of %d calls of fn ran; "+
+				"fn must not write the key it computes (return the value with ActionSet instead)", key, maxComputeAttempts))
+		}
 		old, found, ver := s.Lookup(key, h)
 		v, action := fn(old, found)
 		var (

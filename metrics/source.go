@@ -1,7 +1,7 @@
 package metrics
 
 import (
-	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -82,15 +82,17 @@ var breakerStates = [...]struct {
 	{BreakerHalfOpen, "half_open"},
 }
 
+// Each of these wraps cache.ErrInvalidOptions, as every error about a bad
+// argument or option in this module does.
 var (
 	// ErrNoName is returned when a cache is registered with an empty
 	// name: the name is what tells its series from other caches'.
-	ErrNoName = errors.New("metrics: the cache name is empty")
+	ErrNoName = fmt.Errorf("metrics: the cache name is empty: %w", cache.ErrInvalidOptions)
 	// ErrNoSource is returned when the Source to register is nil.
-	ErrNoSource = errors.New("metrics: the Source is nil")
+	ErrNoSource = fmt.Errorf("metrics: the Source is nil: %w", cache.ErrInvalidOptions)
 	// ErrNoProvider is returned when the registry or provider to register
 	// with is nil.
-	ErrNoProvider = errors.New("metrics: the registerer or provider is nil")
+	ErrNoProvider = fmt.Errorf("metrics: the registerer or provider is nil: %w", cache.ErrInvalidOptions)
 )
 
 func check(name string, src Source) error {

@@ -2,6 +2,7 @@ package multilevel
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"testing"
 
@@ -42,4 +43,19 @@ func unheld[K comparable, V any](t *testing.T, o Options[K, V]) *Cache[K, V] {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// A typed nil loader given to GetOrLoad is no loader: Options.Load runs,
+// or the read ends in ErrNotFound, never in a loader panic.
+func TestTypedNilLoaderMeansOptionsLoad(t *testing.T) {
+	ms := newMemory(t, nil)
+	ctx := context.Background()
+	var nilFunc cache.LoaderFunc[string, string]
+	load := func(_ context.Context, key string) (string, error) { return "v:" + key, nil }
+	if v, err := mustNew(t, Options[string, string]{Store: ms, Namespace: "a", Load: load}).GetOrLoad(ctx, "k", nilFunc); v != "v:k" || err != nil {
+		t.Errorf("GetOrLoad(nil LoaderFunc) with Options.Load = %q, %v; want v:k, nil", v, err)
+	}
+	if _, err := mustNew(t, Options[string, string]{Store: ms, Namespace: "b"}).GetOrLoad(ctx, "k", nilFunc); !errors.Is(err, ErrNotFound) {
+		t.Errorf("GetOrLoad(nil LoaderFunc) without Options.Load = %v; want ErrNotFound", err)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/stratacache/cache"
+	"github.com/stratacache/cache/internal/isnil"
 )
 
 // get is Get, and GetOrLoad with a loader of its own (nil: Options.Load).
@@ -16,6 +17,9 @@ func (c *core[K, V]) get(ctx context.Context, key K, loader cache.Loader[K, V]) 
 	through := c.loader
 	if loader != nil {
 		through = cache.LoaderFunc[K, V](func(ctx context.Context, key K) (V, error) {
+			if isnil.IsNil(loader) { // a typed nil means Options.Load, as nil does
+				return c.loadThrough(ctx, key, c.load)
+			}
 			return c.loadThrough(ctx, key, loader.Load)
 		})
 	}

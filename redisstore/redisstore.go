@@ -69,11 +69,11 @@ var (
 // wait for its own socket timeouts (seconds, by default) instead.
 func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	if client == nil {
-		return nil, errors.New("redisstore: the client is nil")
+		return nil, fmt.Errorf("redisstore: the client is nil: %w", multilevel.ErrInvalidOptions)
 	}
 	if !contextTimeouts(client) {
-		return nil, errors.New("redisstore: the client's ContextTimeoutEnabled option is false; " +
-			"without it go-redis ignores call deadlines (set it in the client's options)")
+		return nil, fmt.Errorf("redisstore: the client's ContextTimeoutEnabled option is false; "+
+			"without it go-redis ignores call deadlines (set it in the client's options): %w", multilevel.ErrInvalidOptions)
 	}
 	switch {
 	case opts.PingAfter < 0:

@@ -350,3 +350,22 @@ func TestGoroutineID(t *testing.T) {
 		t.Fatalf("goroutine id %d, then %d on the same goroutine", here, again)
 	}
 }
+
+// Every error New returns about what it was given wraps
+// multilevel.ErrInvalidOptions, so callers can test for it as for the
+// option errors of the other constructors.
+func TestNewErrorsWrapErrInvalidOptions(t *testing.T) {
+	noTimeouts := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer noTimeouts.Close()
+	withTimeouts := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true})
+	defer withTimeouts.Close()
+	for name, call := range map[string]func() error{
+		"nil client":                  func() error { _, err := New(nil, Options{}); return err },
+		"ContextTimeoutEnabled false": func() error { _, err := New(noTimeouts, Options{}); return err },
+		"negative Options.PingAfter":  func() error { _, err := New(withTimeouts, Options{PingAfter: -1}); return err },
+	} {
+		if err := call(); !errors.Is(err, multilevel.ErrInvalidOptions) {
+			t.Errorf("%s: %v does not wrap ErrInvalidOptions", name, err)
+		}
+	}
+}
