@@ -86,8 +86,11 @@ func NewBudget(n int64) *Budget {
 // Left returns the bytes not yet taken.
 func (b *Budget) Left() int64 { return b.left.Load() }
 
-// take removes n bytes, or reports false and removes nothing if fewer are
-// left.
+// Take removes n bytes, or reports false and removes nothing if fewer are
+// left. Callers that allocate alongside decoding (say, a slice of decoded
+// records) use it to count those bytes against the same budget.
+func (b *Budget) Take(n int64) bool { return b.take(n) }
+
 func (b *Budget) take(n int64) bool {
 	for {
 		l := b.left.Load()

@@ -211,7 +211,7 @@ func TestUndecodableBytesAreReloadedAndOverwritten(t *testing.T) {
 	planted := map[string][]byte{
 		"garbage":  []byte("\x00\x01 definitely not a value"),
 		"empty":    {},
-		"format":   jsonBytes,                     // another codec wrote it
+		"format":   jsonBytes,                                                                           // another codec wrote it
 		"truncate": append(codec.AppendHeader(nil, codec.FormatMsgpack, codec.TypeOf[string](0)), 0xDA), // cut body
 	}
 	for k, b := range planted {
