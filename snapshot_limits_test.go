@@ -111,7 +111,9 @@ func TestSnapshotDecodingIsBounded(t *testing.T) {
 	if !errors.Is(err, codec.ErrTooLarge) || !errors.Is(err, ErrBadSnapshot) {
 		t.Fatalf("a %d-byte snapshot of nils: %v", len(one), err)
 	}
-	if got > 4*uint64(len(one))+1<<20 {
+	// Reading the snapshot through io.ReadAll's growing buffer, and one
+	// copy of the record, take a few times its size (more under -race).
+	if got > 8*uint64(len(one)) {
 		t.Errorf("a %d-byte snapshot allocated %d bytes before it was refused", len(one), got)
 	}
 
@@ -128,7 +130,7 @@ func TestSnapshotDecodingIsBounded(t *testing.T) {
 	if !errors.Is(err, codec.ErrTooLarge) || !errors.Is(err, ErrBadSnapshot) {
 		t.Fatalf("%d records of nils: %v", len(many), err)
 	}
-	if got > budget+4*uint64(len(data))+1<<20 {
+	if got > budget+8*uint64(len(data)) {
 		t.Errorf("a %d-byte snapshot allocated %d bytes with a budget of %d", len(data), got, budget)
 	}
 	if c.Len() != 0 {
