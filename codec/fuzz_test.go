@@ -233,3 +233,60 @@ func fuzzRaw[V []byte | string](t *testing.T, c Codec[V], data []byte) {
 		t.Fatalf("second round trip: %q, %v; want %q", v2, err, v)
 	}
 }
+
+// FuzzDecodeBudget decodes arbitrary msgpack and JSON bodies into
+// fuzzRecord with a 64 KiB budget: the worst case must bound the exact
+// estimate (the fast path skips the estimate on its word), and a decode
+// may allocate no more than the budget plus what reading the input costs.
+func FuzzDecodeBudget(f *testing.F) {
+	for _, r := range fuzzSeedRecords() {
+		for _, c := range []Codec[fuzzRecord]{Msgpack[fuzzRecord](), JSON[fuzzRecord]()} {
+			data, err := c.Marshal(r)
+			if err != nil {
+				f.Fatal(err)
+			}
+			h, _ := ParseHeader(data)
+			f.Add(byte(c.Format()), data[h.Len:])
+		}
+	}
+	f.Add(byte(FormatMsgpack), msgpackArray(3000, []byte{0x80}))
+	f.Add(byte(FormatJSON), jsonArray(3000, "{}"))
+	const budget = 64 << 10
+	plan := newPlan(reflectTypeFor[fuzzRecord]())
+	codecs := map[Format]Codec[fuzzRecord]{}
+	for _, fm := range []Format{FormatMsgpack, FormatJSON} {
+		c, err := New[fuzzRecord](Options{Format: fm, MaxDecodeBytes: budget})
+		if err != nil {
+			f.Fatal(err)
+		}
+		codecs[fm] = c
+	}
+	f.Fuzz(func(t *testing.T, format byte, body []byte) {
+		fm := FormatMsgpack
+		if format%2 == 0 {
+			fm = FormatJSON
+		}
+		if fm == FormatMsgpack && scanMsgpack(body) == nil {
+			est, _, _ := msgpackCost(plan, body, 1<<62)
+			if w := plan.worst(len(body), msgpackModel); w < est {
+				t.Fatalf("worst case %d below the estimate %d", w, est)
+			}
+		}
+		if fm == FormatJSON {
+			if est, _, err := jsonCost(plan, body, 1<<62); err == nil {
+				if w := plan.worst(len(body), jsonModel); w < est {
+					t.Fatalf("worst case %d below the estimate %d", w, est)
+				}
+			}
+		}
+		data := append(headerOf[fuzzRecord](fm), body...)
+		var err error
+		got := allocated(func() { _, err = codecs[fm].Unmarshal(data) })
+		if err != nil && !hasSentinel(err) {
+			t.Fatalf("error without sentinel: %v", err)
+		}
+		if got > budget+slack(len(data)) {
+			t.Fatalf("%v: a %d-byte body allocated %d bytes under a %d-byte budget (err %v)", fm, len(body), got, budget, err)
+		}
+	})
+}
