@@ -3,8 +3,10 @@ package cache
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
 // snapshotFileWriter wraps the temporary file's writer; tests replace it to
@@ -15,9 +17,10 @@ var snapshotFileWriter = func(w io.Writer) io.Writer { return w }
 // any file there only once the new one is complete and on disk: it writes
 // a temporary file in the same directory, syncs it, renames it over path
 // and syncs the directory. A crash or an error at any point leaves the
-// previous file whole; on error the temporary file is removed. The new
-// file gets mode 0o644 before the umask. Cost: SaveSnapshot plus two
-// fsyncs.
+// previous file whole; on error the temporary file is removed. The
+// temporary file, and so the new file, are readable and writable by their
+// owner only (mode 0o600): a snapshot holds the cache's values. Cost:
+// SaveSnapshot plus two fsyncs.
 func (c *Cache[K, V]) SaveSnapshotFile(path string, opts SnapshotOptions) (SnapshotInfo, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -28,9 +31,11 @@ func (c *Cache[K, V]) SaveSnapshotFile(path string, opts SnapshotOptions) (Snaps
 		return SnapshotInfo{}, fmt.Errorf("cache: snapshot: save %s: %w", path, err)
 	}
 	tmp := f.Name()
-	info, err := c.SaveSnapshot(snapshotFileWriter(f), opts)
+	// CreateTemp makes the file 0o600; say so in case that ever changes.
+	err = f.Chmod(0o600)
+	var info SnapshotInfo
 	if err == nil {
-		err = f.Chmod(0o644)
+		info, err = c.SaveSnapshot(snapshotFileWriter(f), opts)
 	}
 	if err == nil {
 		err = f.Sync()
@@ -55,12 +60,34 @@ func (c *Cache[K, V]) SaveSnapshotFile(path string, opts SnapshotOptions) (Snaps
 // LoadSnapshotFile loads the snapshot at path (see LoadSnapshot). A
 // missing file gives an error matching fs.ErrNotExist, which a service
 // starting for the first time can ignore.
+//
+// A file that users other than its owner may write (group or other write
+// permission) is refused, with an error naming the file and its mode and
+// matching fs.ErrPermission, unless opts.AllowWritableByOthers is set:
+// whoever can write the file chooses what the cache serves. A file larger
+// than opts.MaxBytes is refused before it is read.
 func (c *Cache[K, V]) LoadSnapshotFile(path string, opts SnapshotOptions) (SnapshotInfo, error) {
+	if err := opts.validate(); err != nil {
+		return SnapshotInfo{}, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return SnapshotInfo{}, fmt.Errorf("cache: snapshot: load: %w", err)
 	}
 	defer f.Close()
+	// The opened file, not the path, so that it cannot be swapped between
+	// the check and the read.
+	st, err := f.Stat()
+	if err != nil {
+		return SnapshotInfo{}, fmt.Errorf("cache: snapshot: load %s: %w", path, err)
+	}
+	if mode := st.Mode(); mode.Perm()&0o022 != 0 && !opts.AllowWritableByOthers && runtime.GOOS != "windows" {
+		return SnapshotInfo{}, fmt.Errorf("cache: snapshot: load %s: the file's mode %v lets users other than its owner write it; "+
+			"make it 0600 (chmod go-w), or set SnapshotOptions.AllowWritableByOthers: %w", path, mode.Perm(), fs.ErrPermission)
+	}
+	if st.Size() > opts.maxBytes() {
+		return SnapshotInfo{}, fmt.Errorf("%w (file %s, %d bytes)", tooLarge(opts.maxBytes()), path, st.Size())
+	}
 	info, err := c.LoadSnapshot(f, opts)
 	if err != nil {
 		return info, fmt.Errorf("%w (file %s)", err, path)

@@ -28,13 +28,13 @@ func TestSnapshotFileRoundTrip(t *testing.T) {
 		t.Fatalf("a = %d, saved %+v, loaded %+v", v, saved, loaded)
 	}
 	fi, err := os.Stat(path)
-	if err != nil || fi.Mode().Perm() != 0o644 {
-		t.Fatalf("stat: %v, mode %v, want 0644", err, fi.Mode())
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("stat: %v, mode %v, want 0600", err, fi.Mode())
 	}
 	if _, err := dst.LoadSnapshotFile(path+".missing", SnapshotOptions{}); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: err = %v, want fs.ErrNotExist", err)
 	}
-	if err := os.WriteFile(path, []byte("junk"), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte("junk"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := dst.LoadSnapshotFile(path, SnapshotOptions{}); !errors.Is(err, ErrBadSnapshot) {

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"slices"
 	"time"
+	"unsafe"
 
 	"github.com/stratacache/cache/codec"
 	"github.com/stratacache/cache/eviction"
@@ -21,16 +23,22 @@ import (
 //
 //	header   magic (8) | version (2, big-endian) | key format (1) |
 //	         value format (1) | saved at, Unix ns (8, big-endian)
+//	types    key type | value type, each: fingerprint (8, big-endian) |
+//	         uvarint schema | uvarint name length | name; since version 4
 //	learned  tagLearned | uvarint length | what the policy learned
 //	         (eviction.Learner); optional, since version 3
 //	records  tagRecord | uvarint key length | key | uvarint value length |
 //	         value | uvarint remaining TTL ns (0: none) | uvarint age ns |
-//	         uvarint rank | uvarint frequency (the last two since version 2)
+//	         uvarint rank | uvarint frequency (the last two since version 2);
+//	         keys and values without their codec headers since version 4
 //	trailer  tagEnd | record count (8, big-endian) |
 //	         CRC-32C of every byte before it (4, big-endian)
 const (
 	snapshotMagic   = "\x89STRSNP\n"
-	snapshotVersion = 3
+	snapshotVersion = 4
+	// snapshotTyped is the first version that records the key and value
+	// types; earlier ones load only with SnapshotOptions.AllowUntyped.
+	snapshotTyped = 4
 	// snapshotV1 records lack rank and frequency; this build still loads
 	// them, ordered by write time as before. Version 2 is version 3
 	// without the learned record.
@@ -43,6 +51,8 @@ const (
 	// maxLearned bounds the learned record, far above what any policy
 	// writes (10 bytes today), so a crafted length cannot pass for one.
 	maxLearned = 64
+	// maxTypeName bounds a recorded type name, as codec headers do.
+	maxTypeName = 255
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -66,7 +76,14 @@ func (sw *snapWriter) write(b []byte) {
 }
 
 func saveSnapshot[K comparable, V any](c *core[K, V], w io.Writer, opts SnapshotOptions) (SnapshotInfo, error) {
-	kc, vc, err := snapshotCodecs[K, V](opts)
+	if err := opts.validate(); err != nil {
+		return SnapshotInfo{}, err
+	}
+	kc, err := newSnapshotCodec[K](opts.KeyFormat, "KeyFormat", &opts, nil)
+	if err != nil {
+		return SnapshotInfo{}, err
+	}
+	vc, err := newSnapshotCodec[V](opts.ValueFormat, "ValueFormat", &opts, nil)
 	if err != nil {
 		return SnapshotInfo{}, err
 	}
@@ -80,6 +97,8 @@ func saveSnapshot[K comparable, V any](c *core[K, V], w io.Writer, opts Snapshot
 	rec = binary.BigEndian.AppendUint16(rec, snapshotVersion)
 	rec = append(rec, byte(kc.Format()), byte(vc.Format()))
 	rec = binary.BigEndian.AppendUint64(rec, uint64(info.SavedAt.UnixNano()))
+	rec = appendType(rec, kc.typ)
+	rec = appendType(rec, vc.typ)
 	sw.write(rec)
 	if learned, ok := c.shards[0].AppendLearned(nil); ok {
 		// The shards of one cache learn together (eviction.Group), so
@@ -94,11 +113,11 @@ func saveSnapshot[K comparable, V any](c *core[K, V], w io.Writer, opts Snapshot
 		buf = s.AppendState(buf[:0])
 		for i := range buf {
 			e := &buf[i]
-			kb, err := kc.Marshal(e.Key)
+			kb, err := kc.body(kc.Marshal(e.Key))
 			if err != nil {
 				return info, fmt.Errorf("cache: snapshot: save: key %v: %w", e.Key, err)
 			}
-			vb, err := vc.Marshal(e.Value)
+			vb, err := vc.body(vc.Marshal(e.Value))
 			if err != nil {
 				return info, fmt.Errorf("cache: snapshot: save: value of key %v: %w", e.Key, err)
 			}
@@ -144,15 +163,24 @@ type loaded[K comparable, V any] struct {
 }
 
 func loadSnapshot[K comparable, V any](c *core[K, V], r io.Reader, opts SnapshotOptions) (SnapshotInfo, error) {
-	kc, vc, err := snapshotCodecs[K, V](opts)
-	if err != nil {
+	if err := opts.validate(); err != nil {
 		return SnapshotInfo{}, err
 	}
-	data, err := io.ReadAll(r)
+	if _, err := newSnapshotCodec[K](opts.KeyFormat, "KeyFormat", &opts, nil); err != nil {
+		return SnapshotInfo{}, err
+	}
+	if _, err := newSnapshotCodec[V](opts.ValueFormat, "ValueFormat", &opts, nil); err != nil {
+		return SnapshotInfo{}, err
+	}
+	limit := opts.maxBytes()
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return SnapshotInfo{}, fmt.Errorf("cache: snapshot: load: read: %w", err)
 	}
-	recs, learned, savedAt, err := decodeSnapshot(data, kc, vc)
+	if int64(len(data)) > limit {
+		return SnapshotInfo{}, tooLarge(limit)
+	}
+	recs, learned, savedAt, err := decodeSnapshot[K, V](data, &opts)
 	if err != nil {
 		return SnapshotInfo{}, err
 	}
@@ -210,9 +238,19 @@ func loadSnapshot[K comparable, V any](c *core[K, V], r io.Reader, opts Snapshot
 }
 
 // decodeSnapshot checks all of data and decodes its records, touching no
-// cache. Every error wraps ErrBadSnapshot.
-func decodeSnapshot[K comparable, V any](data []byte, kc codec.Codec[K], vc codec.Codec[V]) (recs []loaded[K, V], learned []byte, savedAt time.Time, err error) {
+// cache. Every error wraps ErrBadSnapshot. The memory the records take is
+// bounded by opts.MaxDecodeBytes, or its default for len(data).
+func decodeSnapshot[K comparable, V any](data []byte, opts *SnapshotOptions) (recs []loaded[K, V], learned []byte, savedAt time.Time, err error) {
 	n := len(data)
+	budget := codec.NewBudget(opts.decodeBudget(n))
+	kc, err := newSnapshotCodec[K](opts.KeyFormat, "KeyFormat", opts, budget)
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	vc, err := newSnapshotCodec[V](opts.ValueFormat, "ValueFormat", opts, budget)
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
 	switch {
 	case n < len(snapshotMagic) && bytes.HasPrefix([]byte(snapshotMagic), data):
 		return nil, nil, time.Time{}, badSnapshot("truncated: %d bytes, shorter than the header", n)
@@ -241,10 +279,29 @@ func decodeSnapshot[K comparable, V any](data []byte, kc codec.Codec[K], vc code
 
 	end := n - trailerLen // where tagEnd must be
 	count := binary.BigEndian.Uint64(data[end+1:])
-	// The count is checksummed but may still be crafted: trust it for a
-	// capacity only as far as the bytes could hold (6 bytes per record).
-	recs = make([]loaded[K, V], 0, min(count, uint64(end-headerLen)/6))
 	p := &parser{b: data[:end], pos: headerLen}
+	if version >= snapshotTyped {
+		kt, vt := p.typ(), p.typ()
+		if p.err != nil {
+			return nil, nil, time.Time{}, badSnapshot("types: %v", p.err)
+		}
+		if err := checkType("keys", kt, kc.typ); err != nil {
+			return nil, nil, time.Time{}, err
+		}
+		if err := checkType("values", vt, vc.typ); err != nil {
+			return nil, nil, time.Time{}, err
+		}
+	} else if !opts.AllowUntyped {
+		return nil, nil, time.Time{}, fmt.Errorf("cache: snapshot: format version %d records no key or value types, so it cannot be checked to hold %s keys and %s values (SnapshotOptions.AllowUntyped loads it unchecked): %w: %w",
+			version, kc.typ.Name, vc.typ.Name, codec.ErrFormatMismatch, ErrBadSnapshot)
+	}
+	// The count is checksummed but may still be crafted: trust it for a
+	// capacity only as far as the bytes could hold (6 bytes per record),
+	// and no further than a few pages; append grows the rest, and every
+	// record is charged to the budget.
+	recs = make([]loaded[K, V], 0, min(count, uint64(end-headerLen)/6, 4096))
+	recSize := 3 * int64(unsafe.Sizeof(loaded[K, V]{})) // the record, and what append outgrows
+	var kbuf, vbuf []byte
 	if version >= 3 && p.pos < end && p.b[p.pos] == tagLearned {
 		at := p.pos
 		p.pos++
@@ -277,6 +334,16 @@ func decodeSnapshot[K comparable, V any](data []byte, kc codec.Codec[K], vc code
 		if ttl > 1<<63-1 || age > 1<<63-1 {
 			return nil, nil, time.Time{}, badSnapshot("record %d: TTL %d or age %d out of range", i, ttl, age)
 		}
+		if !budget.Take(recSize) {
+			return nil, nil, time.Time{}, fmt.Errorf("cache: snapshot: record %d: the records decoded so far take the whole budget of %d bytes (SnapshotOptions.MaxDecodeBytes): %w: %w",
+				i, opts.decodeBudget(n), codec.ErrTooLarge, ErrBadSnapshot)
+		}
+		if version >= snapshotTyped {
+			// Records store bodies; the codecs want their headers back.
+			kbuf = append(append(kbuf[:0], kc.header...), kb...)
+			vbuf = append(append(vbuf[:0], vc.header...), vb...)
+			kb, vb = kbuf, vbuf
+		}
 		k, err := kc.Unmarshal(kb)
 		if err != nil {
 			return nil, nil, time.Time{}, fmt.Errorf("cache: snapshot: record %d: key: %w: %w", i, err, ErrBadSnapshot)
@@ -297,6 +364,83 @@ func decodeSnapshot[K comparable, V any](data []byte, kc codec.Codec[K], vc code
 		return nil, nil, time.Time{}, badSnapshot("trailer counts %d records, the snapshot holds %d", count, len(recs))
 	}
 	return recs, learned, savedAt, nil
+}
+
+// appendType appends the record of a key or value type to b.
+func appendType(b []byte, t codec.Type) []byte {
+	b = binary.BigEndian.AppendUint64(b, t.Fingerprint)
+	b = binary.AppendUvarint(b, uint64(t.Schema))
+	b = binary.AppendUvarint(b, uint64(len(t.Name)))
+	return append(b, t.Name...)
+}
+
+// typ reads a type written by appendType.
+func (p *parser) typ() codec.Type {
+	if p.err != nil {
+		return codec.Type{}
+	}
+	if len(p.b)-p.pos < 8 {
+		p.err = fmt.Errorf("type fingerprint at offset %d %w", p.pos, errShort)
+		return codec.Type{}
+	}
+	var t codec.Type
+	t.Fingerprint = binary.BigEndian.Uint64(p.b[p.pos:])
+	p.pos += 8
+	at := p.pos
+	schema := p.uvarint()
+	name := p.bytes()
+	switch {
+	case p.err != nil:
+		return codec.Type{}
+	case schema > math.MaxUint32:
+		p.err = fmt.Errorf("schema %d at offset %d out of range", schema, at)
+	case len(name) > maxTypeName:
+		p.err = fmt.Errorf("type name at offset %d: %d bytes, more than %d", at, len(name), maxTypeName)
+	}
+	t.Schema, t.Name = uint32(schema), string(name)
+	return t
+}
+
+// checkType compares the type a snapshot recorded for its keys or values
+// with the cache's.
+func checkType(what string, saved, want codec.Type) error {
+	if saved.Fingerprint == want.Fingerprint && saved.Schema == want.Schema {
+		return nil
+	}
+	return fmt.Errorf("cache: snapshot: %s were saved as %v, this cache's are %v: %w: %w",
+		what, saved, want, codec.ErrTypeMismatch, ErrBadSnapshot)
+}
+
+// body strips the codec header from an encoding of T: records store
+// bodies only, the snapshot's header the types once.
+func (sc *snapshotCodec[T]) body(data []byte, err error) ([]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.HasPrefix(data, sc.header) {
+		return nil, fmt.Errorf("codec wrote an unexpected header % x", data[:min(len(data), len(sc.header))])
+	}
+	return data[len(sc.header):], nil
+}
+
+func (opts *SnapshotOptions) maxBytes() int64 {
+	if opts.MaxBytes == 0 {
+		return DefaultMaxSnapshotBytes
+	}
+	return opts.MaxBytes
+}
+
+// decodeBudget is what the records of an n-byte snapshot may take.
+func (opts *SnapshotOptions) decodeBudget(n int) int64 {
+	if opts.MaxDecodeBytes != 0 {
+		return opts.MaxDecodeBytes
+	}
+	return 16*int64(n) + 64<<20
+}
+
+func tooLarge(limit int64) error {
+	return fmt.Errorf("cache: snapshot: load: larger than SnapshotOptions.MaxBytes (%d bytes): %w: %w",
+		limit, codec.ErrTooLarge, ErrBadSnapshot)
 }
 
 // parser reads uvarints and length-prefixed byte strings from b, bounds

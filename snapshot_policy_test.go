@@ -3,6 +3,7 @@ package cache
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"hash/crc32"
 	"math"
 	"slices"
@@ -64,7 +65,7 @@ func TestSnapshotKeepsFrequencies(t *testing.T) {
 	}
 	data := save(t, src)
 	freqs := func(data []byte) map[int]uint8 {
-		recs, _, _, err := decodeSnapshot(data, codec.Msgpack[int](), codec.Msgpack[int]())
+		recs, _, _, err := decodeSnapshot[int, int](data, &SnapshotOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,8 +105,15 @@ func TestSnapshotKeepsFrequencies(t *testing.T) {
 	}
 }
 
-// encodeV1 builds a version 1 snapshot, as the previous release wrote it:
-// records without rank and frequency.
+// untyped turns an encoding into what releases before typed headers wrote:
+// the 4-byte header of codec header version 1, then the body.
+func untyped(data []byte) []byte {
+	h := must(codec.ParseHeader(data))
+	return append([]byte{data[0], data[1], data[2], 1}, data[h.Len:]...)
+}
+
+// encodeV1 builds a version 1 snapshot, as the first release wrote it:
+// records without rank and frequency, values with untyped headers.
 func encodeV1(savedAt time.Time, recs []loaded[int, int]) []byte {
 	kc := codec.Msgpack[int]()
 	b := []byte(snapshotMagic)
@@ -113,7 +121,7 @@ func encodeV1(savedAt time.Time, recs []loaded[int, int]) []byte {
 	b = append(b, byte(kc.Format()), byte(kc.Format()))
 	b = binary.BigEndian.AppendUint64(b, uint64(savedAt.UnixNano()))
 	for _, r := range recs {
-		kb, vb := must(kc.Marshal(r.key)), must(kc.Marshal(r.value))
+		kb, vb := untyped(must(kc.Marshal(r.key))), untyped(must(kc.Marshal(r.value)))
 		b = append(b, tagRecord)
 		b = binary.AppendUvarint(b, uint64(len(kb)))
 		b = append(b, kb...)
@@ -127,8 +135,10 @@ func encodeV1(savedAt time.Time, recs []loaded[int, int]) []byte {
 	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }
 
-// Version 1 snapshots still load, ordered by write time as before, so an
-// upgraded service starts warm from the file its predecessor left.
+// Version 1 snapshots, which record no types, are refused by default, and
+// load with AllowUntyped, ordered by write time as before, so an upgraded
+// service whose types have not changed can start warm from the file its
+// predecessor left.
 func TestSnapshotLoadsVersion1(t *testing.T) {
 	clk := newFakeClock()
 	var recs []loaded[int, int]
@@ -138,7 +148,11 @@ func TestSnapshotLoadsVersion1(t *testing.T) {
 	recs[3].ttl = int64(time.Minute)
 	data := encodeV1(clk.Now(), recs)
 	c := snapCache(t, clk, Options[int, int]{MaxEntries: 5, Policy: eviction.LRU})
-	info, err := c.LoadSnapshot(bytes.NewReader(data), SnapshotOptions{})
+	if _, err := c.LoadSnapshot(bytes.NewReader(data), SnapshotOptions{}); !errors.Is(err, codec.ErrFormatMismatch) ||
+		!errors.Is(err, ErrBadSnapshot) || !strings.Contains(err.Error(), "format version 1 records no key or value types") {
+		t.Fatalf("untyped snapshot loaded by default: %v", err)
+	}
+	info, err := c.LoadSnapshot(bytes.NewReader(data), SnapshotOptions{AllowUntyped: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,12 +183,13 @@ func learnedTinyLFU(rate float64, rotate bool) []byte {
 // payload (added after the header if there was none), checksum repaired.
 func withLearned(t testing.TB, data, payload []byte) []byte {
 	t.Helper()
-	rest := data[headerLen:]
+	at := recordsAt(data)
+	rest := data[at:]
 	if rest[0] == tagLearned {
 		n, k := binary.Uvarint(rest[1:])
 		rest = rest[1+k+int(n):]
 	}
-	out := append(bytes.Clone(data[:headerLen]), tagLearned)
+	out := append(bytes.Clone(data[:at]), tagLearned)
 	out = binary.AppendUvarint(out, uint64(len(payload)))
 	out = append(append(out, payload...), rest...)
 	return withCRC(out, func([]byte) {})
@@ -183,7 +198,7 @@ func withLearned(t testing.TB, data, payload []byte) []byte {
 // learnedOf returns the learned record of a snapshot, nil if it has none.
 func learnedOf(t testing.TB, data []byte) []byte {
 	t.Helper()
-	_, learned, _, err := decodeSnapshot(data, codec.Msgpack[int](), codec.Msgpack[int]())
+	_, learned, _, err := decodeSnapshot[int, int](data, &SnapshotOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,11 +245,12 @@ func TestSnapshotCarriesLearned(t *testing.T) {
 // load before any entry is stored.
 func TestSnapshotLearnedChecks(t *testing.T) {
 	data := smallSnapshot(t)
-	v2 := withCRC(withLearned(t, data, learnedTinyLFU(0, false)), func(b []byte) {
-		binary.BigEndian.PutUint16(b[len(snapshotMagic):], 2)
-	})
+	// Version 2 had no types, and no learned record.
+	v2 := slices.Concat(data[:headerLen], data[recordsAt(data):])
+	binary.BigEndian.PutUint16(v2[len(snapshotMagic):], 2)
+	v2 = withLearned(t, v2, learnedTinyLFU(0, false))
 	// A learned record after the first entry's record.
-	p := &parser{b: data, pos: headerLen + 1}
+	p := &parser{b: data, pos: recordsAt(data) + 1}
 	p.bytes()     // key
 	p.bytes()     // value
 	for range 4 { // TTL, age, rank, frequency
@@ -258,7 +274,7 @@ func TestSnapshotLearnedChecks(t *testing.T) {
 		"in version 2":   {v2, "record 0 at offset"},
 		"after a record": {late, "record 1 at offset"},
 	} {
-		if err := expectBad(t, name, tc.data); !strings.Contains(err.Error(), tc.want) {
+		if err := expectBad(t, name, tc.data, SnapshotOptions{AllowUntyped: true}); !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want it to mention %q", name, err, tc.want)
 		}
 	}

@@ -193,16 +193,33 @@ func smallSnapshot(t testing.TB) []byte {
 	return save(t, c)
 }
 
+// recordsAt returns the offset of the first record, or of the learned
+// record, of a snapshot: after the header, and the types from version 4.
+func recordsAt(data []byte) int {
+	if binary.BigEndian.Uint16(data[len(snapshotMagic):]) < snapshotTyped {
+		return headerLen
+	}
+	p := &parser{b: data, pos: headerLen}
+	p.typ()
+	p.typ()
+	return p.pos
+}
+
 // expectBad loads data into a cache holding other entries and checks that
-// the load fails with ErrBadSnapshot and changes nothing.
-func expectBad(t *testing.T, what string, data []byte) error {
+// the load fails with ErrBadSnapshot and changes nothing. opts, if given,
+// are the options of the load.
+func expectBad(t *testing.T, what string, data []byte, opts ...SnapshotOptions) error {
 	t.Helper()
 	clk := newFakeClock()
 	c := snapCache(t, clk, Options[string, int]{})
 	c.Set("a", -1)
 	c.Set("keep", 7)
 	before := stateOf(c)
-	_, err := c.LoadSnapshot(bytes.NewReader(data), SnapshotOptions{})
+	var o SnapshotOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	_, err := c.LoadSnapshot(bytes.NewReader(data), o)
 	if !errors.Is(err, ErrBadSnapshot) || !strings.HasPrefix(err.Error(), "cache: snapshot: ") {
 		t.Fatalf("%s: err = %v, want a cache: snapshot: error wrapping ErrBadSnapshot", what, err)
 	}
@@ -256,9 +273,9 @@ func TestSnapshotForeignAndVersion(t *testing.T) {
 			t.Errorf("%s: %v does not say it is foreign", name, err)
 		}
 	}
-	v4 := withCRC(smallSnapshot(t), func(b []byte) { binary.BigEndian.PutUint16(b[len(snapshotMagic):], 4) })
-	if err := expectBad(t, "version 4", v4); !strings.Contains(err.Error(), "format version 4, this build reads versions 1 to 3") {
-		t.Errorf("version 4: %v", err)
+	v5 := withCRC(smallSnapshot(t), func(b []byte) { binary.BigEndian.PutUint16(b[len(snapshotMagic):], 5) })
+	if err := expectBad(t, "version 5", v5); !strings.Contains(err.Error(), "format version 5, this build reads versions 1 to 4") {
+		t.Errorf("version 5: %v", err)
 	}
 }
 
@@ -267,15 +284,18 @@ func TestSnapshotForeignAndVersion(t *testing.T) {
 func TestSnapshotStructureChecks(t *testing.T) {
 	data := smallSnapshot(t)
 	n := len(data)
+	r := recordsAt(data)
 	cases := map[string]struct {
 		edit func([]byte)
 		want string
 	}{
 		"count":       {func(b []byte) { b[n-5]++ }, "trailer counts 4"},
 		"end tag":     {func(b []byte) { b[n-trailerLen] = 7 }, "trailer at offset"},
-		"record tag":  {func(b []byte) { b[headerLen] = 9 }, "record 0 at offset"},
-		"key length":  {func(b []byte) { b[headerLen+1] = 0x7f }, "runs past the end"},
-		"key bytes":   {func(b []byte) { b[headerLen+2] = 0 }, "record 0: key"},
+		"record tag":  {func(b []byte) { b[r] = 9 }, "record 0 at offset"},
+		"key length":  {func(b []byte) { b[r+1] = 0x7f }, "runs past the end"},
+		"key bytes":   {func(b []byte) { b[r+2] = 0xc1 }, "record 0: key"},
+		"key type":    {func(b []byte) { b[headerLen] ^= 1 }, "keys were saved as string (schema 0, fingerprint"},
+		"value type":  {func(b []byte) { b[r-len("int")-2] = 1 }, "values were saved as int (schema 1,"},
 		"value codec": {func(b []byte) { b[len(snapshotMagic)+3] = byte(codec.FormatJSON) }, "saved with msgpack keys and json values"},
 	}
 	for name, tc := range cases {

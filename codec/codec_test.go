@@ -56,6 +56,19 @@ func userEqual(a, b testUser) bool {
 	return reflect.DeepEqual(a, b)
 }
 
+// headerOf is the header a codec of format f writes for values of V.
+func headerOf[V any](f Format) []byte { return AppendHeader(nil, f, TypeOf[V](0)) }
+
+// hasSentinel reports whether err matches one of the decode sentinels.
+func hasSentinel(err error) bool {
+	for _, s := range []error{ErrCorrupt, ErrFormatMismatch, ErrTypeMismatch, ErrTooLarge} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // codecFor builds the codec of format f for any V; Raw is tested apart
 // because it only accepts byte and string types.
 func codecFor[V any](t testing.TB, f Format) Codec[V] {
@@ -93,8 +106,9 @@ func rt[V any](name string, in V, eq func(a, b V) bool) roundTripCase {
 		if err != nil {
 			t.Fatalf("Marshal(%#v): %v", in, err)
 		}
-		if len(data) < HeaderLen || data[0] != magic0 || data[1] != magic1 || Format(data[2]) != f || data[3] != version {
-			t.Fatalf("bad header % x", data[:min(len(data), HeaderLen)])
+		if h, err := ParseHeader(data); err != nil || h.Format != f || h.Version != headerV2 || h.Type != TypeOf[V](0) ||
+			!bytes.Equal(data[:h.Len], headerOf[V](f)) {
+			t.Fatalf("bad header %+v, %v in % x", h, err, data[:min(len(data), 32)])
 		}
 		if got, err := Detect(data); err != nil || got != f {
 			t.Fatalf("Detect = %v, %v; want %v", got, err, f)
@@ -156,13 +170,14 @@ func TestRawRoundTrip(t *testing.T) {
 		}
 	}
 	b := Raw[[]byte]()
+	hl := len(headerOf[[]byte](FormatRaw))
 	for _, in := range [][]byte{nil, {}, []byte("x"), {0, 0xc1, 'S', 4, 1}, bytes.Repeat([]byte("ab"), 1000)} {
 		data, err := b.Marshal(in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(data) != HeaderLen+len(in) {
-			t.Fatalf("len = %d, want %d", len(data), HeaderLen+len(in))
+		if len(data) != hl+len(in) {
+			t.Fatalf("len = %d, want %d", len(data), hl+len(in))
 		}
 		out, err := b.Unmarshal(data)
 		if err != nil {
@@ -173,8 +188,8 @@ func TestRawRoundTrip(t *testing.T) {
 			t.Errorf("empty value decoded to non-nil %#v", out)
 		}
 		if len(out) > 0 {
-			data[HeaderLen] ^= 0xff
-			if out[0] == data[HeaderLen] {
+			data[hl] ^= 0xff
+			if out[0] == data[hl] {
 				t.Error("Unmarshal result aliases its input")
 			}
 		}
@@ -273,8 +288,12 @@ func TestHeaderErrors(t *testing.T) {
 		{"bare json object", []byte(`{"a":1}`), ErrCorrupt, "bad magic 0x7b 0x22"},
 		{"format zero", with(2, 0), ErrFormatMismatch, "unknown format id 0"},
 		{"format unknown", with(2, 200), ErrFormatMismatch, "unknown format id 200"},
-		{"version zero", with(3, 0), ErrFormatMismatch, "unsupported msgpack version 0"},
-		{"version future", with(3, 2), ErrFormatMismatch, "unsupported msgpack version 2"},
+		{"version zero", with(3, 0), ErrFormatMismatch, "unsupported msgpack header version 0"},
+		{"version future", with(3, 3), ErrFormatMismatch, "unsupported msgpack header version 3"},
+		{"version 1", with(3, 1), ErrFormatMismatch, "header version 1 records no type"},
+		{"fingerprint cut", valid[:11], ErrCorrupt, "type fingerprint cut short"},
+		{"schema cut", valid[:12], ErrCorrupt, "schema is not a 32-bit uvarint"},
+		{"name cut", valid[:14], ErrCorrupt, "type name cut short"},
 	}
 	c := Msgpack[string]()
 	for _, tt := range tests {
@@ -289,8 +308,7 @@ func TestHeaderErrors(t *testing.T) {
 			if !strings.HasPrefix(err.Error(), "codec: msgpack: decode string: ") || !strings.Contains(err.Error(), tt.contains) {
 				t.Errorf("error %q: want prefix %q and %q", err, "codec: msgpack: decode string: ", tt.contains)
 			}
-			_, derr := Detect(tt.data)
-			if !errors.Is(derr, tt.sentinel) {
+			if _, derr := Detect(tt.data); tt.name != "version 1" && !errors.Is(derr, tt.sentinel) {
 				t.Errorf("Detect error %v does not match %v", derr, tt.sentinel)
 			}
 		})
@@ -346,12 +364,13 @@ func TestTruncated(t *testing.T) {
 	// shorter value; only a cut header is detected.
 	raw := Raw[[]byte]()
 	data, _ := raw.Marshal([]byte("payload"))
+	hl := len(headerOf[[]byte](FormatRaw))
 	for n := 0; n < len(data); n++ {
 		out, err := raw.Unmarshal(data[:n])
 		switch {
-		case n < HeaderLen && !errors.Is(err, ErrCorrupt):
+		case n < hl && !errors.Is(err, ErrCorrupt):
 			t.Fatalf("raw: %d-byte header: err = %v", n, err)
-		case n >= HeaderLen && (err != nil || !bytes.Equal(out, data[HeaderLen:n])):
+		case n >= hl && (err != nil || !bytes.Equal(out, data[hl:n])):
 			t.Fatalf("raw: %d bytes: got %q, %v", n, out, err)
 		}
 	}
@@ -385,7 +404,7 @@ func TestCorruptBody(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			data := appendHeader(nil, tt.c.Format())
+			data := headerOf[testUser](tt.c.Format())
 			data = append(data, tt.body...)
 			_, err := tt.c.Unmarshal(data)
 			if !errors.Is(err, ErrCorrupt) || errors.Is(err, ErrFormatMismatch) {
@@ -420,6 +439,10 @@ func TestGarbage(t *testing.T) {
 		"gob":  func(b []byte) error { _, err := Gob[testUser]().Unmarshal(b); return err },
 		"raw":  func(b []byte) error { _, err := Raw[[]byte]().Unmarshal(b); return err },
 	}
+	headers := map[string]func(Format) []byte{
+		"msgpack": headerOf[testUser], "msgpack-any": headerOf[any], "json": headerOf[testUser],
+		"gob": headerOf[testUser], "raw": headerOf[[]byte],
+	}
 	formats := []Format{FormatMsgpack, FormatMsgpack, FormatJSON, FormatGob, FormatRaw}
 	iters := 3000
 	if testing.Short() {
@@ -434,13 +457,13 @@ func TestGarbage(t *testing.T) {
 			for k, f := range formats {
 				data := buf
 				if k > 0 || i%2 == 0 {
-					data = append(appendHeader(nil, f), buf...)
+					data = append(headers[name](f), buf...)
 				}
 				err := dec(data)
 				if err == nil {
 					continue
 				}
-				if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrFormatMismatch) {
+				if !hasSentinel(err) {
 					t.Fatalf("%s: % x: error %q carries no sentinel", name, data, err)
 				}
 				if !strings.HasPrefix(err.Error(), "codec: ") {
@@ -511,7 +534,7 @@ func (panicky) GobEncode() ([]byte, error)  { return []byte{1}, nil }
 
 func TestDecoderPanicBecomesError(t *testing.T) {
 	for _, c := range []Codec[panicky]{JSON[panicky](), Gob[panicky]()} {
-		data := appendHeader(nil, c.Format())
+		data := headerOf[panicky](c.Format())
 		if c.Format() == FormatJSON {
 			data = append(data, "{}"...)
 		} else {

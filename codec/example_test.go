@@ -43,14 +43,21 @@ func ExampleMsgpack() {
 	if err != nil {
 		panic(err)
 	}
-	// Magic 0xC1 'S', format id 1 (msgpack), version 1, then the body.
-	fmt.Printf("header % x\n", data[:codec.HeaderLen])
-	fmt.Printf("body   % x\n", data[codec.HeaderLen:])
+	// Magic 0xC1 'S', format id 1 (msgpack), header version 2, the type's
+	// fingerprint, schema and name, then the body.
+	h, err := codec.ParseHeader(data)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("header % x\n", data[:4])
+	fmt.Printf("type   %s, schema %d\n", h.Type.Name, h.Type.Schema)
+	fmt.Printf("body   % x\n", data[h.Len:])
 
 	m, err := c.Unmarshal(data)
 	fmt.Println(m["hits"], err)
 	// Output:
-	// header c1 53 01 01
+	// header c1 53 01 02
+	// type   map[string]int, schema 0
 	// body   81 a4 68 69 74 73 03
 	// 3 <nil>
 }
@@ -87,6 +94,7 @@ func ExampleRaw() {
 
 	data, _ := c.Marshal([]byte(`<p>pre-rendered</p>`))
 	page, err := c.Unmarshal(data)
+	// The 19-byte page behind a 21-byte header that names []uint8.
 	fmt.Printf("%d bytes stored, %s %v\n", len(data), page, err)
-	// Output: 23 bytes stored, <p>pre-rendered</p> <nil>
+	// Output: 40 bytes stored, <p>pre-rendered</p> <nil>
 }

@@ -1,7 +1,6 @@
 package codec
 
 import (
-	"errors"
 	"math"
 	"reflect"
 	"strings"
@@ -50,7 +49,7 @@ func fuzzSeedRecords() []fuzzRecord {
 func fuzzUnmarshal(t *testing.T, c Codec[fuzzRecord], data []byte) {
 	v, err := c.Unmarshal(data)
 	if err != nil {
-		if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrFormatMismatch) {
+		if !hasSentinel(err) {
 			t.Fatalf("error without sentinel: %v", err)
 		}
 		if !strings.HasPrefix(err.Error(), "codec: ") {
@@ -158,15 +157,17 @@ func addSeeds(f *testing.F, c Codec[fuzzRecord]) {
 		f.Add(data)
 	}
 	f.Add([]byte{})
-	f.Add(appendHeader(nil, c.Format()))
-	f.Add(appendHeader(nil, FormatRaw))
-	f.Add([]byte{magic0, magic1, byte(c.Format()), version + 1, 0})
+	f.Add(headerOf[fuzzRecord](c.Format()))
+	f.Add(headerOf[fuzzRecord](FormatRaw))
+	f.Add(headerOf[fuzzChild](c.Format()))
+	f.Add([]byte{magic0, magic1, byte(c.Format()), headerV1, 0})
+	f.Add([]byte{magic0, magic1, byte(c.Format()), headerV2 + 1, 0})
 }
 
 func FuzzMsgpackUnmarshal(f *testing.F) {
 	c := Msgpack[fuzzRecord]()
 	addSeeds(f, c)
-	h := func(s string) []byte { return append(appendHeader(nil, FormatMsgpack), s...) }
+	h := func(s string) []byte { return append(headerOf[fuzzRecord](FormatMsgpack), s...) }
 	f.Add(h("\xdd\xff\xff\xff\xff"))                 // array32 claiming 4G elements
 	f.Add(h("\x81\xa5Extra\xc7\x01\x05\x00"))        // unknown ext type in an interface
 	f.Add(h("\x81\xa5Extra\x81\x81\x01\x02\x03"))    // map key that is itself a map
@@ -177,7 +178,7 @@ func FuzzMsgpackUnmarshal(f *testing.F) {
 func FuzzJSONUnmarshal(f *testing.F) {
 	c := JSON[fuzzRecord]()
 	addSeeds(f, c)
-	h := func(s string) []byte { return append(appendHeader(nil, FormatJSON), s...) }
+	h := func(s string) []byte { return append(headerOf[fuzzRecord](FormatJSON), s...) }
 	f.Add(h(`{"When":"0000-01-01T00:00:00+23:59"}`))
 	f.Add(h(`{"Score":1e400}`))
 	f.Add(h(`{"Extra":[[[[[[[[[[1]]]]]]]]]]}`))
@@ -199,29 +200,93 @@ func FuzzRawUnmarshal(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte{magic0, magic1, byte(FormatRaw)})
-	f.Add(appendHeader(nil, FormatJSON))
+	f.Add(headerOf[string](FormatJSON))
+	f.Add(headerOf[string](FormatRaw))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		bv, berr := b.Unmarshal(data)
-		sv, serr := s.Unmarshal(data)
-		if (berr == nil) != (serr == nil) {
-			t.Fatalf("[]byte and string codecs disagree: %v vs %v", berr, serr)
+		fuzzRaw(t, b, data)
+		fuzzRaw(t, s, data)
+	})
+}
+
+// fuzzRaw decodes data with c: an error carries a sentinel; a value is the
+// body unchanged and survives a round trip.
+func fuzzRaw[V []byte | string](t *testing.T, c Codec[V], data []byte) {
+	v, err := c.Unmarshal(data)
+	if err != nil {
+		if !hasSentinel(err) {
+			t.Fatalf("error without sentinel: %v", err)
 		}
-		if berr != nil {
-			if !errors.Is(berr, ErrCorrupt) && !errors.Is(berr, ErrFormatMismatch) {
-				t.Fatalf("error without sentinel: %v", berr)
+		return
+	}
+	h, err := ParseHeader(data)
+	if err != nil {
+		t.Fatalf("decoded bytes whose header does not parse: %v", err)
+	}
+	if string(v) != string(data[h.Len:]) {
+		t.Fatalf("decoded %q from % x", v, data)
+	}
+	enc, err := c.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v2, err := c.Unmarshal(enc); err != nil || string(v2) != string(v) {
+		t.Fatalf("second round trip: %q, %v; want %q", v2, err, v)
+	}
+}
+
+// FuzzDecodeBudget decodes arbitrary msgpack and JSON bodies into
+// fuzzRecord with a 64 KiB budget: the worst case must bound the exact
+// estimate (the fast path skips the estimate on its word), and a decode
+// may allocate no more than the budget plus what reading the input costs.
+func FuzzDecodeBudget(f *testing.F) {
+	for _, r := range fuzzSeedRecords() {
+		for _, c := range []Codec[fuzzRecord]{Msgpack[fuzzRecord](), JSON[fuzzRecord]()} {
+			data, err := c.Marshal(r)
+			if err != nil {
+				f.Fatal(err)
 			}
-			return
+			h, _ := ParseHeader(data)
+			f.Add(byte(c.Format()), data[h.Len:])
 		}
-		if string(bv) != sv || string(bv) != string(data[HeaderLen:]) {
-			t.Fatalf("decoded %q and %q from % x", bv, sv, data)
-		}
-		enc, err := b.Marshal(bv)
+	}
+	f.Add(byte(FormatMsgpack), msgpackArray(3000, []byte{0x80}))
+	f.Add(byte(FormatJSON), jsonArray(3000, "{}"))
+	const budget = 64 << 10
+	plan := newPlan(reflectTypeFor[fuzzRecord]())
+	codecs := map[Format]Codec[fuzzRecord]{}
+	for _, fm := range []Format{FormatMsgpack, FormatJSON} {
+		c, err := New[fuzzRecord](Options{Format: fm, MaxDecodeBytes: budget})
 		if err != nil {
-			t.Fatal(err)
+			f.Fatal(err)
 		}
-		bv2, err := b.Unmarshal(enc)
-		if err != nil || string(bv2) != string(bv) {
-			t.Fatalf("second round trip: %q, %v; want %q", bv2, err, bv)
+		codecs[fm] = c
+	}
+	f.Fuzz(func(t *testing.T, format byte, body []byte) {
+		fm := FormatMsgpack
+		if format%2 == 0 {
+			fm = FormatJSON
+		}
+		if fm == FormatMsgpack && scanMsgpack(body) == nil {
+			est, _, _ := msgpackCost(plan, body, 1<<62)
+			if w := plan.worst(len(body), msgpackModel); w < est {
+				t.Fatalf("worst case %d below the estimate %d", w, est)
+			}
+		}
+		if fm == FormatJSON {
+			if est, _, err := jsonCost(plan, body, 1<<62); err == nil {
+				if w := plan.worst(len(body), jsonModel); w < est {
+					t.Fatalf("worst case %d below the estimate %d", w, est)
+				}
+			}
+		}
+		data := append(headerOf[fuzzRecord](fm), body...)
+		var err error
+		got := allocated(func() { _, err = codecs[fm].Unmarshal(data) })
+		if err != nil && !hasSentinel(err) {
+			t.Fatalf("error without sentinel: %v", err)
+		}
+		if got > budget+slack(len(data)) {
+			t.Fatalf("%v: a %d-byte body allocated %d bytes under a %d-byte budget (err %v)", fm, len(body), got, budget, err)
 		}
 	})
 }

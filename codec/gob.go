@@ -23,10 +23,12 @@ import (
 // addition, a nil pointer or nil map at the top level is encoded as an
 // empty body and decodes back to nil, where plain gob would fail or return
 // a pointer to a zero value.
-func Gob[V any]() Codec[V] {
+func Gob[V any]() Codec[V] { return newGob[V](Options{}) }
+
+func newGob[V any](o Options) *gobCodec[V] {
 	k := reflect.TypeFor[V]().Kind()
 	return &gobCodec[V]{
-		meta:    newMeta[V](FormatGob),
+		meta:    newMeta[V](FormatGob, o),
 		nilable: k == reflect.Pointer || k == reflect.Map,
 	}
 }
@@ -40,12 +42,12 @@ func (c *gobCodec[V]) Format() Format { return FormatGob }
 
 func (c *gobCodec[V]) Marshal(v V) ([]byte, error) {
 	if c.nilable && reflect.ValueOf(&v).Elem().IsNil() {
-		return appendHeader(make([]byte, 0, HeaderLen), FormatGob), nil
+		return c.appendHeader(make([]byte, 0, len(c.header))), nil
 	}
 	// The encoder writes the type description and the value in separate
 	// Writes; appending to a slice that starts with the header avoids any
 	// copy beyond the usual growth.
-	w := encodeBuf{b: appendHeader(make([]byte, 0, 256), FormatGob)}
+	w := encodeBuf{b: c.appendHeader(make([]byte, 0, 256))}
 	if err := gob.NewEncoder(&w).Encode(&v); err != nil {
 		return nil, c.encodeError(err)
 	}
@@ -62,6 +64,11 @@ func (c *gobCodec[V]) Unmarshal(data []byte) (v V, err error) {
 			return v, nil
 		}
 		return v, c.decodeErrorf(ErrCorrupt, "empty body")
+	}
+	// gob's bytes cannot be costed without decoding them: the worst
+	// case decides, and a Budget is charged with what was decoded.
+	if err := c.checkWorst(&c.meta, body, gobModel); err != nil {
+		return v, err
 	}
 	defer func() {
 		// encoding/gob recovers its own internal panics, but a user's
@@ -81,6 +88,12 @@ func (c *gobCodec[V]) Unmarshal(data []byte) (v V, err error) {
 	if r.Len() != 0 {
 		var zero V
 		return zero, c.trailing(r.Len())
+	}
+	if c.budget != nil {
+		if err := c.charge(&c.meta, body, measure(reflect.ValueOf(&v).Elem(), gobModel)); err != nil {
+			var zero V
+			return zero, err
+		}
 	}
 	return v, nil
 }

@@ -14,8 +14,10 @@ import "encoding/json"
 // A Marshal allocates the result once, at its exact size, after the
 // standard encoder has produced its own output; an Unmarshal rejects
 // trailing data and nests no deeper than encoding/json allows (10000).
-func JSON[V any]() Codec[V] {
-	return &jsonCodec[V]{meta: newMeta[V](FormatJSON)}
+func JSON[V any]() Codec[V] { return newJSON[V](Options{}) }
+
+func newJSON[V any](o Options) *jsonCodec[V] {
+	return &jsonCodec[V]{meta: newMeta[V](FormatJSON, o)}
 }
 
 type jsonCodec[V any] struct {
@@ -28,8 +30,8 @@ func (c *jsonCodec[V]) Format() Format { return FormatJSON }
 // behind the header in a buffer of exactly the right size, dropping the
 // newline that the Encoder appends.
 type headerWriter struct {
-	f   Format
-	out []byte
+	header []byte
+	out    []byte
 }
 
 func (w *headerWriter) Write(p []byte) (int, error) {
@@ -38,8 +40,8 @@ func (w *headerWriter) Write(p []byte) (int, error) {
 		body = body[:n-1]
 	}
 	if w.out == nil {
-		w.out = make([]byte, 0, HeaderLen+len(body))
-		w.out = appendHeader(w.out, w.f)
+		w.out = make([]byte, 0, len(w.header)+len(body))
+		w.out = append(w.out, w.header...)
 	}
 	w.out = append(w.out, body...)
 	return len(p), nil
@@ -49,7 +51,7 @@ func (w *headerWriter) Write(p []byte) (int, error) {
 // the Encoder hands over its internal buffer in one Write, which lands
 // directly behind the header, whereas json.Marshal would copy it out first.
 func (c *jsonCodec[V]) Marshal(v V) ([]byte, error) {
-	w := headerWriter{f: FormatJSON}
+	w := headerWriter{header: c.header}
 	if err := json.NewEncoder(&w).Encode(v); err != nil {
 		return nil, c.encodeError(err)
 	}
@@ -59,6 +61,9 @@ func (c *jsonCodec[V]) Marshal(v V) ([]byte, error) {
 func (c *jsonCodec[V]) Unmarshal(data []byte) (v V, err error) {
 	body, err := c.body(data)
 	if err != nil {
+		return v, err
+	}
+	if err := c.check(&c.meta, body, jsonModel, jsonCost); err != nil {
 		return v, err
 	}
 	defer func() {

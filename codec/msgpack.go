@@ -21,8 +21,10 @@ import (
 // Map keys are written in Go's random iteration order, so equal maps may
 // encode to different bytes: do not compare encodings to compare values.
 // A time.Time comes back as the same instant in the local time zone.
-func Msgpack[V any]() Codec[V] {
-	return &msgpackCodec[V]{meta: newMeta[V](FormatMsgpack)}
+func Msgpack[V any]() Codec[V] { return newMsgpack[V](Options{}) }
+
+func newMsgpack[V any](o Options) *msgpackCodec[V] {
+	return &msgpackCodec[V]{meta: newMeta[V](FormatMsgpack, o)}
 }
 
 type msgpackCodec[V any] struct {
@@ -71,7 +73,7 @@ var msgpackDecoderPool = sync.Pool{New: func() any {
 // returns an exact-size copy, so the result never aliases pooled memory.
 func (c *msgpackCodec[V]) Marshal(v V) ([]byte, error) {
 	w := encodeBufPool.Get().(*encodeBuf)
-	w.b = appendHeader(w.b[:0], FormatMsgpack)
+	w.b = c.appendHeader(w.b[:0])
 
 	enc := msgpack.GetEncoder()
 	enc.Reset(w)
@@ -98,6 +100,9 @@ func (c *msgpackCodec[V]) Unmarshal(data []byte) (v V, err error) {
 	}
 	if err := scanMsgpack(body); err != nil {
 		return v, c.corrupt(err)
+	}
+	if err := c.check(&c.meta, body, msgpackModel, msgpackCost); err != nil {
+		return v, err
 	}
 
 	defer func() {

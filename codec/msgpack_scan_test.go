@@ -79,11 +79,10 @@ func TestMsgpackHostileLengths(t *testing.T) {
 	}
 	var before, after runtime.MemStats
 	for name, body := range bodies {
-		data := append(appendHeader(nil, FormatMsgpack), body...)
 		runtime.ReadMemStats(&before)
-		_, err1 := Msgpack[[]testUser]().Unmarshal(data)
-		_, err2 := Msgpack[any]().Unmarshal(data)
-		_, err3 := Msgpack[[]byte]().Unmarshal(data)
+		_, err1 := Msgpack[[]testUser]().Unmarshal(append(headerOf[[]testUser](FormatMsgpack), body...))
+		_, err2 := Msgpack[any]().Unmarshal(append(headerOf[any](FormatMsgpack), body...))
+		_, err3 := Msgpack[[]byte]().Unmarshal(append(headerOf[[]byte](FormatMsgpack), body...))
 		runtime.ReadMemStats(&after)
 		for _, err := range []error{err1, err2, err3} {
 			if !errors.Is(err, ErrCorrupt) {
@@ -91,14 +90,14 @@ func TestMsgpackHostileLengths(t *testing.T) {
 			}
 		}
 		if got := after.TotalAlloc - before.TotalAlloc; got > 1<<20 {
-			t.Errorf("%s: allocated %d bytes for a %d-byte input", name, got, len(data))
+			t.Errorf("%s: allocated %d bytes for a %d-byte input", name, got, len(body))
 		}
 	}
 }
 
 func TestMsgpackDepthLimit(t *testing.T) {
 	deep := func(n int) []byte {
-		b := appendHeader(nil, FormatMsgpack)
+		b := headerOf[any](FormatMsgpack)
 		b = append(b, bytes.Repeat([]byte{0x91}, n)...) // n nested one-element arrays
 		return append(b, 0xc0)
 	}
@@ -111,7 +110,7 @@ func TestMsgpackDepthLimit(t *testing.T) {
 		t.Errorf("depth %d: err = %v", maxDepth+1, err)
 	}
 	// A long flat array is not deep, however long.
-	flat := appendHeader(nil, FormatMsgpack)
+	flat := headerOf[any](FormatMsgpack)
 	flat = append(flat, 0xdc, 0x4e, 0x20) // array16 of 20000
 	flat = append(flat, bytes.Repeat([]byte{0x91, 0x01}, 20000)...)
 	if _, err := c.Unmarshal(flat); err != nil {

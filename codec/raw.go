@@ -1,28 +1,28 @@
 package codec
 
-import (
-	"bytes"
-	"reflect"
-)
+import "bytes"
 
 // Raw returns a codec for values that already are bytes: []byte, string,
 // or any type defined on them. The body is the value itself, unchanged.
 //
 // Use it for pre-serialized payloads (protobuf, rendered HTML, compressed
-// blobs) to get the header's protection against mixing codecs without
-// paying for an encoding. Marshal and Unmarshal each cost one allocation
-// and one copy of the value; Unmarshal never aliases its input.
+// blobs) to get the header's protection against mixing codecs and types
+// without paying for an encoding. Marshal and Unmarshal each cost one
+// allocation and one copy of the value; Unmarshal never aliases its input.
+// Decoding costs the length of the body, which the budget bounds like any
+// other (Options.MaxDecodeBytes).
 //
 // An empty value has an empty body and decodes to the zero V, so a nil
 // and an empty non-nil []byte both come back as nil.
 func Raw[V ~[]byte | ~string]() Codec[V] {
-	return &rawCodec[V]{
-		meta:     newMeta[V](FormatRaw),
-		isString: reflect.TypeFor[V]().Kind() == reflect.String,
-	}
+	// The constraint admits only the kinds newRawAny accepts.
+	c, _ := newRawAny[V](Options{})
+	return c
 }
 
-type rawCodec[V ~[]byte | ~string] struct {
+// rawCodec serves any V whose kind is string or byte slice; rawString and
+// rawBytes convert without reflection.
+type rawCodec[V any] struct {
 	meta
 	isString bool // V is a string type
 }
@@ -30,22 +30,33 @@ type rawCodec[V ~[]byte | ~string] struct {
 func (c *rawCodec[V]) Format() Format { return FormatRaw }
 
 func (c *rawCodec[V]) Marshal(v V) ([]byte, error) {
-	out := make([]byte, 0, HeaderLen+len(v))
-	out = appendHeader(out, FormatRaw)
-	return append(out, v...), nil
+	var body []byte
+	var s string
+	if c.isString {
+		s = *rawString(&v)
+	} else {
+		body = *rawBytes(&v)
+	}
+	out := make([]byte, 0, len(c.header)+len(body)+len(s))
+	out = c.appendHeader(out)
+	out = append(out, body...)
+	return append(out, s...), nil
 }
 
-func (c *rawCodec[V]) Unmarshal(data []byte) (V, error) {
+func (c *rawCodec[V]) Unmarshal(data []byte) (v V, err error) {
 	body, err := c.body(data)
 	if err != nil || len(body) == 0 {
-		var zero V
-		return zero, err
+		return v, err
 	}
-	// Copy exactly once: into a string for string types, into a new
-	// slice otherwise. Converting the copy to V is then free, and the
+	if err := c.checkFlat(&c.meta, int64(len(body))); err != nil {
+		return v, err
+	}
+	// Copy exactly once, into a string or a new slice, so that the
 	// result never shares memory with data.
 	if c.isString {
-		return V(string(body)), nil
+		*rawString(&v) = string(body)
+	} else {
+		*rawBytes(&v) = bytes.Clone(body)
 	}
-	return V(bytes.Clone(body)), nil
+	return v, nil
 }

@@ -182,4 +182,6 @@ func ExampleMultilevel() {
 	// strata_cache_level_hits_total level=origin 1
 	// strata_cache_level_misses_total level=l2 1
 	// strata_cache_level_misses_total level=origin 0
+	// strata_cache_level_type_mismatches_total level=l2 0
+	// strata_cache_level_type_mismatches_total level=origin 0
 }

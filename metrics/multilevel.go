@@ -15,7 +15,8 @@ type MultilevelCache interface {
 // NewCollector and RegisterOTel: the L1's statistics are the cache's own
 // series, and the store and the loader are the levels "l2" and "origin".
 //
-// For "l2", hits, misses, errors and decode errors are the store's, and
+// For "l2", hits, misses, errors, decode errors and type mismatches are
+// the store's, and
 // the breaker series follow the store's circuit breaker (none if it is
 // disabled). For "origin", a hit is a load that found the key, a miss one
 // that reported it not found, and an error any other failure.
@@ -36,12 +37,13 @@ func (m multilevelSource) Levels() []LevelStats {
 	found := o.Loads - min(o.Loads, o.NotFound+o.Errors)
 	return []LevelStats{
 		{
-			Level:        "l2",
-			Hits:         st.L2.Hits,
-			Misses:       st.L2.Misses,
-			Errors:       st.L2.Errors,
-			DecodeErrors: st.L2.DecodeErrors,
-			Breaker:      breakerOf(st.Breaker),
+			Level:          "l2",
+			Hits:           st.L2.Hits,
+			Misses:         st.L2.Misses,
+			Errors:         st.L2.Errors,
+			DecodeErrors:   st.L2.DecodeErrors,
+			TypeMismatches: st.L2.TypeMismatches,
+			Breaker:        breakerOf(st.Breaker),
 		},
 		{Level: "origin", Hits: found, Misses: o.NotFound, Errors: o.Errors},
 	}

@@ -18,7 +18,7 @@ func (f fixedMultilevel) Stats() multilevel.Stats { return f.st }
 func TestMultilevelMapsEveryLevel(t *testing.T) {
 	st := multilevel.Stats{
 		L1:      cache.Stats{Hits: 7, Misses: 8},
-		L2:      multilevel.StoreStats{Hits: 1, Misses: 2, Errors: 3, DecodeErrors: 4, Writes: 99},
+		L2:      multilevel.StoreStats{Hits: 1, Misses: 2, Errors: 3, DecodeErrors: 4, TypeMismatches: 6, Writes: 99},
 		Origin:  multilevel.OriginStats{Loads: 10, NotFound: 3, Errors: 2},
 		Breaker: multilevel.BreakerOpen,
 	}
@@ -28,7 +28,7 @@ func TestMultilevelMapsEveryLevel(t *testing.T) {
 	}
 	levels := src.Levels()
 	want := []LevelStats{
-		{Level: "l2", Hits: 1, Misses: 2, Errors: 3, DecodeErrors: 4, Breaker: BreakerOpen},
+		{Level: "l2", Hits: 1, Misses: 2, Errors: 3, DecodeErrors: 4, TypeMismatches: 6, Breaker: BreakerOpen},
 		{Level: "origin", Hits: 5, Misses: 3, Errors: 2},
 	}
 	if len(levels) != len(want) || levels[0] != want[0] || levels[1] != want[1] {
@@ -81,6 +81,7 @@ func TestMultilevelCacheSeries(t *testing.T) {
 		"strata_cache_level_breaker_state{cache=users,level=l2,state=closed}": 1,
 		"strata_cache_level_breaker_state{cache=users,level=l2,state=open}":   0,
 		"strata_cache_level_decode_errors_total{cache=users,level=l2}":        0,
+		"strata_cache_level_type_mismatches_total{cache=users,level=l2}":      0,
 	}
 	for series, v := range want {
 		if g, ok := got[series]; !ok || g != v {

@@ -64,6 +64,7 @@ type otelSet struct {
 	entries, weight                  metric.Int64ObservableUpDownCounter
 
 	levelHits, levelMisses, levelErrors, levelDecodeErrors metric.Int64ObservableCounter
+	levelTypeMismatches                                    metric.Int64ObservableCounter
 	levelBreaker                                           metric.Int64ObservableGauge
 
 	cacheOnly metric.ObserveOption
@@ -113,6 +114,7 @@ func newOTelSet(m metric.Meter, name string, src Source) *otelSet {
 		o.levelMisses = counter("strata.cache.level.misses", "{miss}", "Reads a lower level answered with no value.")
 		o.levelErrors = counter("strata.cache.level.errors", "{error}", "Calls to a lower level that failed.")
 		o.levelDecodeErrors = counter("strata.cache.level.decode_errors", "{error}", "Values from a lower level that could not be decoded.")
+		o.levelTypeMismatches = counter("strata.cache.level.type_mismatches", "{error}", "Values from a lower level written for another value type or schema.")
 		g, err := m.Int64ObservableGauge("strata.cache.level.breaker.state", metric.WithUnit("1"),
 			metric.WithDescription("1 for the state the circuit breaker in front of a level is in, 0 for the others."))
 		o.add(g, err)
@@ -159,6 +161,7 @@ func (o *otelSet) observe(_ context.Context, ob metric.Observer) error {
 		ob.ObserveInt64(o.levelMisses, clamp(l.Misses), at)
 		ob.ObserveInt64(o.levelErrors, clamp(l.Errors), at)
 		ob.ObserveInt64(o.levelDecodeErrors, clamp(l.DecodeErrors), at)
+		ob.ObserveInt64(o.levelTypeMismatches, clamp(l.TypeMismatches), at)
 		if l.Breaker == BreakerNone {
 			continue
 		}

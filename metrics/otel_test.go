@@ -132,7 +132,7 @@ func TestRegisterOTelTwoCachesOneProvider(t *testing.T) {
 func TestRegisterOTelLevels(t *testing.T) {
 	mp, r := newManualProvider(t)
 	src := &fakeLevels{levels: []LevelStats{
-		{Level: "l2", Hits: 1, Misses: 2, Errors: 3, DecodeErrors: 4, Breaker: BreakerOpen},
+		{Level: "l2", Hits: 1, Misses: 2, Errors: 3, DecodeErrors: 4, TypeMismatches: 6, Breaker: BreakerOpen},
 		{Level: "origin", Errors: 5},
 	}}
 	if _, err := RegisterOTel(mp, "users", src); err != nil {
@@ -144,6 +144,7 @@ func TestRegisterOTelLevels(t *testing.T) {
 		"strata.cache.level.misses{cache.level=l2,cache.name=users}":                        2,
 		"strata.cache.level.errors{cache.level=l2,cache.name=users}":                        3,
 		"strata.cache.level.decode_errors{cache.level=l2,cache.name=users}":                 4,
+		"strata.cache.level.type_mismatches{cache.level=l2,cache.name=users}":               6,
 		"strata.cache.level.breaker.state{cache.level=l2,cache.name=users,state=closed}":    0,
 		"strata.cache.level.breaker.state{cache.level=l2,cache.name=users,state=open}":      1,
 		"strata.cache.level.breaker.state{cache.level=l2,cache.name=users,state=half_open}": 0,

@@ -22,7 +22,7 @@ type Collector struct {
 	entries, weight                  *prometheus.Desc
 
 	levelHits, levelMisses, levelErrors, levelDecodeErrors *prometheus.Desc
-	levelBreaker                                           *prometheus.Desc
+	levelTypeMismatches, levelBreaker                      *prometheus.Desc
 }
 
 // NewCollector returns a Collector of src's statistics, every series
@@ -65,6 +65,7 @@ func NewCollector(name string, src Source) *Collector {
 		c.levelMisses = desc("level_misses_total", "Reads a lower level answered with no value.", "level")
 		c.levelErrors = desc("level_errors_total", "Calls to a lower level that failed.", "level")
 		c.levelDecodeErrors = desc("level_decode_errors_total", "Values from a lower level that could not be decoded.", "level")
+		c.levelTypeMismatches = desc("level_type_mismatches_total", "Values from a lower level written for another value type or schema.", "level")
 		c.levelBreaker = desc("level_breaker_state", "1 for the state the circuit breaker in front of a level is in, 0 for the others.", "level", "state")
 	}
 	return c
@@ -101,7 +102,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 	if c.levels != nil {
 		for _, d := range []*prometheus.Desc{
-			c.levelHits, c.levelMisses, c.levelErrors, c.levelDecodeErrors, c.levelBreaker,
+			c.levelHits, c.levelMisses, c.levelErrors, c.levelDecodeErrors, c.levelTypeMismatches, c.levelBreaker,
 		} {
 			ch <- d
 		}
@@ -154,6 +155,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.levelMisses, l.Misses, l.Level)
 		counter(c.levelErrors, l.Errors, l.Level)
 		counter(c.levelDecodeErrors, l.DecodeErrors, l.Level)
+		counter(c.levelTypeMismatches, l.TypeMismatches, l.Level)
 		if l.Breaker == BreakerNone {
 			continue
 		}

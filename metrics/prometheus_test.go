@@ -84,7 +84,7 @@ func TestCollectorHistogramBucketsAreCumulative(t *testing.T) {
 
 func TestCollectorLevels(t *testing.T) {
 	src := &fakeLevels{levels: []LevelStats{
-		{Level: "l2", Hits: 1, Misses: 2, Errors: 3, DecodeErrors: 4, Breaker: BreakerHalfOpen},
+		{Level: "l2", Hits: 1, Misses: 2, Errors: 3, DecodeErrors: 4, TypeMismatches: 6, Breaker: BreakerHalfOpen},
 		{Level: "origin", Errors: 5}, // no breaker
 	}}
 	reg := prometheus.NewPedanticRegistry()
@@ -95,6 +95,7 @@ func TestCollectorLevels(t *testing.T) {
 		"strata_cache_level_misses_total{cache=users,level=l2}":                  2,
 		"strata_cache_level_errors_total{cache=users,level=l2}":                  3,
 		"strata_cache_level_decode_errors_total{cache=users,level=l2}":           4,
+		"strata_cache_level_type_mismatches_total{cache=users,level=l2}":         6,
 		"strata_cache_level_breaker_state{cache=users,level=l2,state=closed}":    0,
 		"strata_cache_level_breaker_state{cache=users,level=l2,state=open}":      0,
 		"strata_cache_level_breaker_state{cache=users,level=l2,state=half_open}": 1,

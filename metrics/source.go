@@ -40,6 +40,10 @@ type LevelStats struct {
 	// DecodeErrors counts values the level returned that could not be
 	// decoded.
 	DecodeErrors uint64
+	// TypeMismatches counts values the level returned that were written
+	// for another value type or schema, and so were not decoded (see
+	// codec.ErrTypeMismatch).
+	TypeMismatches uint64
 	// Breaker is the state of the circuit breaker in front of the level
 	// now; BreakerNone if it has none.
 	Breaker BreakerState

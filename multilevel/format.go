@@ -2,7 +2,6 @@ package multilevel
 
 import (
 	"fmt"
-	"reflect"
 
 	"github.com/stratacache/cache/codec"
 )
@@ -19,67 +18,17 @@ func newValueCodec[K comparable, V any](o *Options[K, V]) (valueCodec[V], error)
 	if o.Marshal != nil {
 		return valueCodec[V]{marshal: o.Marshal, unmarshal: guardUnmarshal(o.Unmarshal)}, nil
 	}
-	var c codec.Codec[V]
 	switch o.Format {
-	case 0, codec.FormatMsgpack:
-		c = codec.Msgpack[V]()
-	case codec.FormatJSON:
-		c = codec.JSON[V]()
-	case codec.FormatGob:
-		c = codec.Gob[V]()
-	case codec.FormatRaw:
-		return rawCodec[V]()
+	case 0, codec.FormatMsgpack, codec.FormatJSON, codec.FormatGob, codec.FormatRaw:
 	default:
 		return valueCodec[V]{}, optionError("Format", "is %v, which is not a known format", o.Format)
 	}
+	c, err := codec.New[V](codec.Options{Format: o.Format, Schema: o.Schema, MaxDecodeBytes: o.MaxDecodeBytes})
+	if err != nil {
+		return valueCodec[V]{}, fmt.Errorf("multilevel: Options.Format: %w: %w", err, ErrInvalidOptions)
+	}
 	// The codec package's decoders recover their own panics.
 	return valueCodec[V]{marshal: c.Marshal, unmarshal: c.Unmarshal}, nil
-}
-
-// rawCodec adapts codec.Raw, whose type parameter must be a string or byte
-// slice type, to a V only known at run time to be of such a kind.
-func rawCodec[V any]() (valueCodec[V], error) {
-	var zero V
-	switch any(zero).(type) {
-	case string:
-		c := codec.Raw[string]()
-		return valueCodec[V]{
-			marshal:   func(v V) ([]byte, error) { return c.Marshal(any(v).(string)) },
-			unmarshal: func(b []byte) (V, error) { s, err := c.Unmarshal(b); return any(s).(V), err },
-		}, nil
-	case []byte:
-		c := codec.Raw[[]byte]()
-		return valueCodec[V]{
-			marshal:   func(v V) ([]byte, error) { return c.Marshal(any(v).([]byte)) },
-			unmarshal: func(b []byte) (V, error) { s, err := c.Unmarshal(b); return any(s).(V), err },
-		}, nil
-	}
-	t := reflect.TypeFor[V]()
-	switch {
-	case t.Kind() == reflect.String:
-		c := codec.Raw[string]()
-		return valueCodec[V]{
-			marshal: func(v V) ([]byte, error) { return c.Marshal(reflect.ValueOf(v).String()) },
-			unmarshal: func(b []byte) (V, error) {
-				s, err := c.Unmarshal(b)
-				var v V
-				reflect.ValueOf(&v).Elem().SetString(s)
-				return v, err
-			},
-		}, nil
-	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8:
-		c := codec.Raw[[]byte]()
-		return valueCodec[V]{
-			marshal: func(v V) ([]byte, error) { return c.Marshal(reflect.ValueOf(v).Bytes()) },
-			unmarshal: func(b []byte) (V, error) {
-				s, err := c.Unmarshal(b)
-				var v V
-				reflect.ValueOf(&v).Elem().SetBytes(s)
-				return v, err
-			},
-		}, nil
-	}
-	return valueCodec[V]{}, optionError("Format", "is raw but values of type %v are neither strings nor byte slices", t)
 }
 
 // guardUnmarshal turns a panic in a user's decoder into an error, so that

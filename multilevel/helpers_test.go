@@ -3,6 +3,7 @@ package multilevel
 import (
 	"context"
 	"errors"
+	"github.com/stratacache/cache/codec"
 	"github.com/stratacache/cache/internal/fakeclock"
 	"sync/atomic"
 	"testing"
@@ -103,4 +104,14 @@ func mustGet[K comparable, V comparable](t testing.TB, c *Cache[K, V], key K, wa
 	if err != nil || got != want {
 		t.Fatalf("Get(%v) = %v, %v; want %v, nil", key, got, err, want)
 	}
+}
+
+// body returns the bytes after the codec header of stored bytes.
+func body(t testing.TB, raw []byte) []byte {
+	t.Helper()
+	h, err := codec.ParseHeader(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw[h.Len:]
 }

@@ -61,9 +61,26 @@ type Options[K comparable, V any] struct {
 	// kind is string or []byte. Instances sharing a namespace must agree.
 	Format codec.Format
 
+	// Schema is the version of V's meaning, recorded with every value in
+	// the store; bump it when V changes meaning without changing
+	// structure (see codec.Type). Values written for another V, or
+	// another Schema, are a miss: loaded again and overwritten, and
+	// counted in Stats().L2.TypeMismatches. Instances sharing a
+	// namespace during a deploy may disagree; they then overwrite each
+	// other's values until all run the same release.
+	Schema uint32
+
+	// MaxDecodeBytes bounds the memory one store value may take to
+	// decode, estimated before decoding (see package codec); a larger
+	// value counts as a decode error and is loaded again. 0 means
+	// codec.DefaultMaxDecodeBytes (64 MiB).
+	MaxDecodeBytes int64
+
 	// Marshal and Unmarshal, if set (both or neither), replace Format
-	// with a codec of your own. Unmarshal must not keep or modify its
-	// input. An Unmarshal error or panic counts as a decode failure.
+	// with a codec of your own, which must then check types itself. An
+	// Unmarshal error matching codec.ErrTypeMismatch counts as a type
+	// mismatch, any other error or a panic as a decode failure. Unmarshal
+	// must not keep or modify its input.
 	Marshal   func(value V) ([]byte, error)
 	Unmarshal func(data []byte) (V, error)
 
@@ -157,6 +174,12 @@ func (o *Options[K, V]) validate() error {
 		return optionError("Marshal", "is nil but Options.Unmarshal is set; give both or neither")
 	case o.Marshal != nil && o.Format != 0:
 		return optionError("Format", "is %v but Options.Marshal is set; choose one codec", o.Format)
+	case o.Marshal != nil && o.Schema != 0:
+		return optionError("Schema", "is %d but Options.Marshal is set; a codec of your own records its own schema", o.Schema)
+	case o.Marshal != nil && o.MaxDecodeBytes != 0:
+		return optionError("MaxDecodeBytes", "is %d but Options.Marshal is set; a codec of your own bounds its own decoding", o.MaxDecodeBytes)
+	case o.MaxDecodeBytes < 0:
+		return optionError("MaxDecodeBytes", "is %d; it must be 0 (default) or positive", o.MaxDecodeBytes)
 	case o.L2TTL < 0:
 		return optionError("L2TTL", "is %v; it must be 0 (default), positive, or cache.NoTTL", o.L2TTL)
 	case o.Timeout < 0:

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/stratacache/cache"
+	"github.com/stratacache/cache/codec"
 	"github.com/stratacache/cache/internal/isnil"
 )
 
@@ -50,13 +51,19 @@ func (c *core[K, V]) loadThrough(ctx context.Context, key K, load func(context.C
 	writeBack := true
 	switch {
 	case err == nil:
-		if v, err := c.values.unmarshal(data); err == nil {
+		v, err := c.values.unmarshal(data)
+		if err == nil {
 			c.n.l2Hits.Add(1)
 			return v, nil
 		}
-		// Corrupt, or written with another codec: a miss whose bytes
-		// the load below overwrites.
-		c.n.l2DecodeErrors.Add(1)
+		// Written for another type, corrupt, written with another
+		// codec, or too large to decode: a miss whose bytes the load
+		// below overwrites.
+		if errors.Is(err, codec.ErrTypeMismatch) {
+			c.n.l2TypeMismatches.Add(1)
+		} else {
+			c.n.l2DecodeErrors.Add(1)
+		}
 	case errors.Is(err, ErrMiss):
 		c.n.l2Misses.Add(1)
 	default:

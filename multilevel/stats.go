@@ -38,9 +38,15 @@ type StoreStats struct {
 	// ErrMiss.
 	Hits, Misses uint64
 	// DecodeErrors counts reads that found bytes the codec could not
-	// decode (corrupt, or written with another format): neither hits nor
-	// misses. The key is then loaded again and overwritten.
+	// decode (corrupt, written with another format, or over
+	// Options.MaxDecodeBytes): neither hits nor misses. The key is then
+	// loaded again and overwritten.
 	DecodeErrors uint64
+	// TypeMismatches counts reads that found a value written for another
+	// value type or Options.Schema (codec.ErrTypeMismatch), as during a
+	// deploy that changes V: neither hits nor misses, nor decode errors.
+	// The key is then loaded again and overwritten.
+	TypeMismatches uint64
 	// Writes and Deletes count successful Set and Delete calls to the
 	// store, write-backs after a load included.
 	Writes, Deletes uint64
@@ -130,6 +136,7 @@ func breakerState(b *breaker.Breaker) BreakerState {
 // an atomic add, so plain shared atomics do.
 type counters struct {
 	l2Hits, l2Misses, l2DecodeErrors atomic.Uint64
+	l2TypeMismatches                 atomic.Uint64
 	l2Writes, l2Deletes, l2Errors    atomic.Uint64
 	l2Rejected, l2EncodeErrors       atomic.Uint64
 	loads, loadNotFound, loadErrors  atomic.Uint64
@@ -141,7 +148,8 @@ type counters struct {
 func (c *counters) snapshot() (l2 StoreStats, origin OriginStats, inv InvalidationStats) {
 	l2 = StoreStats{
 		Hits: c.l2Hits.Load(), Misses: c.l2Misses.Load(), DecodeErrors: c.l2DecodeErrors.Load(),
-		Writes: c.l2Writes.Load(), Deletes: c.l2Deletes.Load(), Errors: c.l2Errors.Load(),
+		TypeMismatches: c.l2TypeMismatches.Load(),
+		Writes:         c.l2Writes.Load(), Deletes: c.l2Deletes.Load(), Errors: c.l2Errors.Load(),
 		Rejected: c.l2Rejected.Load(), EncodeErrors: c.l2EncodeErrors.Load(),
 	}
 	origin = OriginStats{Loads: c.loads.Load(), NotFound: c.loadNotFound.Load(), Errors: c.loadErrors.Load()}
