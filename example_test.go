@@ -100,10 +100,10 @@ func ExampleOptions_onEvict() {
 	c.Delete("c")
 	c.Close() // reports what is left
 	// Output:
-	// b 2 ReasonCapacity
-	// a 1 ReasonReplaced
-	// c 3 ReasonDeleted
-	// a 10 ReasonCleared
+	// b 2 capacity
+	// a 1 replaced
+	// c 3 deleted
+	// a 10 cleared
 }
 
 // Compute updates a key atomically without holding a lock while fn runs.

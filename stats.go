@@ -6,7 +6,9 @@ import (
 	"github.com/stratacache/cache/entry"
 )
 
-// Reason says why an entry left the cache; OnEvict receives it.
+// Reason says why an entry left the cache; OnEvict receives it. Its String
+// is the word the metrics' reason label and the docs use: "capacity",
+// "expired", "deleted", "replaced" or "cleared".
 type Reason = entry.Reason
 
 // The reasons an entry leaves the cache.

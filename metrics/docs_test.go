@@ -4,6 +4,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stratacache/cache"
 )
 
 // The complete programs in docs/metrics.md are the ones under examples/,
@@ -20,6 +24,36 @@ func TestDocsProgramsAreTheCompiledExamples(t *testing.T) {
 		}
 		if !strings.Contains(string(doc), "```go\n"+string(program)+"```\n") {
 			t.Errorf("docs/metrics.md does not show %s as it is; copy the file into the document", path)
+		}
+	}
+}
+
+// A reason has one name everywhere: its String, its reason label, and the
+// word docs/metrics.md lists for the removals series.
+func TestReasonNamesAgree(t *testing.T) {
+	doc, err := os.ReadFile("../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row string
+	for _, l := range strings.Split(string(doc), "\n") {
+		if strings.HasPrefix(l, "| `strata_cache_removals_total`") {
+			row = l
+		}
+	}
+	if row == "" {
+		t.Fatal("docs/metrics.md has no row for strata_cache_removals_total")
+	}
+	reg := prometheus.NewRegistry()
+	MustRegister(reg, "c", &fakeSource{distinctStats()})
+	got := gather(t, reg)
+	for r := range cache.NumReasons {
+		name := r.String()
+		if _, ok := got["strata_cache_removals_total{cache=c,reason="+name+"}"]; !ok {
+			t.Errorf("%d prints as %q, but the scrape has no reason=%q series", r, name, name)
+		}
+		if !strings.Contains(row, "`"+name+"`") {
+			t.Errorf("docs/metrics.md does not list the reason %q: %s", name, row)
 		}
 	}
 }

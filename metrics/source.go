@@ -3,7 +3,6 @@ package metrics
 import (
 	"errors"
 	"strconv"
-	"strings"
 
 	"github.com/stratacache/cache"
 )
@@ -103,8 +102,6 @@ func check(name string, src Source) error {
 	return nil
 }
 
-// reasonLabel is a Reason's label value: its name without the prefix, in
-// lower case ("capacity" for ReasonCapacity).
-func reasonLabel(r cache.Reason) string {
-	return strings.ToLower(strings.TrimPrefix(r.String(), "Reason"))
-}
+// reasonLabel is a Reason's label value: its String, the word the docs
+// use ("capacity" for ReasonCapacity).
+func reasonLabel(r cache.Reason) string { return r.String() }
