@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/stratacache/cache"
+	"github.com/stratacache/cache/multilevel"
 )
 
 // The complete programs in docs/metrics.md are the ones under examples/,
@@ -55,5 +56,23 @@ func TestReasonNamesAgree(t *testing.T) {
 		if !strings.Contains(row, "`"+name+"`") {
 			t.Errorf("docs/metrics.md does not list the reason %q: %s", name, row)
 		}
+	}
+}
+
+// A breaker state prints as its state label, in this package and in
+// multilevel alike.
+func TestBreakerNamesAgree(t *testing.T) {
+	for _, s := range breakerStates {
+		if s.state.String() != s.label {
+			t.Errorf("%d prints %q, labelled %q", s.state, s.state.String(), s.label)
+		}
+	}
+	for _, s := range []multilevel.BreakerState{multilevel.BreakerClosed, multilevel.BreakerOpen, multilevel.BreakerHalfOpen} {
+		if got, want := breakerOf(s).String(), s.String(); got != want {
+			t.Errorf("multilevel's %q is published as %q", want, got)
+		}
+	}
+	if got := BreakerNone.String(); got != "none" {
+		t.Errorf("BreakerNone prints %q", got)
 	}
 }

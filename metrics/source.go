@@ -56,16 +56,18 @@ const (
 	BreakerHalfOpen                     // a probe call tests the level
 )
 
+// String returns the state's word, which is also its state label:
+// "none", "closed", "open" or "half_open".
 func (s BreakerState) String() string {
 	switch s {
 	case BreakerNone:
-		return "BreakerNone"
+		return "none"
 	case BreakerClosed:
-		return "BreakerClosed"
+		return "closed"
 	case BreakerOpen:
-		return "BreakerOpen"
+		return "open"
 	case BreakerHalfOpen:
-		return "BreakerHalfOpen"
+		return "half_open"
 	}
 	return "BreakerState(" + strconv.Itoa(int(s)) + ")"
 }
@@ -76,9 +78,9 @@ var breakerStates = [...]struct {
 	state BreakerState
 	label string
 }{
-	{BreakerClosed, "closed"},
-	{BreakerOpen, "open"},
-	{BreakerHalfOpen, "half_open"},
+	{BreakerClosed, BreakerClosed.String()},
+	{BreakerOpen, BreakerOpen.String()},
+	{BreakerHalfOpen, BreakerHalfOpen.String()},
 }
 
 var (

@@ -157,8 +157,8 @@ func decodesTo[K comparable](t *testing.T, s string, want K) error {
 
 func TestBreakerStateString(t *testing.T) {
 	for s, want := range map[BreakerState]string{
-		BreakerClosed: "BreakerClosed", BreakerOpen: "BreakerOpen",
-		BreakerHalfOpen: "BreakerHalfOpen", BreakerDisabled: "BreakerDisabled", 9: "BreakerState(9)",
+		BreakerClosed: "closed", BreakerOpen: "open",
+		BreakerHalfOpen: "half_open", BreakerDisabled: "disabled", 9: "BreakerState(9)",
 	} {
 		if got := s.String(); got != want {
 			t.Errorf("%d.String() = %q, want %q", s, got, want)
