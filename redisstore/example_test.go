@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -51,4 +52,11 @@ func Example() {
 	fmt.Println(u.Name, err)
 	// Every other process drops key 42 from its L1 once the message arrives.
 	_ = users.Set(ctx, 42, User{ID: 42, Name: "renamed"})
+}
+
+// go-redis logs through one logger for the whole process; route its lines
+// (such as the failed dials while Redis is down) to slog, or drop them.
+func ExampleNewClientLogger() {
+	redis.SetLogger(redisstore.NewClientLogger(slog.Default(), slog.LevelWarn))
+	// or, to silence them: redis.SetLogger(redisstore.NewClientLogger(nil, 0))
 }
