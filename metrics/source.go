@@ -26,13 +26,22 @@ type LevelSource interface {
 	Levels() []LevelStats
 }
 
-// LevelStats is a snapshot of one level of a LevelSource.
+// LevelStats is a snapshot of one level of a LevelSource: a level that
+// stores values (a shared store, such as "l2"), or, with Loader set, one
+// that computes them (a loader, such as "origin").
 type LevelStats struct {
 	// Level names the level, such as "l2" or "origin"; it becomes the
 	// level label. Names must differ between the levels of a Source.
 	Level string
+	// Loader marks a level that computes values rather than stores them.
+	// Its calls are published as loads by result, in
+	// strata_cache_level_loads_total: Hits as result="found", Misses as
+	// "not_found", Errors as "error"; it has no hit, miss, error, decode
+	// error or breaker series, and DecodeErrors and Breaker are ignored.
+	Loader bool
 	// Hits and Misses count the reads the level answered with a value
-	// and with no value.
+	// and with no value (for a Loader: calls that found the key, and
+	// calls that reported it does not exist).
 	Hits, Misses uint64
 	// Errors counts the calls to the level that failed.
 	Errors uint64
@@ -43,6 +52,10 @@ type LevelStats struct {
 	// now; BreakerNone if it has none.
 	Breaker BreakerState
 }
+
+// levelLoadResults are the result labels of a Loader level's loads, in
+// the order they are published: Hits, Misses, Errors.
+var levelLoadResults = [...]string{"found", "not_found", "error"}
 
 // BreakerState is the state of a level's circuit breaker.
 type BreakerState uint8
