@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -233,14 +232,7 @@ func TestScrapeOfARealCachePassesPromtool(t *testing.T) {
 		t.Logf("scrape:\n%s", text)
 	}
 
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("promtool is not on PATH; CI must install it (apt-get install prometheus)")
-		}
-		t.Skip("SKIPPING the promtool lint of the scrape: promtool is not on PATH (apt-get install prometheus)")
-	}
-	cmd := exec.Command(promtool, "check", "metrics")
+	cmd := exec.Command(promtoolPath(t, "the promtool lint of the scrape"), "check", "metrics")
 	cmd.Stdin = strings.NewReader(text)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("promtool check metrics: %v\n%s\nscrape:\n%s", err, out, text)
