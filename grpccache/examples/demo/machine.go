@@ -60,10 +60,10 @@ func saturated(cpus int, readings ...loadReading) (loadReading, bool) {
 // say more about the machine than about the cache.
 func warnSaturated(out io.Writer, worst loadReading, cpus int) {
 	fmt.Fprintf(out, "\nWARNING: the load average was %s on %d CPUs: other work saturates this machine.\n", worst, cpus)
-	fmt.Fprintf(out, "  The rounds alternate, so both modes met the same competition, but every\n")
-	fmt.Fprintf(out, "  request, cached or not, needs CPU time for its gRPC round trip, and a\n")
-	fmt.Fprintf(out, "  busy machine makes it wait for a CPU; the cache only saves the backend's\n")
-	fmt.Fprintf(out, "  wait. So latency and throughput here are set by the machine's queue more\n")
-	fmt.Fprintf(out, "  than by the cache. The CPU time per request and the backend calls saved\n")
-	fmt.Fprintf(out, "  still compare fairly; run the demo on a quiet machine for its latencies.\n")
+	fmt.Fprint(out, `  The modes took turns, so both met the same competition. But with CPUs this
+  scarce, requests wait for a CPU more than for the backend: throughput
+  follows the CPU time per request more than the backend calls saved, and
+  the latencies are mostly queueing. The backend calls saved and the CPU
+  time per request compare fairly; for latencies, run on a quiet machine.
+`)
 }
