@@ -100,10 +100,10 @@ func ExampleOptions_onEvict() {
 	c.Delete("c")
 	c.Close() // reports what is left
 	// Output:
-	// b 2 ReasonCapacity
-	// a 1 ReasonReplaced
-	// c 3 ReasonDeleted
-	// a 10 ReasonCleared
+	// b 2 capacity
+	// a 1 replaced
+	// c 3 deleted
+	// a 10 cleared
 }
 
 // Compute updates a key atomically without holding a lock while fn runs.
@@ -152,4 +152,24 @@ func ExampleCache_Stats() {
 	// Output:
 	// 1 1 20 10 10
 	// 0.50
+}
+
+// A Stats prints every counter by name, removals by reason.
+func ExampleStats_String() {
+	c := cache.Must(cache.New(cache.Options[string, int]{MaxEntries: 2}))
+	defer c.Close()
+	c.Set("a", 1)
+	c.Set("b", 2)
+	c.Set("c", 3) // over the bound: one entry is evicted
+	c.Set("c", 4) // replaces 3
+	c.Get("c")
+	c.Get("z")
+	st := c.Stats()
+	fmt.Println(st.Removed)
+	fmt.Println(st.Removed[cache.ReasonCapacity], st.Removed.Total())
+	fmt.Println(st)
+	// Output:
+	// [capacity:1 expired:0 deleted:0 replaced:1 cleared:0]
+	// 1 2
+	// {Hits:1 Misses:1 NegativeHits:0 Sets:4 Removed:[capacity:1 expired:0 deleted:0 replaced:1 cleared:0] Entries:2 Weight:2 LoadsSucceeded:0 LoadsFailed:0 LoadsPanicked:0 RefreshesSucceeded:0 RefreshesFailed:0 LoadTime:0s LoadBuckets:[]}
 }

@@ -206,7 +206,7 @@ func TestPanickingOnEvictDuringSet(t *testing.T) {
 		t.Errorf("Get(a) = %d, %v after the hook panicked; the write must stand", v, ok)
 	}
 	c.Set("c", 3) // evicts b; this hook call does not panic
-	want := "a=1 ReasonReplaced, b=2 ReasonCapacity"
+	want := "a=1 replaced, b=2 capacity"
 	if got := strings.Join(reports, ", "); got != want {
 		t.Errorf("OnEvict saw %s, want %s", got, want)
 	}
@@ -282,7 +282,7 @@ func TestZeroAndNegativeTTLs(t *testing.T) {
 	if _, ok := c.Get("forever"); !ok {
 		t.Error("NoTTL entry expired")
 	}
-	want := []string{"default=1 ReasonExpired", "far past=3 ReasonExpired", "far past=9 ReasonExpired", "past=2 ReasonExpired", "past=9 ReasonExpired"}
+	want := []string{"default=1 expired", "far past=3 expired", "far past=9 expired", "past=2 expired", "past=9 expired"}
 	mu.Lock()
 	got := slices.Sorted(slices.Values(reports))
 	mu.Unlock()

@@ -50,7 +50,7 @@ func TestRefreshServesStaleValueAndReloadsOnce(t *testing.T) {
 		if v, _ := c.Peek("k"); v != 2 {
 			t.Fatalf("after the reload the value is %d, want 2", v)
 		}
-		if got := log.String(); got != "k=1 ReasonReplaced" {
+		if got := log.String(); got != "k=1 replaced" {
 			t.Fatalf("OnEvict heard %q, want the old value replaced", got)
 		}
 		st := c.Stats()
@@ -182,7 +182,7 @@ func TestRefreshFindingKeyGone(t *testing.T) {
 				if _, ok := c.Peek("k"); ok {
 					t.Fatal("the value survived a reload that found the key gone")
 				}
-				if got := log.String(); got != "k=1 ReasonDeleted" {
+				if got := log.String(); got != "k=1 deleted" {
 					t.Fatalf("OnEvict heard %q, want the value deleted", got)
 				}
 				_, err := c.GetOrLoad(context.Background(), "k", gone)

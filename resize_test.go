@@ -70,7 +70,7 @@ func TestSetMaxEntriesKnownSequence(t *testing.T) {
 	if err := c.SetMaxEntries(6); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"1:ReasonCapacity", "2:ReasonCapacity", "4:ReasonCapacity", "5:ReasonCapacity"}
+	want := []string{"1:capacity", "2:capacity", "4:capacity", "5:capacity"}
 	if !slices.Equal(evicted, want) {
 		t.Fatalf("shrinking to 6 evicted %v, want %v", evicted, want)
 	}
@@ -88,7 +88,7 @@ func TestSetMaxEntriesKnownSequence(t *testing.T) {
 		t.Fatalf("after growing to 12 and adding 6: %d entries, evicted %v", c.Len(), evicted)
 	}
 	c.Set(16, 16)
-	if !slices.Equal(evicted, []string{"6:ReasonCapacity"}) {
+	if !slices.Equal(evicted, []string{"6:capacity"}) {
 		t.Fatalf("over the grown bound: evicted %v, want the LRU entry 6", evicted)
 	}
 }

@@ -1,12 +1,16 @@
 package cache
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/stratacache/cache/entry"
 )
 
-// Reason says why an entry left the cache; OnEvict receives it.
+// Reason says why an entry left the cache; OnEvict receives it. Its String
+// is the word the metrics' reason label and the docs use: "capacity",
+// "expired", "deleted", "replaced" or "cleared".
 type Reason = entry.Reason
 
 // The reasons an entry leaves the cache.
@@ -33,9 +37,10 @@ type Stats struct {
 	// Sets counts values stored by Set, SetWithTTL, GetOrSet, Compute and
 	// loads (negative entries included).
 	Sets uint64
-	// Removed counts the entries that left the cache, indexed by Reason.
-	// Negative entries are counted, though OnEvict does not hear of them.
-	Removed [NumReasons]uint64
+	// Removed counts the entries that left the cache, indexed by Reason
+	// (Removed[ReasonCapacity]). Negative entries are counted, though
+	// OnEvict does not hear of them.
+	Removed Removals
 	// Entries is the number of stored entries; expired and negative ones
 	// count until they are removed.
 	Entries int
@@ -61,6 +66,81 @@ type Stats struct {
 	// bucket counts the calls slower than every bound. The buckets add up
 	// to Loads(), give or take loads that ended while Stats was reading.
 	LoadBuckets [NumLoadBuckets]uint64
+}
+
+// Removals counts removed entries by the reason they left, indexed by
+// Reason. It prints with each count named by its reason, as
+// "[capacity:3 expired:1 deleted:0 replaced:2 cleared:0]".
+type Removals [NumReasons]uint64
+
+// String lists every reason's count, in Reason order.
+func (r Removals) String() string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, n := range r {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(Reason(i).String())
+		b.WriteByte(':')
+		b.WriteString(strconv.FormatUint(n, 10))
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+// Total returns the number of entries removed for any reason.
+func (r Removals) Total() uint64 {
+	var t uint64
+	for _, n := range r {
+		t += n
+	}
+	return t
+}
+
+// String prints every counter, named as its field is, on one line:
+//
+//	{Hits:1 Misses:1 NegativeHits:0 Sets:20 Removed:[capacity:10 expired:0 ...] Entries:10 ...}
+//
+// Removed names each reason; LoadBuckets lists only its non-empty buckets,
+// each named by its bound ("<=1ms:2", and ">10s:" for the last). It is
+// what %v and %+v print; %#v still prints the struct as Go syntax.
+func (s Stats) String() string {
+	var b strings.Builder
+	field := func(name string, v uint64) {
+		b.WriteString(name)
+		b.WriteByte(':')
+		b.WriteString(strconv.FormatUint(v, 10))
+		b.WriteByte(' ')
+	}
+	b.WriteByte('{')
+	field("Hits", s.Hits)
+	field("Misses", s.Misses)
+	field("NegativeHits", s.NegativeHits)
+	field("Sets", s.Sets)
+	b.WriteString("Removed:" + s.Removed.String() + " ")
+	b.WriteString("Entries:" + strconv.Itoa(s.Entries) + " ")
+	b.WriteString("Weight:" + strconv.FormatInt(s.Weight, 10) + " ")
+	field("LoadsSucceeded", s.LoadsSucceeded)
+	field("LoadsFailed", s.LoadsFailed)
+	field("LoadsPanicked", s.LoadsPanicked)
+	field("RefreshesSucceeded", s.RefreshesSucceeded)
+	field("RefreshesFailed", s.RefreshesFailed)
+	b.WriteString("LoadTime:" + s.LoadTime.String() + " LoadBuckets:[")
+	sep := ""
+	for i, n := range s.LoadBuckets {
+		if n == 0 {
+			continue
+		}
+		bound := ">" + loadBounds[len(loadBounds)-1].String()
+		if i < len(loadBounds) {
+			bound = "<=" + loadBounds[i].String()
+		}
+		b.WriteString(sep + bound + ":" + strconv.FormatUint(n, 10))
+		sep = " "
+	}
+	b.WriteString("]}")
+	return b.String()
 }
 
 // NumLoadBuckets is the number of buckets in Stats.LoadBuckets: one per

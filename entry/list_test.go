@@ -87,10 +87,16 @@ func TestListMatchesSlice(t *testing.T) {
 	}
 }
 
+// String is the word users see in metrics labels and the docs, not the
+// constant's Go name.
 func TestReasonString(t *testing.T) {
+	want := [NumReasons]string{
+		ReasonCapacity: "capacity", ReasonExpired: "expired", ReasonDeleted: "deleted",
+		ReasonReplaced: "replaced", ReasonCleared: "cleared",
+	}
 	for r := range NumReasons {
-		if s := r.String(); len(s) < 7 || s[:6] != "Reason" {
-			t.Errorf("Reason(%d).String() = %q", r, s)
+		if s := r.String(); s != want[r] {
+			t.Errorf("Reason(%d).String() = %q, want %q", r, s, want[r])
 		}
 	}
 	if s := Reason(99).String(); s != "Reason(99)" {

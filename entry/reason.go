@@ -22,18 +22,21 @@ const (
 	NumReasons
 )
 
+// String returns the reason's word as metrics and the docs show it:
+// "capacity", "expired", "deleted", "replaced" or "cleared"; a number that
+// names no reason prints as "Reason(N)".
 func (r Reason) String() string {
 	switch r {
 	case ReasonCapacity:
-		return "ReasonCapacity"
+		return "capacity"
 	case ReasonExpired:
-		return "ReasonExpired"
+		return "expired"
 	case ReasonDeleted:
-		return "ReasonDeleted"
+		return "deleted"
 	case ReasonReplaced:
-		return "ReasonReplaced"
+		return "replaced"
 	case ReasonCleared:
-		return "ReasonCleared"
+		return "cleared"
 	}
 	return "Reason(" + strconv.Itoa(int(r)) + ")"
 }

@@ -4,6 +4,11 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stratacache/cache"
+	"github.com/stratacache/cache/multilevel"
 )
 
 // The complete programs in docs/metrics.md are the ones under examples/,
@@ -21,5 +26,53 @@ func TestDocsProgramsAreTheCompiledExamples(t *testing.T) {
 		if !strings.Contains(string(doc), "```go\n"+string(program)+"```\n") {
 			t.Errorf("docs/metrics.md does not show %s as it is; copy the file into the document", path)
 		}
+	}
+}
+
+// A reason has one name everywhere: its String, its reason label, and the
+// word docs/metrics.md lists for the removals series.
+func TestReasonNamesAgree(t *testing.T) {
+	doc, err := os.ReadFile("../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row string
+	for _, l := range strings.Split(string(doc), "\n") {
+		if strings.HasPrefix(l, "| `strata_cache_removals_total`") {
+			row = l
+		}
+	}
+	if row == "" {
+		t.Fatal("docs/metrics.md has no row for strata_cache_removals_total")
+	}
+	reg := prometheus.NewRegistry()
+	MustRegister(reg, "c", &fakeSource{distinctStats()})
+	got := gather(t, reg)
+	for r := range cache.NumReasons {
+		name := r.String()
+		if _, ok := got["strata_cache_removals_total{cache=c,reason="+name+"}"]; !ok {
+			t.Errorf("%d prints as %q, but the scrape has no reason=%q series", r, name, name)
+		}
+		if !strings.Contains(row, "`"+name+"`") {
+			t.Errorf("docs/metrics.md does not list the reason %q: %s", name, row)
+		}
+	}
+}
+
+// A breaker state prints as its state label, in this package and in
+// multilevel alike.
+func TestBreakerNamesAgree(t *testing.T) {
+	for _, s := range breakerStates {
+		if s.state.String() != s.label {
+			t.Errorf("%d prints %q, labelled %q", s.state, s.state.String(), s.label)
+		}
+	}
+	for _, s := range []multilevel.BreakerState{multilevel.BreakerClosed, multilevel.BreakerOpen, multilevel.BreakerHalfOpen} {
+		if got, want := breakerOf(s).String(), s.String(); got != want {
+			t.Errorf("multilevel's %q is published as %q", want, got)
+		}
+	}
+	if got := BreakerNone.String(); got != "none" {
+		t.Errorf("BreakerNone prints %q", got)
 	}
 }

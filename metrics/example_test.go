@@ -175,13 +175,11 @@ func ExampleMultilevel() {
 	// strata_cache_level_breaker_state level=l2,state=half_open 0
 	// strata_cache_level_breaker_state level=l2,state=open 0
 	// strata_cache_level_decode_errors_total level=l2 0
-	// strata_cache_level_decode_errors_total level=origin 0
 	// strata_cache_level_errors_total level=l2 0
-	// strata_cache_level_errors_total level=origin 0
 	// strata_cache_level_hits_total level=l2 0
-	// strata_cache_level_hits_total level=origin 1
+	// strata_cache_level_loads_total level=origin,result=error 0
+	// strata_cache_level_loads_total level=origin,result=found 1
+	// strata_cache_level_loads_total level=origin,result=not_found 0
 	// strata_cache_level_misses_total level=l2 1
-	// strata_cache_level_misses_total level=origin 0
 	// strata_cache_level_type_mismatches_total level=l2 0
-	// strata_cache_level_type_mismatches_total level=origin 0
 }

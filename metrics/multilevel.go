@@ -18,8 +18,9 @@ type MultilevelCache interface {
 // For "l2", hits, misses, errors, decode errors and type mismatches are
 // the store's, and
 // the breaker series follow the store's circuit breaker (none if it is
-// disabled). For "origin", a hit is a load that found the key, a miss one
-// that reported it not found, and an error any other failure.
+// disabled). "origin" is a Loader level: its loads are counted by result,
+// "found", "not_found" (the loader returned ErrNotFound) or "error" (any
+// other failure, panics included).
 func Multilevel(c MultilevelCache) LevelSource {
 	if c == nil {
 		return nil
@@ -45,7 +46,7 @@ func (m multilevelSource) Levels() []LevelStats {
 			TypeMismatches: st.L2.TypeMismatches,
 			Breaker:        breakerOf(st.Breaker),
 		},
-		{Level: "origin", Hits: found, Misses: o.NotFound, Errors: o.Errors},
+		{Level: "origin", Loader: true, Hits: found, Misses: o.NotFound, Errors: o.Errors},
 	}
 }
 

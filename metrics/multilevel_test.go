@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,7 +30,7 @@ func TestMultilevelMapsEveryLevel(t *testing.T) {
 	levels := src.Levels()
 	want := []LevelStats{
 		{Level: "l2", Hits: 1, Misses: 2, Errors: 3, DecodeErrors: 4, TypeMismatches: 6, Breaker: BreakerOpen},
-		{Level: "origin", Hits: 5, Misses: 3, Errors: 2},
+		{Level: "origin", Loader: true, Hits: 5, Misses: 3, Errors: 2},
 	}
 	if len(levels) != len(want) || levels[0] != want[0] || levels[1] != want[1] {
 		t.Fatalf("Levels = %+v, want %+v", levels, want)
@@ -74,18 +75,25 @@ func TestMultilevelCacheSeries(t *testing.T) {
 	MustRegister(reg, "users", Multilevel(c))
 	got := gather(t, reg)
 	want := map[string]float64{
-		"strata_cache_hits_total{cache=users}":                                1,
-		"strata_cache_level_misses_total{cache=users,level=l2}":               2,
-		"strata_cache_level_hits_total{cache=users,level=origin}":             1,
-		"strata_cache_level_misses_total{cache=users,level=origin}":           1,
-		"strata_cache_level_breaker_state{cache=users,level=l2,state=closed}": 1,
-		"strata_cache_level_breaker_state{cache=users,level=l2,state=open}":   0,
-		"strata_cache_level_decode_errors_total{cache=users,level=l2}":        0,
-		"strata_cache_level_type_mismatches_total{cache=users,level=l2}":      0,
+		"strata_cache_hits_total{cache=users}":                                      1,
+		"strata_cache_level_misses_total{cache=users,level=l2}":                     2,
+		"strata_cache_level_loads_total{cache=users,level=origin,result=found}":     1,
+		"strata_cache_level_loads_total{cache=users,level=origin,result=not_found}": 1,
+		"strata_cache_level_loads_total{cache=users,level=origin,result=error}":     0,
+		"strata_cache_level_breaker_state{cache=users,level=l2,state=closed}":       1,
+		"strata_cache_level_breaker_state{cache=users,level=l2,state=open}":         0,
+		"strata_cache_level_decode_errors_total{cache=users,level=l2}":              0,
+		"strata_cache_level_type_mismatches_total{cache=users,level=l2}":            0,
 	}
 	for series, v := range want {
 		if g, ok := got[series]; !ok || g != v {
 			t.Errorf("%s = %v (present: %v), want %v", series, g, ok, v)
+		}
+	}
+	// The loader's calls are loads, never hits or misses of a level.
+	for series := range got {
+		if strings.Contains(series, "level=origin") && !strings.HasPrefix(series, "strata_cache_level_loads_total{") {
+			t.Errorf("the loader level published %s", series)
 		}
 	}
 
@@ -96,6 +104,12 @@ func TestMultilevelCacheSeries(t *testing.T) {
 	points := collectOTel(t, r)
 	if p := points["strata.cache.level.misses{cache.level=l2,cache.name=users}"]; p.value != 2 {
 		t.Errorf("OTel l2 misses %v, want 2", p.value)
+	}
+	if p := points["strata.cache.level.loads{cache.level=origin,cache.name=users,result=found}"]; p.value != 1 {
+		t.Errorf("OTel origin loads found %v, want 1", p.value)
+	}
+	if p, ok := points["strata.cache.level.hits{cache.level=origin,cache.name=users}"]; ok {
+		t.Errorf("OTel counts the loader's calls as hits: %v", p.value)
 	}
 	if p := points["strata.cache.level.breaker.state{cache.level=l2,cache.name=users,state=closed}"]; p.value != 1 {
 		t.Errorf("OTel breaker closed %v, want 1", p.value)

@@ -65,6 +65,7 @@ type otelSet struct {
 
 	levelHits, levelMisses, levelErrors, levelDecodeErrors metric.Int64ObservableCounter
 	levelTypeMismatches                                    metric.Int64ObservableCounter
+	levelLoads                                             metric.Int64ObservableCounter
 	levelBreaker                                           metric.Int64ObservableGauge
 
 	cacheOnly metric.ObserveOption
@@ -115,6 +116,7 @@ func newOTelSet(m metric.Meter, name string, src Source) *otelSet {
 		o.levelErrors = counter("strata.cache.level.errors", "{error}", "Calls to a lower level that failed.")
 		o.levelDecodeErrors = counter("strata.cache.level.decode_errors", "{error}", "Values from a lower level that could not be decoded.")
 		o.levelTypeMismatches = counter("strata.cache.level.type_mismatches", "{error}", "Values from a lower level written for another value type or schema.")
+		o.levelLoads = counter("strata.cache.level.loads", "{load}", "Calls to a loader level, by result: found, not_found or error.")
 		g, err := m.Int64ObservableGauge("strata.cache.level.breaker.state", metric.WithUnit("1"),
 			metric.WithDescription("1 for the state the circuit breaker in front of a level is in, 0 for the others."))
 		o.add(g, err)
@@ -156,6 +158,12 @@ func (o *otelSet) observe(_ context.Context, ob metric.Observer) error {
 	cacheName := attribute.String("cache.name", o.name)
 	for _, l := range o.levels.Levels() {
 		level := attribute.String("cache.level", l.Level)
+		if l.Loader {
+			for i, n := range [...]uint64{l.Hits, l.Misses, l.Errors} {
+				ob.ObserveInt64(o.levelLoads, clamp(n), metric.WithAttributes(cacheName, level, attribute.String("result", levelLoadResults[i])))
+			}
+			continue
+		}
 		at := metric.WithAttributes(cacheName, level)
 		ob.ObserveInt64(o.levelHits, clamp(l.Hits), at)
 		ob.ObserveInt64(o.levelMisses, clamp(l.Misses), at)

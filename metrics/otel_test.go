@@ -133,7 +133,7 @@ func TestRegisterOTelLevels(t *testing.T) {
 	mp, r := newManualProvider(t)
 	src := &fakeLevels{levels: []LevelStats{
 		{Level: "l2", Hits: 1, Misses: 2, Errors: 3, DecodeErrors: 4, TypeMismatches: 6, Breaker: BreakerOpen},
-		{Level: "origin", Errors: 5},
+		{Level: "origin", Loader: true, Hits: 6, Misses: 7, Errors: 5},
 	}}
 	if _, err := RegisterOTel(mp, "users", src); err != nil {
 		t.Fatal(err)
@@ -148,7 +148,9 @@ func TestRegisterOTelLevels(t *testing.T) {
 		"strata.cache.level.breaker.state{cache.level=l2,cache.name=users,state=closed}":    0,
 		"strata.cache.level.breaker.state{cache.level=l2,cache.name=users,state=open}":      1,
 		"strata.cache.level.breaker.state{cache.level=l2,cache.name=users,state=half_open}": 0,
-		"strata.cache.level.errors{cache.level=origin,cache.name=users}":                    5,
+		"strata.cache.level.loads{cache.level=origin,cache.name=users,result=found}":        6,
+		"strata.cache.level.loads{cache.level=origin,cache.name=users,result=not_found}":    7,
+		"strata.cache.level.loads{cache.level=origin,cache.name=users,result=error}":        5,
 	}
 	for k, w := range want {
 		if g, ok := got[k]; !ok || g.value != w {
@@ -160,9 +162,9 @@ func TestRegisterOTelLevels(t *testing.T) {
 			if !p.gauge {
 				t.Errorf("%s is not a gauge", k)
 			}
-			if strings.Contains(k, "origin") {
-				t.Errorf("a level without a breaker published %s", k)
-			}
+		}
+		if loads := strings.HasPrefix(k, "strata.cache.level.loads{"); strings.HasPrefix(k, "strata.cache.level.") && strings.Contains(k, "cache.level=origin") != loads {
+			t.Errorf("unexpected %s", k)
 		}
 	}
 }

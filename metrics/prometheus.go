@@ -22,7 +22,7 @@ type Collector struct {
 	entries, weight                  *prometheus.Desc
 
 	levelHits, levelMisses, levelErrors, levelDecodeErrors *prometheus.Desc
-	levelTypeMismatches, levelBreaker                      *prometheus.Desc
+	levelTypeMismatches, levelBreaker, levelLoads          *prometheus.Desc
 }
 
 // NewCollector returns a Collector of src's statistics, every series
@@ -67,6 +67,7 @@ func NewCollector(name string, src Source) *Collector {
 		c.levelDecodeErrors = desc("level_decode_errors_total", "Values from a lower level that could not be decoded.", "level")
 		c.levelTypeMismatches = desc("level_type_mismatches_total", "Values from a lower level written for another value type or schema.", "level")
 		c.levelBreaker = desc("level_breaker_state", "1 for the state the circuit breaker in front of a level is in, 0 for the others.", "level", "state")
+		c.levelLoads = desc("level_loads_total", "Calls to a loader level, by result: found, not_found or error.", "level", "result")
 	}
 	return c
 }
@@ -102,7 +103,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 	if c.levels != nil {
 		for _, d := range []*prometheus.Desc{
-			c.levelHits, c.levelMisses, c.levelErrors, c.levelDecodeErrors, c.levelTypeMismatches, c.levelBreaker,
+			c.levelHits, c.levelMisses, c.levelErrors, c.levelDecodeErrors, c.levelTypeMismatches, c.levelBreaker, c.levelLoads,
 		} {
 			ch <- d
 		}
@@ -151,6 +152,12 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	for _, l := range c.levels.Levels() {
+		if l.Loader {
+			for i, n := range [...]uint64{l.Hits, l.Misses, l.Errors} {
+				counter(c.levelLoads, n, l.Level, levelLoadResults[i])
+			}
+			continue
+		}
 		counter(c.levelHits, l.Hits, l.Level)
 		counter(c.levelMisses, l.Misses, l.Level)
 		counter(c.levelErrors, l.Errors, l.Level)

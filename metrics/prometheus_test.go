@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -85,32 +84,38 @@ func TestCollectorHistogramBucketsAreCumulative(t *testing.T) {
 func TestCollectorLevels(t *testing.T) {
 	src := &fakeLevels{levels: []LevelStats{
 		{Level: "l2", Hits: 1, Misses: 2, Errors: 3, DecodeErrors: 4, TypeMismatches: 6, Breaker: BreakerHalfOpen},
-		{Level: "origin", Errors: 5}, // no breaker
+		{Level: "origin", Loader: true, Hits: 6, Misses: 7, Errors: 5, DecodeErrors: 9, Breaker: BreakerOpen},
 	}}
 	reg := prometheus.NewPedanticRegistry()
 	MustRegister(reg, "users", src)
 	got := gather(t, reg)
 	want := map[string]float64{
-		"strata_cache_level_hits_total{cache=users,level=l2}":                    1,
-		"strata_cache_level_misses_total{cache=users,level=l2}":                  2,
-		"strata_cache_level_errors_total{cache=users,level=l2}":                  3,
-		"strata_cache_level_decode_errors_total{cache=users,level=l2}":           4,
-		"strata_cache_level_type_mismatches_total{cache=users,level=l2}":         6,
-		"strata_cache_level_breaker_state{cache=users,level=l2,state=closed}":    0,
-		"strata_cache_level_breaker_state{cache=users,level=l2,state=open}":      0,
-		"strata_cache_level_breaker_state{cache=users,level=l2,state=half_open}": 1,
-		"strata_cache_level_hits_total{cache=users,level=origin}":                0,
-		"strata_cache_level_errors_total{cache=users,level=origin}":              5,
+		"strata_cache_level_hits_total{cache=users,level=l2}":                       1,
+		"strata_cache_level_misses_total{cache=users,level=l2}":                     2,
+		"strata_cache_level_errors_total{cache=users,level=l2}":                     3,
+		"strata_cache_level_decode_errors_total{cache=users,level=l2}":              4,
+		"strata_cache_level_breaker_state{cache=users,level=l2,state=closed}":       0,
+		"strata_cache_level_breaker_state{cache=users,level=l2,state=open}":         0,
+		"strata_cache_level_breaker_state{cache=users,level=l2,state=half_open}":    1,
+		"strata_cache_level_loads_total{cache=users,level=origin,result=found}":     6,
+		"strata_cache_level_loads_total{cache=users,level=origin,result=not_found}": 7,
+		"strata_cache_level_loads_total{cache=users,level=origin,result=error}":     5,
+		"strata_cache_level_type_mismatches_total{cache=users,level=l2}":            6,
 	}
 	for series, v := range want {
 		if g, ok := got[series]; !ok || g != v {
 			t.Errorf("%s = %v (present: %v), want %v", series, g, ok, v)
 		}
 	}
+	// A loader level has loads only; a stored level has no loads.
 	for series := range got {
-		if strings.HasPrefix(series, "strata_cache_level_breaker_state") && strings.Contains(series, "origin") {
-			t.Errorf("a level without a breaker published %s", series)
+		loads := strings.HasPrefix(series, "strata_cache_level_loads_total{")
+		if strings.Contains(series, "level=origin") != loads {
+			t.Errorf("unexpected %s", series)
 		}
+	}
+	if n := 5 + 3 + 3; len(got) != 6+18+5+3+2+n {
+		t.Errorf("%d series, want %d level series besides the cache's", len(got), n)
 	}
 }
 
@@ -218,7 +223,7 @@ func TestScrapeOfARealCachePassesPromtool(t *testing.T) {
 		`strata_cache_level_hits_total{cache="sessions",level="l2"} 3`,
 		`strata_cache_level_breaker_state{cache="sessions",level="l2",state="closed"} 1`,
 		`strata_cache_level_misses_total{cache="profiles",level="l2"} 1`,
-		`strata_cache_level_hits_total{cache="profiles",level="origin"} 1`,
+		`strata_cache_level_loads_total{cache="profiles",level="origin",result="found"} 1`,
 	} {
 		if !strings.Contains(text, line+"\n") {
 			t.Errorf("the scrape lacks %q", line)
@@ -228,14 +233,7 @@ func TestScrapeOfARealCachePassesPromtool(t *testing.T) {
 		t.Logf("scrape:\n%s", text)
 	}
 
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("promtool is not on PATH; CI must install it (apt-get install prometheus)")
-		}
-		t.Skip("SKIPPING the promtool lint of the scrape: promtool is not on PATH (apt-get install prometheus)")
-	}
-	cmd := exec.Command(promtool, "check", "metrics")
+	cmd := exec.Command(promtoolPath(t, "the promtool lint of the scrape"), "check", "metrics")
 	cmd.Stdin = strings.NewReader(text)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("promtool check metrics: %v\n%s\nscrape:\n%s", err, out, text)

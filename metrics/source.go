@@ -3,7 +3,6 @@ package metrics
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/stratacache/cache"
 )
@@ -27,13 +26,22 @@ type LevelSource interface {
 	Levels() []LevelStats
 }
 
-// LevelStats is a snapshot of one level of a LevelSource.
+// LevelStats is a snapshot of one level of a LevelSource: a level that
+// stores values (a shared store, such as "l2"), or, with Loader set, one
+// that computes them (a loader, such as "origin").
 type LevelStats struct {
 	// Level names the level, such as "l2" or "origin"; it becomes the
 	// level label. Names must differ between the levels of a Source.
 	Level string
+	// Loader marks a level that computes values rather than stores them.
+	// Its calls are published as loads by result, in
+	// strata_cache_level_loads_total: Hits as result="found", Misses as
+	// "not_found", Errors as "error"; it has no hit, miss, error, decode
+	// error or breaker series, and DecodeErrors and Breaker are ignored.
+	Loader bool
 	// Hits and Misses count the reads the level answered with a value
-	// and with no value.
+	// and with no value (for a Loader: calls that found the key, and
+	// calls that reported it does not exist).
 	Hits, Misses uint64
 	// Errors counts the calls to the level that failed.
 	Errors uint64
@@ -49,6 +57,10 @@ type LevelStats struct {
 	Breaker BreakerState
 }
 
+// levelLoadResults are the result labels of a Loader level's loads, in
+// the order they are published: Hits, Misses, Errors.
+var levelLoadResults = [...]string{"found", "not_found", "error"}
+
 // BreakerState is the state of a level's circuit breaker.
 type BreakerState uint8
 
@@ -61,16 +73,18 @@ const (
 	BreakerHalfOpen                     // a probe call tests the level
 )
 
+// String returns the state's word, which is also its state label:
+// "none", "closed", "open" or "half_open".
 func (s BreakerState) String() string {
 	switch s {
 	case BreakerNone:
-		return "BreakerNone"
+		return "none"
 	case BreakerClosed:
-		return "BreakerClosed"
+		return "closed"
 	case BreakerOpen:
-		return "BreakerOpen"
+		return "open"
 	case BreakerHalfOpen:
-		return "BreakerHalfOpen"
+		return "half_open"
 	}
 	return "BreakerState(" + strconv.Itoa(int(s)) + ")"
 }
@@ -81,9 +95,9 @@ var breakerStates = [...]struct {
 	state BreakerState
 	label string
 }{
-	{BreakerClosed, "closed"},
-	{BreakerOpen, "open"},
-	{BreakerHalfOpen, "half_open"},
+	{BreakerClosed, BreakerClosed.String()},
+	{BreakerOpen, BreakerOpen.String()},
+	{BreakerHalfOpen, BreakerHalfOpen.String()},
 }
 
 // Each of these wraps cache.ErrInvalidOptions, as every error about a bad
@@ -109,8 +123,6 @@ func check(name string, src Source) error {
 	return nil
 }
 
-// reasonLabel is a Reason's label value: its name without the prefix, in
-// lower case ("capacity" for ReasonCapacity).
-func reasonLabel(r cache.Reason) string {
-	return strings.ToLower(strings.TrimPrefix(r.String(), "Reason"))
-}
+// reasonLabel is a Reason's label value: its String, the word the docs
+// use ("capacity" for ReasonCapacity).
+func reasonLabel(r cache.Reason) string { return r.String() }

@@ -69,6 +69,15 @@ func New[K comparable, V any](opts Options[K, V]) (*Cache[K, V], error) {
 	return c, nil
 }
 
+// Must returns c, or panics with err. It is for caches whose options are
+// fixed, made at start-up: multilevel.Must(multilevel.New(opts)).
+func Must[K comparable, V any](c *Cache[K, V], err error) *Cache[K, V] {
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
 // Get returns the value of key: from the L1 if it holds it; otherwise from
 // the store, decoded; otherwise from Options.Load, after which the value is
 // written to the store (unless the store is failing) and to the L1.

@@ -77,6 +77,22 @@ func TestZeroOptionsWork(t *testing.T) {
 	}
 }
 
+func TestMust(t *testing.T) {
+	c := Must(New(Options[string, int]{}))
+	defer c.Close()
+	if err := c.Set(context.Background(), "k", 1); err != nil {
+		t.Fatalf("Set on the cache Must returned: %v", err)
+	}
+	defer func() {
+		err, _ := recover().(error)
+		if err == nil || !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), "Timeout") {
+			t.Fatalf("Must with bad options panicked with %v, want New's error naming Timeout", err)
+		}
+	}()
+	Must(New(Options[string, int]{Timeout: -time.Second}))
+	t.Fatal("Must did not panic on New's error")
+}
+
 type (
 	userID   int32
 	slug     string
@@ -157,8 +173,8 @@ func decodesTo[K comparable](t *testing.T, s string, want K) error {
 
 func TestBreakerStateString(t *testing.T) {
 	for s, want := range map[BreakerState]string{
-		BreakerClosed: "BreakerClosed", BreakerOpen: "BreakerOpen",
-		BreakerHalfOpen: "BreakerHalfOpen", BreakerDisabled: "BreakerDisabled", 9: "BreakerState(9)",
+		BreakerClosed: "closed", BreakerOpen: "open",
+		BreakerHalfOpen: "half_open", BreakerDisabled: "disabled", 9: "BreakerState(9)",
 	} {
 		if got := s.String(); got != want {
 			t.Errorf("%d.String() = %q, want %q", s, got, want)

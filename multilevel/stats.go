@@ -105,16 +105,18 @@ const (
 	BreakerDisabled
 )
 
+// String returns the state's word, as the metrics' state label has it:
+// "closed", "open", "half_open" or "disabled".
 func (s BreakerState) String() string {
 	switch s {
 	case BreakerClosed:
-		return "BreakerClosed"
+		return "closed"
 	case BreakerOpen:
-		return "BreakerOpen"
+		return "open"
 	case BreakerHalfOpen:
-		return "BreakerHalfOpen"
+		return "half_open"
 	case BreakerDisabled:
-		return "BreakerDisabled"
+		return "disabled"
 	}
 	return "BreakerState(" + strconv.Itoa(int(s)) + ")"
 }

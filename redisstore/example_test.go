@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -88,4 +89,11 @@ func ExampleStore_Ping() {
 		// (redis.Options.Username, Password): WRONGPASS ..."
 		panic(err)
 	}
+}
+
+// go-redis logs through one logger for the whole process; route its lines
+// (such as the failed dials while Redis is down) to slog, or drop them.
+func ExampleNewClientLogger() {
+	redis.SetLogger(redisstore.NewClientLogger(slog.Default(), slog.LevelWarn))
+	// or, to silence them: redis.SetLogger(redisstore.NewClientLogger(nil, 0))
 }

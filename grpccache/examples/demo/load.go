@@ -19,11 +19,13 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
-// phase is what one run of the load generator measured.
+// phase is what the load generator measured in one mode, over all its
+// rounds.
 type phase struct {
 	calls, notFound, failed int64
 	backendCalls            int64
-	elapsed                 time.Duration
+	elapsed                 time.Duration    // wall-clock time of its rounds
+	cpu                     time.Duration    // process CPU time during its rounds; 0 if unknown
 	latencies               []time.Duration  // sorted
 	cache                   multilevel.Stats // the replicas' caches, added up; zero without
 }
@@ -37,6 +39,14 @@ func (p phase) percentile(q float64) time.Duration {
 	return p.latencies[max(0, min(i, len(p.latencies)-1))]
 }
 
+// cpuPerCall returns the process's CPU time per request, or 0 if unknown.
+func (p phase) cpuPerCall() time.Duration {
+	if p.calls == 0 {
+		return 0
+	}
+	return p.cpu / time.Duration(p.calls)
+}
+
 // hitRatio returns the share of the cache's lookups answered by the L1
 // and by the store; each lookup is one call.
 func (p phase) hitRatio() (l1, store float64) {
@@ -47,21 +57,51 @@ func (p phase) hitRatio() (l1, store float64) {
 	return float64(p.cache.L1.Hits) / float64(lookups), float64(p.cache.L2.Hits) / float64(lookups)
 }
 
-// drive runs cfg.workers clients against the replicas, each call going to
-// the next replica in turn, for cfg.duration or cfg.requests calls,
-// printing a progress line every cfg.progress.
-func drive(cfg config, replicas []*replica, db *backend, out io.Writer) phase {
-	// One context per user, carrying its authorization metadata.
-	users := make([]context.Context, cfg.users)
-	for u := range users {
-		users[u] = metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer user-"+strconv.Itoa(u))
+// driver is the load generator of one mode. Its clients keep their random
+// streams from round to round, and the streams are the same in both
+// modes, so the two modes see the same requests in the same order.
+type driver struct {
+	name     string // "without cache", "with cache"
+	cfg      config
+	replicas []*replica
+	users    []context.Context // one per user, carrying its authorization
+	clients  []*client
+	p        phase
+}
+
+// client is one load-generating goroutine's state.
+type client struct {
+	rng   *rand.Rand
+	zipf  *rand.Zipf
+	turn  int // the replica its next call goes to, modulo their number
+	reply *structpb.Struct
+}
+
+func newDriver(cfg config, name string, replicas []*replica) *driver {
+	d := &driver{name: name, cfg: cfg, replicas: replicas}
+	for u := range cfg.users {
+		d.users = append(d.users, metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer user-"+strconv.Itoa(u)))
 	}
+	for w := range cfg.workers {
+		rng := rand.New(rand.NewPCG(uint64(w), 42))
+		d.clients = append(d.clients, &client{
+			rng: rng, zipf: rand.NewZipf(rng, cfg.zipf, 1, cfg.keys-1), turn: w, reply: new(structpb.Struct),
+		})
+	}
+	return d
+}
+
+// round drives round n (from 0) of cfg.rounds: every client calls the
+// replicas for the round's share of cfg.duration or of cfg.requests. It
+// adds what it measured to d.p and prints one line.
+func (d *driver) round(n int, db *backend, out io.Writer) {
+	cfg := d.cfg
+	budget := cfg.requests*int64(n+1)/int64(cfg.rounds) - cfg.requests*int64(n)/int64(cfg.rounds)
 	var (
 		issued, calls, notFound, failed atomic.Int64
 		stop                            = make(chan struct{})
 		wg                              sync.WaitGroup
 		mu                              sync.Mutex
-		all                             []time.Duration
 	)
 	more := func() bool {
 		select {
@@ -69,30 +109,28 @@ func drive(cfg config, replicas []*replica, db *backend, out io.Writer) phase {
 			return false
 		default:
 		}
-		return cfg.requests == 0 || issued.Add(1) <= cfg.requests
+		return cfg.requests == 0 || issued.Add(1) <= budget
 	}
-	start := time.Now()
 	backendStart := db.calls.Load()
-	for w := range cfg.workers {
+	cpuStart := cfg.cpuTime()
+	start := time.Now()
+	if cfg.requests == 0 {
+		end := time.AfterFunc(cfg.duration/time.Duration(cfg.rounds), func() { close(stop) })
+		defer end.Stop()
+	}
+	for _, c := range d.clients {
 		wg.Go(func() {
-			rng := rand.New(rand.NewPCG(uint64(w), 42)) // the same traffic in both phases
-			zipf := rand.NewZipf(rng, cfg.zipf, 1, cfg.keys-1)
 			var lat []time.Duration
-			defer func() {
-				mu.Lock()
-				all = append(all, lat...)
-				mu.Unlock()
-			}()
-			reply := new(structpb.Struct)
-			for i := w; more(); i++ {
-				id := "item-" + strconv.FormatUint(zipf.Uint64(), 10)
-				if rng.Float64() < cfg.missing {
-					id = "gone-" + strconv.FormatUint(zipf.Uint64(), 10)
+			for more() {
+				id := "item-" + strconv.FormatUint(c.zipf.Uint64(), 10)
+				if c.rng.Float64() < cfg.missing {
+					id = "gone-" + strconv.FormatUint(c.zipf.Uint64(), 10)
 				}
-				conn := replicas[i%len(replicas)].conn
-				ctx, cancel := context.WithTimeout(users[rng.IntN(len(users))], 10*time.Second)
+				conn := d.replicas[c.turn%len(d.replicas)].conn
+				c.turn++
+				ctx, cancel := context.WithTimeout(d.users[c.rng.IntN(len(d.users))], 10*time.Second)
 				t0 := time.Now()
-				err := conn.Invoke(ctx, getItemMethod, wrapperspb.String(id), reply)
+				err := conn.Invoke(ctx, getItemMethod, wrapperspb.String(id), c.reply)
 				lat = append(lat, time.Since(t0))
 				cancel()
 				calls.Add(1)
@@ -104,55 +142,54 @@ func drive(cfg config, replicas []*replica, db *backend, out io.Writer) phase {
 					failed.Add(1)
 				}
 			}
+			mu.Lock()
+			d.p.latencies = append(d.p.latencies, lat...)
+			mu.Unlock()
 		})
 	}
-	finished := make(chan struct{})
-	go func() {
-		wg.Wait()
-		close(finished)
-	}()
+	wg.Wait()
+	elapsed := time.Since(start)
+	cpu := cfg.cpuTime() - cpuStart
+	backend := db.calls.Load() - backendStart
 
-	tick := time.NewTicker(cfg.progress)
-	defer tick.Stop()
-	var deadline <-chan time.Time
-	if cfg.requests == 0 {
-		end := time.NewTimer(cfg.duration)
-		defer end.Stop()
-		deadline = end.C
+	d.p.calls += calls.Load()
+	d.p.notFound += notFound.Load()
+	d.p.failed += failed.Load()
+	d.p.backendCalls += backend
+	d.p.elapsed += elapsed
+	d.p.cpu += cpu
+	perCall := "-"
+	if n := calls.Load(); n > 0 && cpu > 0 {
+		perCall = (cpu / time.Duration(n)).Round(time.Microsecond).String()
 	}
-	last, lastAt := int64(0), start
-	for running := true; running; {
-		select {
-		case now := <-tick.C:
-			n := calls.Load()
-			fmt.Fprintf(out, "  %5.1fs %10s requests %10s/s   backend calls %10s%s\n",
-				now.Sub(start).Seconds(), count(n), count(int64(float64(n-last)/now.Sub(lastAt).Seconds())),
-				count(db.calls.Load()-backendStart), liveHitRatio(replicas))
-			last, lastAt = n, now
-		case <-deadline:
-			close(stop)
-			deadline = nil
-		case <-finished:
-			running = false
-		}
-	}
-	slices.Sort(all)
-	return phase{
-		calls: calls.Load(), notFound: notFound.Load(), failed: failed.Load(),
-		elapsed: time.Since(start), latencies: all,
-	}
+	fmt.Fprintf(out, "  round %d/%d  %-13s %8s requests %9s/s   backend calls %8s   CPU %7s a request%s\n",
+		n+1, cfg.rounds, d.name, count(calls.Load()), count(int64(float64(calls.Load())/elapsed.Seconds())),
+		count(backend), perCall, d.liveHitRatio())
 }
 
-// liveHitRatio is the progress line's hit ratio so far, or "" without
+// finish returns what the driver measured over its rounds, with the
+// caches' counters, and the latencies sorted.
+func (d *driver) finish() phase {
+	p := d.p
+	slices.Sort(p.latencies)
+	for _, r := range d.replicas {
+		if r.cache != nil {
+			p.cache = addStats(p.cache, r.cache.Stats())
+		}
+	}
+	return p
+}
+
+// liveHitRatio is the round line's hit ratio so far, or "" without
 // caches.
-func liveHitRatio(replicas []*replica) string {
+func (d *driver) liveHitRatio() string {
 	var p phase
-	for _, r := range replicas {
+	for _, r := range d.replicas {
 		if r.cache == nil {
 			return ""
 		}
 		p.cache = addStats(p.cache, r.cache.Stats())
 	}
 	l1, store := p.hitRatio()
-	return fmt.Sprintf("   hit ratio %5.1f%%", (l1+store)*100)
+	return fmt.Sprintf("   hit ratio so far %5.1f%%", (l1+store)*100)
 }

@@ -1,27 +1,30 @@
 // Command demo shows what Strata does for a gRPC service. It serves a
 // catalog from a deliberately slow backend through several server
-// replicas, drives them with skewed (Zipf) traffic from a client load
-// generator, once without a cache and once with grpccache's server
+// replicas, and drives them with skewed (Zipf) traffic from a client load
+// generator in two modes: without a cache, and with grpccache's server
 // interceptor keeping answers in a multilevel cache on each replica (a
-// local L1 in front of one store that all replicas share), and prints the
-// hit ratio, the backend calls saved, and latency percentiles with and
-// without the cache. While it runs it serves the caches' Prometheus
-// metrics, and at the end it scrapes them once and prints a few lines.
+// local L1 in front of one store that all replicas share). The modes run
+// in alternating rounds, so that other work on the machine slows both
+// alike. It prints the hit ratio, the backend calls saved, latency
+// percentiles and CPU time per request in both modes, and warns when the
+// machine's load average says other work saturates it. While it runs it
+// serves the caches' Prometheus metrics, and at the end it scrapes them
+// once and prints a few lines.
 //
 //	go run .                       # shared embedded MemoryStore, no server needed
 //	go run . -redis localhost:6379 # share Redis instead
-//	go run . -requests 20000       # a fixed number of requests per phase
+//	go run . -requests 20000       # a fixed number of requests per mode
 //
 // Everything runs in one process over loopback (and Redis, if asked for).
 // docs/demo.md describes the flags and shows a run.
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"time"
 )
 
@@ -42,17 +45,25 @@ type config struct {
 	redis       string        // Redis address; "": a shared MemoryStore
 	metrics     string        // address of the /metrics endpoint; "": none
 	metricsSet  bool          // metrics was given on the command line
-	progress    time.Duration // interval of the progress lines
+	rounds      int           // rounds per mode, the modes taking turns
+
+	// What the demo reads of the machine; tests replace them.
+	loadAvg func() (float64, bool) // 1-minute load average, if known
+	cpuTime func() time.Duration   // CPU time the process has used
+	cpus    int                    // CPUs the load average is shared by
 }
 
 // defaultMetrics is where /metrics is served unless -metrics says
-// otherwise; when it is taken, the demo picks a free port instead.
-const defaultMetrics = "127.0.0.1:9090"
+// otherwise; when it is taken, the demo picks a free port instead. Port
+// 2112 is the one Prometheus's own Go instrumentation guide uses for an
+// application; 9090 is Prometheus's.
+const defaultMetrics = "127.0.0.1:2112"
 
 func main() {
-	cfg := config{progress: 500 * time.Millisecond}
-	flag.DurationVar(&cfg.duration, "duration", 3*time.Second, "how long to drive traffic in each phase")
-	flag.Int64Var(&cfg.requests, "requests", 0, "requests per phase; 0 means run each phase for -duration")
+	cfg := config{loadAvg: loadAverage, cpuTime: processCPU, cpus: runtime.NumCPU()}
+	flag.DurationVar(&cfg.duration, "duration", 3*time.Second, "how long to drive traffic in each mode, over all its rounds")
+	flag.Int64Var(&cfg.requests, "requests", 0, "requests per mode; 0 means run each mode for -duration")
+	flag.IntVar(&cfg.rounds, "rounds", 6, "rounds per mode; the modes take turns, so that other work on the machine meets both")
 	flag.IntVar(&cfg.workers, "workers", 16, "concurrent clients")
 	flag.Uint64Var(&cfg.keys, "keys", 10_000, "distinct items")
 	flag.Float64Var(&cfg.zipf, "zipf", 1.1, "Zipf skew of item popularity (> 1)")
@@ -83,6 +94,10 @@ func (cfg *config) check() error {
 		return bad("requests", "0 (run for -duration) or positive", cfg.requests)
 	case cfg.requests == 0 && cfg.duration <= 0:
 		return bad("duration", "positive (or set -requests)", cfg.duration)
+	case cfg.rounds < 1:
+		return bad("rounds", "at least 1", cfg.rounds)
+	case cfg.requests > 0 && cfg.requests < int64(cfg.rounds):
+		return bad("requests", "at least -rounds", cfg.requests)
 	case cfg.workers < 1:
 		return bad("workers", "at least 1", cfg.workers)
 	case cfg.keys < 2:
@@ -103,8 +118,6 @@ func (cfg *config) check() error {
 		return bad("notfound-ttl", "positive", cfg.notFoundTTL)
 	case cfg.l1TTL <= 0:
 		return bad("l1-ttl", "positive", cfg.l1TTL)
-	case cfg.progress <= 0:
-		return errors.New("the progress interval must be positive")
 	}
 	return nil
 }
@@ -113,14 +126,25 @@ func (cfg *config) check() error {
 type result struct {
 	without, with phase
 	scrape        string // the /metrics page at the end; "" without -metrics
+	saturated     bool   // the run warned that the machine was saturated
 }
 
-// run drives both phases, printing progress, the comparison and a few
-// lines of the final /metrics scrape to out.
+// run drives both modes in alternating rounds, printing a line per round,
+// the comparison, a warning if the machine was saturated, and a few lines
+// of the final /metrics scrape to out.
 func run(cfg config, out io.Writer) (result, error) {
 	var res result
 	if err := cfg.check(); err != nil {
 		return res, err
+	}
+	if cfg.loadAvg == nil {
+		cfg.loadAvg = loadAverage
+	}
+	if cfg.cpuTime == nil {
+		cfg.cpuTime = processCPU
+	}
+	if cfg.cpus < 1 {
+		cfg.cpus = runtime.NumCPU()
 	}
 	db := &backend{latency: cfg.latency}
 	mx, err := startMetrics(cfg, db)
@@ -128,41 +152,58 @@ func run(cfg config, out io.Writer) (result, error) {
 		return res, err
 	}
 	defer mx.stop()
-
-	traffic := fmt.Sprintf("for %v", cfg.duration)
-	if cfg.requests > 0 {
-		traffic = count(cfg.requests) + " requests"
-	}
-	fmt.Fprintf(out, "Strata gRPC demo: a catalog whose backend takes %v a call, served by %d replicas\n", cfg.latency, cfg.replicas)
-	fmt.Fprintf(out, "traffic: %d clients, %d users, %s items (Zipf %.2f, %.0f%% missing), %s per phase\n",
-		cfg.workers, cfg.users, count(int64(cfg.keys)), cfg.zipf, cfg.missing*100, traffic)
-	if mx.url != "" {
-		fmt.Fprintf(out, "Prometheus metrics while it runs: %s\n", mx.url)
-	}
-
-	fmt.Fprintf(out, "\nphase 1/2: without a cache\n")
-	res.without, err = runPhase(cfg, db, nil, out, func() error { return nil })
-	if err != nil {
-		return res, err
-	}
-
 	st, err := openStore(cfg)
 	if err != nil {
 		return res, err
 	}
 	defer st.close()
-	fmt.Fprintf(out, "\nphase 2/2: grpccache on each replica, answers in a multilevel cache (L1 %v) over %s; TTL %v, NotFound %v\n",
+
+	traffic := fmt.Sprintf("for %v", cfg.duration)
+	if cfg.requests > 0 {
+		traffic = count(cfg.requests) + " requests"
+	}
+	before := cfg.readLoad()
+	fmt.Fprintf(out, "Strata gRPC demo: a catalog whose backend takes %v a call, served by %d replicas\n", cfg.latency, cfg.replicas)
+	fmt.Fprintf(out, "traffic: %d clients, %d users, %s items (Zipf %.2f, %.0f%% missing), %s per mode\n",
+		cfg.workers, cfg.users, count(int64(cfg.keys)), cfg.zipf, cfg.missing*100, traffic)
+	fmt.Fprintf(out, "with the cache: grpccache on each replica, answers in a multilevel cache (L1 %v) over %s; TTL %v, NotFound %v\n",
 		cfg.l1TTL, st.name, cfg.ttl, cfg.notFoundTTL)
-	// Scraped before the replicas close, while the caches hold entries.
-	res.with, err = runPhase(cfg, db, &caching{store: st, reg: mx.reg}, out, func() (err error) {
-		res.scrape, err = mx.scrape()
-		return err
-	})
+	fmt.Fprintf(out, "machine: %d CPUs, load average %s at the start\n", cfg.cpus, before)
+	if mx.url != "" {
+		fmt.Fprintf(out, "Prometheus metrics while it runs: %s\n", mx.url)
+	}
+
+	plain, err := startReplicas(cfg, db, nil)
+	defer closeReplicas(plain)
 	if err != nil {
+		return res, err
+	}
+	cached, err := startReplicas(cfg, db, &caching{store: st, reg: mx.reg})
+	defer closeReplicas(cached)
+	if err != nil {
+		return res, err
+	}
+	without, with := newDriver(cfg, "without cache", plain), newDriver(cfg, "with cache", cached)
+	fmt.Fprintf(out, "\n%d rounds per mode, taking turns, so that other work on the machine slows both alike:\n", cfg.rounds)
+	for n := range cfg.rounds {
+		first, second := without, with
+		if n%2 == 1 {
+			first, second = with, without
+		}
+		first.round(n, db, out)
+		second.round(n, db, out)
+	}
+	res.without, res.with = without.finish(), with.finish()
+	// Scraped before the replicas close, while the caches hold entries.
+	if res.scrape, err = mx.scrape(); err != nil {
 		return res, err
 	}
 
 	report(out, res.without, res.with)
+	if worst, sat := saturated(cfg.cpus, before, cfg.readLoad()); sat {
+		res.saturated = true
+		warnSaturated(out, worst, cfg.cpus)
+	}
 	showScrape(out, mx.url, res.scrape)
 	return res, nil
 }

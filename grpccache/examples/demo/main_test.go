@@ -3,7 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,11 +33,25 @@ func (quietLogger) Printf(context.Context, string, ...any) {}
 // 1,000 requests.
 func testConfig() config {
 	return config{
-		requests: 1000, workers: 4, keys: 20, zipf: 1.2, users: 2, missing: 0.1,
+		requests: 1000, rounds: 4, workers: 4, keys: 20, zipf: 1.2, users: 2, missing: 0.1,
 		latency: time.Millisecond, replicas: 2,
 		ttl: 10 * time.Minute, notFoundTTL: 10 * time.Minute, l1TTL: 10 * time.Minute,
-		metrics: "127.0.0.1:0", metricsSet: true, progress: 100 * time.Millisecond,
+		metrics: "127.0.0.1:0", metricsSet: true,
 	}
+}
+
+// roundLines returns the modes of the round lines of out, in order, as
+// "1 without cache", "1 with cache", ...
+func roundLines(out string) []string {
+	var got []string
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 4 && f[0] == "round" {
+			n, _, _ := strings.Cut(f[1], "/")
+			got = append(got, n+" "+f[2]+" "+f[3])
+		}
+	}
+	return got
 }
 
 // checkRun checks what holds for every run, however slow the machine.
@@ -59,8 +77,24 @@ func checkRun(t *testing.T, cfg config, res result, out string) {
 	if l1, store := with.hitRatio(); l1+store <= 0 {
 		t.Fatalf("hit ratio %v + %v, want above 0:\n%s", l1, store, out)
 	}
-	for _, want := range []string{"phase 1/2", "phase 2/2", "p99 latency", "hit ratio", "backend calls saved",
-		`strata_cache_hits_total{cache="replica-1"}`} {
+	// The modes take turns, each round's second mode opening the next.
+	var want []string
+	for n := 1; n <= cfg.rounds; n++ {
+		a, b := strconv.Itoa(n)+" without cache", strconv.Itoa(n)+" with cache"
+		if n%2 == 0 {
+			a, b = b, a
+		}
+		want = append(want, a, b)
+	}
+	if got := roundLines(out); !slices.Equal(got, want) {
+		t.Fatalf("round lines %q, want %q:\n%s", got, want, out)
+	}
+	if runtime.GOOS != "windows" && (without.cpu <= 0 || with.cpu <= 0) {
+		t.Fatalf("CPU time %v without and %v with the cache; want both measured", without.cpu, with.cpu)
+	}
+	for _, want := range []string{"p99 latency", "CPU per request", "hit ratio", "backend calls saved",
+		"machine: ", `strata_cache_hits_total{cache="replica-1"}`,
+		`strata_cache_level_loads_total{cache="replica-1",level="origin",result="found"}`} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("output lacks %q:\n%s", want, out)
 		}
@@ -112,6 +146,7 @@ func TestDemoNamesTheBadFlag(t *testing.T) {
 		"-missing":  func(c *config) { c.missing = 2 },
 		"-replicas": func(c *config) { c.replicas = 0 },
 		"-l1-ttl":   func(c *config) { c.l1TTL = 0 },
+		"-rounds":   func(c *config) { c.rounds = 0 },
 		"-redis":    func(c *config) { c.redis = "127.0.0.1:1" }, // nothing listens there
 	} {
 		cfg := testConfig()
@@ -123,6 +158,83 @@ func TestDemoNamesTheBadFlag(t *testing.T) {
 		}
 	}
 	noLeftovers(t)
+}
+
+// On a machine whose load average says other work saturates it, the run
+// says so, naming the load average; on a quiet one it does not. The CPU
+// time per request reported is the process's, over each mode's rounds.
+func TestDemoWarnsOnASaturatedMachine(t *testing.T) {
+	for _, tc := range []struct {
+		load float64
+		warn bool
+	}{{8.02, true}, {0.12, false}, {1.99, false}, {2, true}} {
+		cfg := testConfig()
+		cfg.requests, cfg.rounds = 200, 2
+		cfg.cpus = 2
+		cfg.loadAvg = func() (float64, bool) { return tc.load, true }
+		var cpu time.Duration
+		cfg.cpuTime = func() time.Duration { cpu += time.Millisecond; return cpu }
+		var out bytes.Buffer
+		res, err := run(cfg, &out)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out.String())
+		}
+		text := out.String()
+		load := strconv.FormatFloat(tc.load, 'f', 2, 64)
+		if !strings.Contains(text, "load average "+load+" at the start") {
+			t.Errorf("load %v: the header does not give the load average:\n%s", tc.load, text)
+		}
+		warned := strings.Contains(text, "WARNING: the load average was "+load+" on 2 CPUs")
+		if warned != tc.warn || res.saturated != tc.warn {
+			t.Errorf("load %v on 2 CPUs: warned %v (result %v), want %v:\n%s", tc.load, warned, res.saturated, tc.warn, text)
+		}
+		// The fake clock advances 1ms per reading, so each round took 1ms
+		// of CPU: 2ms for each mode's 200 requests, 10µs a request.
+		if res.without.cpu != 2*time.Millisecond || res.with.cpu != 2*time.Millisecond {
+			t.Errorf("CPU %v and %v, want 2ms per mode", res.without.cpu, res.with.cpu)
+		}
+		if !slices.Contains(strings.Split(text, "\n"), fmt.Sprintf("%-18s %16s %30s", "CPU per request", "10µs", "10µs")) {
+			t.Errorf("the report does not show 10µs of CPU per request in both modes:\n%s", text)
+		}
+	}
+	noLeftovers(t)
+}
+
+func TestSaturatedTakesTheWorstReading(t *testing.T) {
+	unknown := loadReading{}
+	for _, tc := range []struct {
+		readings []loadReading
+		worst    string
+		sat      bool
+	}{
+		{nil, "unknown", false},
+		{[]loadReading{unknown, unknown}, "unknown", false},
+		{[]loadReading{{0.5, true}, unknown}, "0.50", false},
+		{[]loadReading{{0.5, true}, {4.25, true}}, "4.25", true},
+		{[]loadReading{{9, true}, {1, true}}, "9.00", true},
+	} {
+		worst, sat := saturated(4, tc.readings...)
+		if worst.String() != tc.worst || sat != tc.sat {
+			t.Errorf("saturated(4, %v) = %v, %v; want %s, %v", tc.readings, worst, sat, tc.worst, tc.sat)
+		}
+	}
+	if l, ok := loadAverage(); runtime.GOOS == "linux" && (!ok || l < 0) {
+		t.Errorf("loadAverage() = %v, %v on Linux; want a reading", l, ok)
+	}
+}
+
+// The default /metrics address is not a port the Prometheus server or its
+// usual companions (push gateway, alert manager) listen on.
+func TestDefaultMetricsPortIsNotPrometheus(t *testing.T) {
+	_, port, err := net.SplitHostPort(defaultMetrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, taken := range []string{"9090", "9091", "9093", "9094"} {
+		if port == taken {
+			t.Errorf("the demo serves /metrics on %s, a port of the Prometheus stack", defaultMetrics)
+		}
+	}
 }
 
 // noLeftovers fails the test if servers, connections, caches or the

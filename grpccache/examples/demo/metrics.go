@@ -92,6 +92,7 @@ var shownSeries = []string{
 	"strata_cache_misses_total",
 	"strata_cache_level_hits_total",
 	"strata_cache_level_misses_total",
+	"strata_cache_level_loads_total",
 	"strata_cache_entries",
 	"demo_backend_calls_total",
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"net"
 	"strconv"
 	"time"
@@ -18,7 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
-// caching says how the replicas of a phase cache: each has a multilevel
+// caching says how the replicas of a mode cache: each has a multilevel
 // cache of its own over store, registered with reg.
 type caching struct {
 	store *store
@@ -33,41 +32,30 @@ type replica struct {
 	cache  *multilevel.Cache[string, []byte] // nil without caching
 }
 
-// runPhase starts cfg.replicas servers over db (with the interceptor and a
-// multilevel cache each, if c is not nil), drives them, calls before
-// while they are still up, and shuts them down.
-func runPhase(cfg config, db *backend, c *caching, out io.Writer, before func() error) (phase, error) {
-	var (
-		replicas []*replica
-		err      error
-	)
-	defer func() {
-		for _, r := range replicas {
-			r.close()
-		}
-	}()
+// startReplicas starts cfg.replicas servers over db, with the
+// interceptor and a multilevel cache each if c is not nil. On an error it
+// returns the replicas it started, for the caller to close.
+func startReplicas(cfg config, db *backend, c *caching) ([]*replica, error) {
+	var replicas []*replica
 	namespace := "strata-demo-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	for i := range cfg.replicas {
 		r, err := startReplica(cfg, db, c, namespace, i+1)
 		if err != nil {
-			return phase{}, err
+			return replicas, err
 		}
 		replicas = append(replicas, r)
 	}
-
-	calls := db.calls.Load()
-	p := drive(cfg, replicas, db, out)
-	p.backendCalls = db.calls.Load() - calls
-	for _, r := range replicas {
-		if r.cache != nil {
-			p.cache = addStats(p.cache, r.cache.Stats())
-		}
-	}
-	err = before()
-	return p, err
+	return replicas, nil
 }
 
-// startReplica starts server number n of a phase.
+// closeReplicas closes every replica of a mode.
+func closeReplicas(replicas []*replica) {
+	for _, r := range replicas {
+		r.close()
+	}
+}
+
+// startReplica starts server number n of a mode.
 func startReplica(cfg config, db *backend, c *caching, namespace string, n int) (*replica, error) {
 	r := &replica{served: make(chan struct{})}
 	var opts []grpc.ServerOption
@@ -139,7 +127,7 @@ func (r *replica) close() {
 	}
 }
 
-// addStats adds the counters of one replica's cache to the phase's.
+// addStats adds the counters of one replica's cache to the mode's.
 func addStats(sum, st multilevel.Stats) multilevel.Stats {
 	sum.L1.Hits += st.L1.Hits
 	sum.L1.Misses += st.L1.Misses
