@@ -23,9 +23,12 @@ test:
 		(cd $$m && go test $(TESTFLAGS) ./...); \
 	done
 	@# Race builds read under the shard lock (shard/race.go); the lock-free
-	@# read path and its concurrency tests also run without -race.
+	@# read path and its concurrency tests also run without -race. The
+	@# torture test runs long enough there to catch a lock-free race that
+	@# needs two cores to line up (docs/reliability.md).
 	@echo "== go test (lock-free reads, no -race) in ."
 	go test -count=1 -run 'ReadsSeeWholeValues|LoadNeverTorn|TableConcurrent|StripesWiden|Stress|Soak|SlidingExpiry|ExtendOnly' . ./entry ./shard ./internal/table
+	go test -count=1 -run 'Torture' . -torture=8s
 
 vet:
 	@set -e; for m in $(MODULES); do (cd $$m && go vet ./...); done
