@@ -4,9 +4,9 @@
 // total weight, with optional expiry. Keys are hashed with a per-cache
 // random seed into shards; each shard has its own lock, eviction policy and
 // timer wheel. Writes are synchronous: once Set returns, every Get on every
-// goroutine sees the value. Reads take a shard's lock only in shared mode
-// and report hits to the policy through a lossy buffer, so they do not
-// queue behind each other.
+// goroutine sees the value. Reads take no lock: they copy the value under
+// the entry's sequence counter and report hits to the policy through a
+// lossy buffer, so they queue neither behind each other nor behind writers.
 //
 // Entries leave the cache for a [Reason]: capacity, expiry, deletion,
 // replacement, or clearing. [Options].OnEvict hears about each exactly
