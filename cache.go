@@ -224,6 +224,21 @@ func (c *Cache[K, V]) Keys() iter.Seq[K] {
 	}
 }
 
+// Flush applies every pending read and write to the eviction policy,
+// removes what has expired and evicts down to the bound, in every shard,
+// before it returns; afterwards Len() <= MaxEntries and Stats().Weight <=
+// MaxWeight hold exactly until the next write. Writes leave their policy
+// bookkeeping in a per-shard buffer, applied by whichever writer next
+// finds the shard's policy lock free, so under concurrent writes a shard
+// may briefly hold more than its share of the bound (see Options.MaxEntries
+// for how much). Flush waits for maintenance running on other goroutines;
+// it costs a lock of every shard and the work it finds. Removals are
+// reported to OnEvict before it returns.
+func (c *Cache[K, V]) Flush() {
+	defer runtime.KeepAlive(c)
+	c.c.flush()
+}
+
 // Shards returns the number of shards the cache runs: Options.Shards, or
 // the automatic choice (see Options.Shards).
 func (c *Cache[K, V]) Shards() int { return len(c.c.shards) }

@@ -6,3 +6,13 @@ import "github.com/stratacache/cache/internal/fakeclock"
 type fakeClock = fakeclock.Clock
 
 func newFakeClock() *fakeClock { return fakeclock.New() }
+
+// slack is how many entries (or weight units) beyond its bound the cache
+// may hold while writes' bookkeeping waits: the sum of its shards'.
+func (c *Cache[K, V]) slack() int {
+	n := int64(0)
+	for _, s := range c.c.shards {
+		n += s.Slack()
+	}
+	return int(n)
+}

@@ -52,6 +52,16 @@ func (c *core[K, V]) expire() {
 	repanic(first)
 }
 
+// flush applies every shard's pending work and reports its removals.
+func (c *core[K, V]) flush() {
+	var first any
+	for _, s := range c.shards {
+		removed := s.Flush()
+		first = firstPanic(first, c.notify(&removed))
+	}
+	repanic(first)
+}
+
 // close stops the expiry goroutine, cancels the loads in flight (their
 // waiters get ErrClosed at once; loaders are not waited for), closes every
 // shard and, if report is true, reports what the shards held as

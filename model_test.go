@@ -119,8 +119,13 @@ func (m *modelRun) settle(op string, storeKey int, store *modelEntry) {
 		}
 	}
 	for _, ev := range m.events {
+		if ev.key == storeKey && !stored && store != nil && ev.value == store.value {
+			// Maintenance after the write removed what it stored: an
+			// entry stored already expired.
+			apply()
+		}
 		e := m.entries[ev.key]
-		if ev.key == storeKey && stored && e == store {
+		if ev.key == storeKey && stored && e == store && (ev.reason != ReasonExpired || m.live(e)) {
 			// The entry this operation stored is being removed again;
 			// only a store heavier than the shard can do that.
 			m.t.Fatalf("%s: stored key %d removed at once (%v)", op, ev.key, ev.reason)

@@ -65,17 +65,28 @@ type Entry[K comparable, V any] struct {
 	// Policy links, owned by the shard's eviction policy.
 	prev, next *Entry[K, V]
 
-	// x is the timer section, nil until the entry has one. Changed only
-	// by the shard's lock holder while seq is odd (see growTimer), and
-	// never again once the entry is full or weighed.
-	x *timer[K, V]
+	// x is the timer section, nil until the entry has one. Set once, by
+	// a writer while seq is odd (see growTimer), and never changed again;
+	// atomic because the policy side reads it under the other lock.
+	x atomic.Pointer[timer[K, V]]
 
-	slot   uint16 // timer-wheel bucket + 1; 0 when not scheduled
-	queue  uint8  // policy-defined
-	mark   uint8  // policy-defined
-	state  uint8
-	reason Reason
-	flags  uint8 // read with value, under seq; see the flag constants
+	// Owned by the shard's policy side (its policy lock): timer-wheel
+	// bucket, policy fields, and whether the policy tracks the entry.
+	slot     uint16 // timer-wheel bucket + 1; 0 when not scheduled
+	queue    uint8  // policy-defined
+	mark     uint8  // policy-defined
+	inPolicy bool
+
+	// full is true for an entry made by NewFull: x points into the
+	// entry's own allocation, at the t of a sections whose m records
+	// weight, lifetime and write time. Set at construction and never
+	// changed, so any goroutine may test it; it has a byte of its own
+	// because flags changes under the other lock.
+	full bool
+
+	// Owned by the shard's data side (its data lock).
+	state uint8 // stateNew, stateResident, or stateRemoved plus the Reason
+	flags uint8 // read with value, under seq; see the flag constants
 }
 
 // timer is the section of an entry that can expire.
@@ -95,11 +106,14 @@ type more struct {
 	// written is when the value was last stored, on the cache's clock;
 	// refresh-ahead compares it with the refresh interval.
 	written int64
-	weight  uint32
+	// weight is the entry's weight as the data side stored it, policy
+	// its weight as the policy was last told (the two differ while a
+	// write's bookkeeping waits in the shard's write buffer).
+	weight, policy uint32
 }
 
 // sections is a timer section followed by a more section: the tail of a
-// full entry, or what a plain entry given a weight other than 1 grows.
+// full entry.
 type sections[K comparable, V any] struct {
 	t timer[K, V]
 	m more
@@ -110,23 +124,14 @@ const (
 	// flagNegative marks a negative entry: the loader said the key does
 	// not exist, and the shard remembers that answer instead of a value.
 	flagNegative = 1 << iota
-	// flagFull marks an entry made by NewFull: x points into the entry's
-	// own allocation, at the t of a sections whose m records weight,
-	// lifetime and write time. Set at construction and never changed, so
-	// lock-free readers may test it.
-	flagFull
-	// flagWeighed marks a plain entry that was given a weight other than
-	// 1: x points at the t of a separately allocated sections whose m
-	// records the weight (only; lifetime and write time stay unrecorded,
-	// as for any plain entry). Only the lock holder reads it.
-	flagWeighed
 )
 
-// Entry states.
+// Entry states. A removed entry's state is stateRemoved plus the Reason it
+// left for; it is kept alive only by stray pointers.
 const (
 	stateNew      = iota // built, not yet in a shard
 	stateResident        // in a shard's table
-	stateRemoved         // gone from the shard; kept alive only by stray pointers
+	stateRemoved
 )
 
 // timed is an entry and its timer section in one allocation.
@@ -159,63 +164,41 @@ func NewTimed[K comparable, V any](key K, value V, hash uint64, weight uint32) *
 		return NewFull(key, value, hash, weight)
 	}
 	t := &timed[K, V]{e: Entry[K, V]{key: key, value: value, hash: uint32(hash)}}
-	t.e.x = &t.t
+	t.e.x.Store(&t.t)
 	return &t.e
 }
 
 // NewFull returns an entry that records its weight, lifetime and write
 // time, and can take a deadline, still in one allocation.
 func NewFull[K comparable, V any](key K, value V, hash uint64, weight uint32) *Entry[K, V] {
-	f := &full[K, V]{e: Entry[K, V]{key: key, value: value, hash: uint32(hash), flags: flagFull}}
-	f.s.m.weight = weight
-	f.e.x = &f.s.t
+	f := &full[K, V]{e: Entry[K, V]{key: key, value: value, hash: uint32(hash), full: true}}
+	f.s.m.weight, f.s.m.policy = weight, weight
+	f.e.x.Store(&f.s.t)
 	return &f.e
 }
 
-// more returns the entry's more section, or nil if it has none. With
-// flagFull or flagWeighed set, x points at the first field of a sections
-// value (inside a full allocation, or allocated by grow), so the section
-// is found from x without a pointer of its own: that pointer would take
-// every entry out of its size class. The caller holds the owning shard's
-// lock, unless all it needs is a full entry's section (flagFull and x
-// never change after NewFull).
+// more returns a full entry's more section, or nil for any other entry.
+// x points at the first field of the sections value inside the full
+// allocation, so the section is found from x without a pointer of its
+// own: that pointer would take every entry out of its size class. full
+// and x never change after NewFull, so any goroutine may call it.
 func (e *Entry[K, V]) more() *more {
-	if e.flags&(flagFull|flagWeighed) == 0 {
+	if !e.full {
 		return nil
 	}
-	return &(*sections[K, V])(unsafe.Pointer(e.x)).m
-}
-
-// fullMore is more for lock-free readers: a full entry's section, nil for
-// any other entry.
-func (e *Entry[K, V]) fullMore() *more {
-	if e.flags&flagFull == 0 {
-		return nil
-	}
-	return &(*sections[K, V])(unsafe.Pointer(e.x)).m
+	return &(*sections[K, V])(unsafe.Pointer(e.x.Load())).m
 }
 
 // growTimer gives a plain entry without a timer section one of its own.
-// The caller holds the owning shard's exclusive lock and has made seq odd,
-// so a lock-free reader that sees the new x retries.
-func (e *Entry[K, V]) growTimer() {
-	if e.x == nil {
-		e.x = &timer[K, V]{}
+// The caller holds the owning shard's data lock and has made seq odd, so
+// a lock-free reader that sees the new x retries.
+func (e *Entry[K, V]) growTimer() *timer[K, V] {
+	x := e.x.Load()
+	if x == nil {
+		x = &timer[K, V]{}
+		e.x.Store(x)
 	}
-}
-
-// growMore gives a plain entry a more section to hold a weight other than
-// 1, moving its timer section, if it has one, next to it. The caller holds
-// the owning shard's exclusive lock and has made seq odd. Nothing links to
-// a timer section (timer-wheel links point at entries), so it can move.
-func (e *Entry[K, V]) growMore() {
-	s := &sections[K, V]{}
-	if old := e.x; old != nil {
-		s.t.expires.Store(old.expires.Load())
-		s.t.tprev, s.t.tnext = old.tprev, old.tnext
-	}
-	e.x = &s.t
-	e.flags |= flagWeighed
+	return x
 }
 
 // Key returns the entry's key.
@@ -236,7 +219,7 @@ func (e *Entry[K, V]) Write(v V, weight uint32, written, deadline, ttl int64, ne
 	s := e.lockSeq()
 	e.value = v
 	e.setWeight(weight)
-	if m := e.fullMore(); m != nil {
+	if m := e.more(); m != nil {
 		m.written, m.ttl = written, ttl
 	}
 	if negative {
@@ -245,15 +228,6 @@ func (e *Entry[K, V]) Write(v V, weight uint32, written, deadline, ttl int64, ne
 		e.flags &^= flagNegative
 	}
 	e.setDeadline(deadline)
-	e.seq.Store(s + 2)
-}
-
-// SetValue replaces the value and weight in place and leaves the rest as
-// it was; the caller holds the owning shard's exclusive lock.
-func (e *Entry[K, V]) SetValue(v V, weight uint32) {
-	s := e.lockSeq()
-	e.value = v
-	e.setWeight(weight)
 	e.seq.Store(s + 2)
 }
 
@@ -279,31 +253,28 @@ func backoff(spins int) {
 	}
 }
 
-// setWeight records weight; a plain entry given a weight other than 1
-// (a shard always creating entries with NewFull when it weighs them, this
-// is a fallback) grows a more section. The caller has made seq odd.
+// setWeight records weight. Only full entries have a weight other than 1
+// (shards that weigh entries make them with NewFull). The caller has made
+// seq odd.
 func (e *Entry[K, V]) setWeight(weight uint32) {
-	m := e.more()
-	if m == nil {
-		if weight == 1 {
-			return
-		}
-		e.growMore()
-		m = e.more()
+	if m := e.more(); m != nil {
+		m.weight = weight
+	} else if weight != 1 {
+		panic("entry: a weight other than 1 needs an entry made by NewFull")
 	}
-	m.weight = weight
 }
 
 // setDeadline stores deadline, growing a timer section if the entry needs
 // one and has none. The caller has made seq odd.
 func (e *Entry[K, V]) setDeadline(deadline int64) {
-	if e.x == nil {
+	x := e.x.Load()
+	if x == nil {
 		if deadline == 0 {
 			return
 		}
-		e.growTimer()
+		x = e.growTimer()
 	}
-	e.x.expires.Store(deadline)
+	x.expires.Store(deadline)
 }
 
 // Meta describes the version of an entry that [Entry.Load] copied.
@@ -331,9 +302,9 @@ func (e *Entry[K, V]) Load() (v V, m Meta) {
 			m = Meta{Negative: e.flags&flagNegative != 0, seq: s}
 			// x is read once: a write that replaces it meanwhile has
 			// made seq odd, and this copy is discarded below.
-			if x := e.x; x != nil {
+			if x := e.x.Load(); x != nil {
 				m.Deadline = x.expires.Load()
-				if e.flags&flagFull != 0 {
+				if e.full {
 					more := &(*sections[K, V])(unsafe.Pointer(x)).m
 					m.Written, m.TTL = more.written, more.ttl
 				}
@@ -354,7 +325,7 @@ func (e *Entry[K, V]) Negative() bool { return e.flags&flagNegative != 0 }
 // Written returns when the entry's value was last stored, or 0 for a plain
 // entry (see New). The caller holds the owning shard's lock.
 func (e *Entry[K, V]) Written() int64 {
-	if m := e.fullMore(); m != nil {
+	if m := e.more(); m != nil {
 		return m.written
 	}
 	return 0
@@ -376,21 +347,47 @@ func (e *Entry[K, V]) Hash() uint64 { return uint64(e.hash) }
 // without the entry at hand goes through it.
 func StoredHash(hash uint64) uint64 { return hash & 0xFFFFFFFF }
 
-// Weight returns the entry's weight (1 when the cache counts entries).
-// The caller holds the owning shard's lock.
+// Weight returns the entry's weight as its policy knows it (1 when the
+// cache counts entries): what was given to NewFull, then to SetWeight.
+// Policies read it; the caller holds the shard's policy lock.
 func (e *Entry[K, V]) Weight() uint32 {
+	if m := e.more(); m != nil {
+		return m.policy
+	}
+	return 1
+}
+
+// SetWeight records the weight the policy is about to be told of, as the
+// shard applies a write's bookkeeping; the caller holds the policy lock.
+func (e *Entry[K, V]) SetWeight(w uint32) {
+	if m := e.more(); m != nil {
+		m.policy = w
+	}
+}
+
+// StoredWeight returns the weight of the value stored now, as the last
+// Write gave it; the caller holds the shard's data lock.
+func (e *Entry[K, V]) StoredWeight() uint32 {
 	if m := e.more(); m != nil {
 		return m.weight
 	}
 	return 1
 }
 
+// InPolicy reports whether the shard's policy tracks the entry; the
+// caller holds the policy lock. Buffered reads and writes name entries the
+// policy may not track yet, or no longer.
+func (e *Entry[K, V]) InPolicy() bool { return e.inPolicy }
+
+// SetInPolicy records whether the policy tracks the entry; the caller
+// holds the policy lock.
+func (e *Entry[K, V]) SetInPolicy(in bool) { e.inPolicy = in }
+
 // Deadline returns the expiry deadline on the cache's clock in nanoseconds,
-// or 0 if the entry never expires. Safe without a lock for an entry whose
-// timer section cannot be replaced meanwhile (see Entry); Load is the
-// lock-free way.
+// or 0 if the entry never expires. Safe under either of the shard's locks
+// or none; Load is the way to read it together with the value.
 func (e *Entry[K, V]) Deadline() int64 {
-	if x := e.x; x != nil {
+	if x := e.x.Load(); x != nil {
 		return x.expires.Load()
 	}
 	return 0
@@ -400,7 +397,7 @@ func (e *Entry[K, V]) Deadline() int64 {
 // exclusive lock. The lifetime expire-after-access extends by is the one
 // given to Write. An entry without a timer section grows one.
 func (e *Entry[K, V]) SetDeadline(deadline int64) {
-	if e.x == nil && deadline == 0 {
+	if e.x.Load() == nil && deadline == 0 {
 		return
 	}
 	s := e.lockSeq()
@@ -427,7 +424,7 @@ func (e *Entry[K, V]) Extend(m Meta, now int64) bool {
 	if now <= math.MaxInt64-m.TTL {
 		d = now + m.TTL
 	}
-	e.x.expires.Store(d)
+	e.x.Load().expires.Store(d)
 	e.seq.Store(m.seq)
 	return true
 }
@@ -479,12 +476,16 @@ func (e *Entry[K, V]) MarkResident() { e.state = stateResident }
 
 // MarkRemoved records that the entry left its shard, and why.
 func (e *Entry[K, V]) MarkRemoved(reason Reason) {
-	e.state = stateRemoved
-	e.reason = reason
+	e.state = stateRemoved + uint8(reason)
 }
 
 // Reason returns the value given to MarkRemoved.
-func (e *Entry[K, V]) Reason() Reason { return e.reason }
+func (e *Entry[K, V]) Reason() Reason {
+	if e.state < stateRemoved {
+		return 0
+	}
+	return Reason(e.state - stateRemoved)
+}
 
 // TimerSlot returns the timer-wheel bucket the entry is scheduled in plus
 // one, or 0 if it is not scheduled.

@@ -31,8 +31,7 @@ func TestEntrySize(t *testing.T) {
 }
 
 // Every kind of entry takes a deadline and reports it, and a plain entry
-// without a timer section grows one for it, keeping the deadline through
-// a later weight that moves the section.
+// without a timer section grows one for it.
 func TestDeadlines(t *testing.T) {
 	for name, e := range map[string]*Entry[int, int]{
 		"plain": New(1, 1, 1, 1),
@@ -43,7 +42,7 @@ func TestDeadlines(t *testing.T) {
 			t.Fatalf("%s: new entry has deadline %d", name, e.Deadline())
 		}
 		e.Write(2, 1, 0, 0, 0, false)
-		if name == "plain" && e.x != nil {
+		if name == "plain" && e.x.Load() != nil {
 			t.Fatalf("plain entry grew a timer section without a deadline")
 		}
 		g := e.Generation()
@@ -53,10 +52,6 @@ func TestDeadlines(t *testing.T) {
 		}
 		if e.Generation() == g {
 			t.Fatalf("%s: Write left the generation unchanged", name)
-		}
-		e.SetValue(4, 7)
-		if v, m := e.Load(); v != 4 || m.Deadline != 50 || e.Weight() != 7 {
-			t.Fatalf("%s: value %d deadline %d weight %d after SetValue(4, 7); want 4 50 7", name, v, e.Deadline(), e.Weight())
 		}
 		e.SetDeadline(0)
 		if e.Deadline() != 0 {
@@ -80,13 +75,24 @@ func TestPlainAndFullEntries(t *testing.T) {
 	}
 	f := NewFull("k", 0, 1, 1)
 	f.Write(1, 3, 7, 0, 9, false)
-	if _, m := f.Load(); m.Written != 7 || m.TTL != 9 || f.Weight() != 3 || f.Written() != 7 {
-		t.Fatalf("full entry: written %d ttl %d weight %d; want 7 9 3", m.Written, m.TTL, f.Weight())
+	if _, m := f.Load(); m.Written != 7 || m.TTL != 9 || f.StoredWeight() != 3 || f.Written() != 7 {
+		t.Fatalf("full entry: written %d ttl %d weight %d; want 7 9 3", m.Written, m.TTL, f.StoredWeight())
 	}
-	p.SetValue(2, 5)
-	if p.Weight() != 5 {
-		t.Fatalf("plain entry given weight 5 reports %d", p.Weight())
+	if f.StoredWeight() != 3 || f.Weight() != 1 {
+		t.Fatalf("full entry after Write(weight 3): stored weight %d, policy weight %d; want 3 and 1 (until SetWeight)", f.StoredWeight(), f.Weight())
 	}
+	f.SetWeight(3)
+	if f.Weight() != 3 {
+		t.Fatalf("SetWeight(3): policy weight %d", f.Weight())
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("a plain entry took a weight other than 1")
+			}
+		}()
+		p.Write(2, 5, 0, 0, 0, false)
+	}()
 	if h := New("k", 0, 0xAABBCCDD11223344, 1).Hash(); h != 0x11223344 {
 		t.Fatalf("Hash = %#x, want the low 32 bits", h)
 	}

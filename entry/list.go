@@ -27,7 +27,8 @@ func NewTimerList[K comparable, V any]() List[K, V] {
 // serves both link sets.
 func (l *List[K, V]) links(e *Entry[K, V]) (prev, next **Entry[K, V]) {
 	if l.timer {
-		return &e.x.tprev, &e.x.tnext
+		x := e.x.Load()
+		return &x.tprev, &x.tnext
 	}
 	return &e.prev, &e.next
 }

@@ -2,12 +2,13 @@
 // policy that decides which of its entries to give up when the shard is
 // over capacity, and ships the policies.
 //
-// A policy sees only resident entries and is always called with its shard's
-// lock held, exclusively but for Len and Ordered, which only read, so it
-// needs no synchronisation of its own; what the shards of one cache share
-// (a [Group]) locks for itself. Reads
-// reach it late and in batches (the shard buffers them), and under heavy
-// contention some are dropped: a policy must treat Access as a hint.
+// A policy is always called with its shard's policy lock held, so it needs
+// no synchronisation of its own; what the shards of one cache share (a
+// [Group]) locks for itself. Reads and writes reach it late and in batches
+// (the shard buffers them): an entry may already be gone from the shard
+// when the policy hears of it, but the policy always hears of an entry's
+// Add, Updates and Remove in order. Under heavy contention some reads are
+// dropped, never writes: a policy must treat Access as a hint.
 package eviction
 
 import (

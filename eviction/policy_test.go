@@ -11,9 +11,10 @@ import (
 
 type ent = entry.Entry[int, int]
 
-// newEnt returns a resident entry for key k with a hash derived from k.
+// newEnt returns a resident entry for key k with a hash derived from k;
+// full, so that its weight can change.
 func newEnt(k int, weight uint32) *ent {
-	e := entry.New(k, k, hashing.Mix(uint64(k)+1), weight)
+	e := entry.NewFull(k, k, hashing.Mix(uint64(k)+1), weight)
 	e.MarkResident()
 	return e
 }
@@ -133,7 +134,7 @@ func checkProperties(t *testing.T, a Algorithm, seed uint64, reweigh bool) {
 				}
 				old := e.Weight()
 				weight += int64(w) - int64(old)
-				e.SetValue(e.Value(), w)
+				e.SetWeight(w)
 				p.Update(e, old)
 				for weight > capacity {
 					evict()
@@ -181,7 +182,7 @@ func TestUpdateKeepsWeightsExact(t *testing.T) {
 		}
 		for _, e := range es[:10] {
 			old := e.Weight()
-			e.SetValue(0, 3)
+			e.SetWeight(3)
 			p.Update(e, old)
 		}
 		want := int64(40 + 30)

@@ -15,28 +15,38 @@ import (
 
 // SetCapacity changes the shard's bound to capacity and evicts (reason
 // ReasonCapacity, or ReasonExpired for entries past their deadline) until
-// the shard fits it, before it returns; growth takes effect at once. It
-// returns the removed entries for the caller to report. It does nothing to
-// an unbounded shard, whose bound cannot be set, or a closed one. It holds
-// the lock for the evictions: O(1) amortised per entry evicted.
+// the shard fits it exactly, before it returns; growth takes effect at
+// once. It returns the removed entries for the caller to report. It does
+// nothing to an unbounded shard, whose bound cannot be set, or a closed
+// one. It holds both locks for the evictions: O(1) amortised per entry
+// evicted.
 func (s *Shard[K, V]) SetCapacity(capacity int64) (removed entry.List[K, V]) {
+	s.policyMu.Lock()
+	defer s.policyMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed || s.policy == nil || capacity <= 0 {
 		return removed
 	}
-	now := s.beginWriteLocked(&removed)
-	s.cfg.Capacity = capacity
+	s.setCapacityLocked(capacity, s.weighted)
 	s.policy.SetCapacity(capacity)
-	s.evictLocked(now, &removed)
+	s.maintainBothLocked(&removed)
 	return removed
+}
+
+// Slack returns how far over its bound, in weight units, a write may
+// leave the shard while writes' bookkeeping waits (see roomLocked).
+func (s *Shard[K, V]) Slack() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.slack
 }
 
 // Capacity returns the shard's bound, 0 when unbounded.
 func (s *Shard[K, V]) Capacity() int64 {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.cfg.Capacity
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.capacity
 }
 
 // Ranked is a live entry as copied out by [Shard.AppendOrdered], with its
@@ -50,19 +60,25 @@ type Ranked[K comparable, V any] struct {
 	Rank, Of int
 }
 
-// syncReads hands the buffered reads to the policy, so that an ordered
-// walk sees them. It holds the lock exclusively for the drain only.
-func (s *Shard[K, V]) syncReads() {
+// lockSynced takes both locks, policy lock first, and hands the buffered
+// reads and writes to the policy, so that an ordered walk sees them. It
+// evicts nothing, so the walk reports no removals; the next write does.
+func (s *Shard[K, V]) lockSynced() {
+	s.policyMu.Lock()
 	s.mu.Lock()
 	s.drainReadsLocked()
+	s.applyLocked(s.takeWritesLocked())
+}
+
+func (s *Shard[K, V]) unlockSynced() {
 	s.mu.Unlock()
+	s.policyMu.Unlock()
 }
 
 // AppendOrdered appends up to n live entries (negative and expired ones
 // skipped) to buf in the policy's order, hottest or coldest first (see
-// eviction.Policy.Ordered). It first applies buffered reads under the
-// exclusive lock, then copies under the shared lock: writers wait for the
-// copy, readers do not. Cost: the entries walked, at least n, more where a
+// eviction.Policy.Ordered). It applies buffered reads and writes, then
+// copies under both locks: writers wait for the copy, readers do not. Cost: the entries walked, at least n, more where a
 // policy skips over a class of entries to reach the next. An unbounded
 // shard has no policy: its entries are ordered by when they were last
 // written, at the cost of copying and sorting them all.
@@ -70,10 +86,7 @@ func (s *Shard[K, V]) AppendOrdered(buf []Ranked[K, V], hottest bool, n int) []R
 	if n <= 0 {
 		return buf
 	}
-	s.syncReads()
-	s.mu.RLock()
 	if s.policy == nil {
-		s.mu.RUnlock()
 		saved := s.byWriteTime(nil)
 		if hottest {
 			slices.Reverse(saved)
@@ -83,8 +96,9 @@ func (s *Shard[K, V]) AppendOrdered(buf []Ranked[K, V], hottest bool, n int) []R
 		}
 		return buf
 	}
-	defer s.mu.RUnlock()
-	now := s.cfg.Clock()
+	s.lockSynced()
+	defer s.unlockSynced()
+	now := s.clock()
 	of, pos, copied := s.policy.Len(), 0, 0
 	s.policy.Ordered(hottest, func(e *entry.Entry[K, V]) bool {
 		if !e.Negative() && !e.ExpiredAt(now) {
@@ -115,25 +129,23 @@ const RankScale = 1 << 24
 
 // AppendState appends the shard's live entries, negative entries
 // excluded, coldest first, with their rank and frequency, to buf. Like
-// AppendOrdered it applies buffered reads first, then copies under the
-// shared lock, so the copy is the shard at one moment. Cost: one walk
+// AppendOrdered it applies buffered reads and writes first, then copies
+// under both locks, so the copy is the shard at one moment. Cost: one walk
 // over the policy and no allocation beyond buf's growth. An unbounded
 // shard has no policy: its entries come in map order, all ranked 0,
 // leaving their write times (Age) to order them.
 func (s *Shard[K, V]) AppendState(buf []State[K, V]) []State[K, V] {
-	s.syncReads()
-	s.mu.RLock()
 	if s.policy == nil {
 		// No policy, no order but the write times, which compare
 		// across shards better than ranks would: every entry ranks 0.
-		s.mu.RUnlock()
 		for _, e := range s.AppendSaved(nil) {
 			buf = append(buf, State[K, V]{Saved: e})
 		}
 		return buf
 	}
-	defer s.mu.RUnlock()
-	now := s.cfg.Clock()
+	s.lockSynced()
+	defer s.unlockSynced()
+	now := s.clock()
 	counter, _ := s.policy.(eviction.FrequencyCounter)
 	of, pos := s.policy.Len(), 0
 	s.policy.Ordered(false, func(e *entry.Entry[K, V]) bool {
@@ -176,9 +188,9 @@ func (s *Shard[K, V]) RaiseFrequency(hash uint64, n int) {
 	if n <= 0 {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if fc, ok := s.policy.(eviction.FrequencyCounter); ok && !s.closed {
+	s.policyMu.Lock()
+	defer s.policyMu.Unlock()
+	if fc, ok := s.policy.(eviction.FrequencyCounter); ok {
 		fc.RaiseFrequency(entry.StoredHash(hash), n)
 	}
 }
@@ -187,8 +199,8 @@ func (s *Shard[K, V]) RaiseFrequency(hash uint64, n int) {
 // workload beyond frequencies (eviction.Learner) to b, and reports whether
 // the policy learns anything of the kind. Snapshots save it.
 func (s *Shard[K, V]) AppendLearned(b []byte) ([]byte, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.policyMu.Lock()
+	defer s.policyMu.Unlock()
 	l, ok := s.policy.(eviction.Learner)
 	if !ok {
 		return b, false
@@ -201,9 +213,9 @@ func (s *Shard[K, V]) AppendLearned(b []byte) ([]byte, bool) {
 // bytes are not an encoding it knows), and nil, doing nothing, when the
 // policy learns nothing of the kind or the shard is closed.
 func (s *Shard[K, V]) Learn(b []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if l, ok := s.policy.(eviction.Learner); ok && !s.closed {
+	s.policyMu.Lock()
+	defer s.policyMu.Unlock()
+	if l, ok := s.policy.(eviction.Learner); ok {
 		return l.Learn(b)
 	}
 	return nil

@@ -51,7 +51,7 @@ func (s *Shard[K, V]) Begin(key K, hash uint64) (v V, found Found, f *Flight[V],
 	if s.closed {
 		return v, FoundNothing, nil, false
 	}
-	if e := s.table.Get(hash, key); e != nil && !e.ExpiredAt(s.cfg.Clock()) {
+	if e := s.table.Get(hash, key); e != nil && !e.ExpiredAt(s.clock()) {
 		if e.Negative() {
 			return v, FoundNegative, nil, false
 		}
@@ -68,19 +68,11 @@ func (s *Shard[K, V]) Begin(key K, hash uint64) (v V, found Found, f *Flight[V],
 // load of key is in flight; otherwise it returns nil. A caller given a
 // flight must run the load and end it with Finish.
 func (s *Shard[K, V]) BeginRefresh(key K, hash uint64, written int64) *Flight[V] {
-	// Every stale read calls this until the reload is done: let them
-	// find the flight under the shared lock.
-	s.mu.RLock()
-	busy := s.flights[key] != nil
-	s.mu.RUnlock()
-	if busy {
-		return nil
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := s.table.Get(hash, key)
-	if s.closed || e == nil || e.Negative() || e.Written() != written ||
-		e.ExpiredAt(s.cfg.Clock()) || s.flights[key] != nil {
+	if s.closed || s.flights[key] != nil || e == nil || e.Negative() || e.Written() != written ||
+		e.ExpiredAt(s.clock()) {
 		return nil
 	}
 	return s.registerLocked(key)
@@ -126,34 +118,40 @@ func (o Outcome) String() string {
 // applied if a write superseded the load or the shard is closed. The
 // caller publishes the result on f afterwards.
 func (s *Shard[K, V]) Finish(key K, hash uint64, f *Flight[V], out Outcome, value V, weight uint32, ttl int64) (removed entry.List[K, V]) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.flights[key] == f {
-		delete(s.flights, key)
-	}
-	if s.closed || f.superseded || out == OutcomeDiscard {
-		return removed
-	}
-	now := s.beginWriteLocked(&removed)
-	e := s.table.Get(hash, key)
-	switch out {
-	case OutcomeValue:
-		s.storeLocked(key, hash, value, weight, ttl, now, e, false, &removed)
-	case OutcomeNegative:
-		var zero V
-		s.storeLocked(key, hash, zero, weight, ttl, now, e, true, &removed)
-	case OutcomeRemove:
-		if e != nil {
-			s.dropLocked(e, reasonAt(e, now, entry.ReasonDeleted), &removed)
+	var w writer
+	for s.lockWrite(&w); ; {
+		if s.flights[key] == f {
+			delete(s.flights, key)
 		}
+		if s.closed || f.superseded || out == OutcomeDiscard {
+			break
+		}
+		e := s.table.Get(hash, key)
+		if out != OutcomeRemove && !s.roomLocked(&w, e, weight) {
+			continue
+		}
+		now := s.nowLocked(ttl)
+		switch out {
+		case OutcomeValue:
+			s.storeLocked(key, hash, value, weight, ttl, now, e, false, &removed)
+		case OutcomeNegative:
+			var zero V
+			s.storeLocked(key, hash, zero, weight, ttl, now, e, true, &removed)
+		case OutcomeRemove:
+			if e != nil {
+				s.unlinkLocked(e, reasonAt(e, now, entry.ReasonDeleted), &removed)
+			}
+		}
+		break
 	}
+	s.unlockWrite(&w, &removed)
 	return removed
 }
 
 // Loading returns the number of loads in flight, for tests.
 func (s *Shard[K, V]) Loading() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return len(s.flights)
 }
 

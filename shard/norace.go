@@ -6,6 +6,3 @@ package shard
 
 func (s *Shard[K, V]) readLock()   {}
 func (s *Shard[K, V]) readUnlock() {}
-
-// raceEnabled reports a race-detector build.
-const raceEnabled = false

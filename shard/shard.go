@@ -1,17 +1,21 @@
 // Package shard implements one partition of a Strata cache: a hash table
-// that writers change under the shard's lock and readers probe without it,
-// the eviction policy that bounds it, the timer wheel that expires it, and
-// the lossy, striped buffers through which reads reach the policy.
+// that writers change under the shard's data lock and readers probe
+// without it, the eviction policy that bounds it, the timer wheel that
+// expires it, and the buffers through which reads and writes reach the
+// policy. It is internal to the cache: its API carries no compatibility
+// promise.
 //
 // A read takes no lock and writes no memory shared with other readers
 // except one slot of a randomly chosen stripe (see stripe.go): it can
-// neither wait for a writer nor make one wait. Writes, expiry and the
-// policy's bookkeeping take the lock exclusively. In race-detector builds
-// reads also take the lock, shared (see race.go).
+// neither wait for a writer nor make one wait. A write changes the table
+// and the entry under the data lock, so that every later read sees it,
+// and leaves its policy bookkeeping in a write buffer; whoever holds the
+// policy lock applies both buffers, evicts and expires (maintain.go). In
+// race-detector builds reads take the data lock (see race.go).
 //
 // A shard never calls user code. Every method that removes entries returns
 // them as a list, each entry carrying its [entry.Reason]; the caller reports
-// them to the eviction hook after the lock is released.
+// them to the eviction hook after the locks are released.
 //
 // A shard may hold negative entries: cached "no such key" answers from a
 // loader. Reads report them as [FoundNegative], never as values; Peek,
@@ -58,6 +62,15 @@ type Config struct {
 }
 
 // Shard is one partition of the cache. It is safe for concurrent use.
+//
+// It has two locks. mu, the data lock, guards the table and the entries'
+// values: a write holds it only to change them and to append its
+// bookkeeping to the write buffer. policyMu, the policy lock, guards the
+// eviction policy and the timer wheel; whoever holds it applies the
+// buffered reads and writes in batches, then evicts and expires (see
+// maintain.go). Writers only try it, so no writer waits for policy work
+// another goroutine is doing, except to keep the bound (see roomLocked).
+// Lock order: policyMu, then mu.
 type Shard[K comparable, V any] struct {
 	// What readers use; none of it changes after New except through the
 	// table's own atomics.
@@ -68,34 +81,42 @@ type Shard[K comparable, V any] struct {
 	bounded           bool // a policy is kept
 	expireAfterAccess bool
 	full              bool // entries are made with entry.NewFull
+	keepReplaced      bool
+	weighted          bool
 
 	_ [cacheLine]byte // keep writers' fields off the readers' line
 
-	mu     sync.RWMutex
-	policy eviction.Policy[K, V] // nil when unbounded
-	wheel  *timerwheel.Wheel[K, V]
-	cfg    Config
-	weight int64
-	closed bool
+	mu        sync.Mutex
+	capacity  int64 // the bound in weight units; 0: unbounded
+	slack     int64 // how far a write may leave the shard over capacity
+	weight    int64 // of the entries in the table
+	deadlines bool  // some entry was given a deadline since the last clear
+	closed    bool
+	writes    []record[K, V]  // the write buffer (see maintain.go)
+	flights   map[K]*Flight[V] // loads in progress, by key; nil until the first
+	sets      uint64
+	removed   [entry.NumReasons]uint64
 
-	// flights holds the loads in progress, by key; nil until the first.
-	flights map[K]*Flight[V]
+	// pending is len(writes), readable without mu; timed is true while
+	// the wheel holds entries. Both let maintenance skip idle shards.
+	pending atomic.Int32
+	timed   atomic.Bool
 
-	sets    uint64
-	removed [entry.NumReasons]uint64
-
-	// timed is true while the wheel holds entries, so the expiry
-	// goroutine can skip idle shards without locking them.
-	timed atomic.Bool
+	policyMu sync.Mutex
+	policy   eviction.Policy[K, V] // nil when unbounded
+	wheel    *timerwheel.Wheel[K, V]
+	spare    []record[K, V]         // the other write buffer, being applied
+	due      []*entry.Entry[K, V]   // entries the wheel found due
 }
 
 // New returns an empty shard.
 func New[K comparable, V any](cfg Config) *Shard[K, V] {
 	s := &Shard[K, V]{
-		cfg:               cfg,
 		clock:             cfg.Clock,
 		bounded:           cfg.Capacity > 0,
 		expireAfterAccess: cfg.ExpireAfterAccess,
+		keepReplaced:      cfg.KeepReplaced,
+		weighted:          cfg.Weighted,
 		// An unbounded shard has no policy order to save in a snapshot,
 		// so it keeps write times to save its entries oldest first.
 		full:    cfg.Weighted || cfg.TrackWrites || cfg.ExpireAfterAccess || cfg.Capacity == 0,
@@ -104,13 +125,28 @@ func New[K comparable, V any](cfg Config) *Shard[K, V] {
 	s.active.Store(1)
 	if s.bounded {
 		s.policy = eviction.NewMember[K, V](cfg.Policy, cfg.Capacity, cfg.Group)
-		if !cfg.Weighted {
-			// Counted entries: the bound is also the most the table
-			// will ever hold.
-			s.table.SetLimit(int(min(cfg.Capacity, math.MaxInt32)))
-		}
+		s.setCapacityLocked(cfg.Capacity, cfg.Weighted)
 	}
 	return s
+}
+
+// MaxSlack bounds, for a shard that counts entries, how many it may hold
+// beyond its share while writes' bookkeeping waits to be applied: the
+// slack is a sixteenth of the share, at most MaxSlack entries. A shard
+// whose share is below 16 never goes over it.
+const MaxSlack = 64
+
+// setCapacityLocked sets the bound and the slack that goes with it. The
+// caller holds mu, or owns the shard still.
+func (s *Shard[K, V]) setCapacityLocked(capacity int64, weighted bool) {
+	s.capacity = capacity
+	s.slack = capacity / 16
+	if !weighted {
+		s.slack = min(s.slack, MaxSlack)
+		// Counted entries: the bound and its slack are also the most
+		// the table will ever hold.
+		s.table.SetLimit(int(min(capacity+s.slack, math.MaxInt32)))
+	}
 }
 
 // Found says what a read found under a key.
@@ -204,47 +240,6 @@ func (s *Shard[K, V]) find(key K, hash uint64, extend bool) (e *entry.Entry[K, V
 	}
 }
 
-// Set stores value under key with the given weight and lifetime (ttl in
-// nanoseconds: 0 never expires, negative is already expired). With
-// onlyIfAbsent, a live value already stored is kept, counted as a read, and
-// returned with found true; a negative entry does not count as a value.
-// A store supersedes any load of key in flight.
-func (s *Shard[K, V]) Set(key K, hash uint64, value V, weight uint32, ttl int64, onlyIfAbsent bool) (cur V, found bool, removed entry.List[K, V]) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return cur, false, removed
-	}
-	now := s.beginWriteLocked(&removed)
-	e := s.table.Get(hash, key)
-	if onlyIfAbsent && e != nil && !e.Negative() && !e.ExpiredAt(now) {
-		if s.policy != nil {
-			s.policy.Access(e)
-		}
-		return e.Value(), true, removed
-	}
-	s.supersedeLocked(key)
-	s.storeLocked(key, hash, value, weight, ttl, now, e, false, &removed)
-	return cur, false, removed
-}
-
-// Delete removes key, negative entry included, and reports whether a live
-// value was removed. It supersedes any load of key in flight.
-func (s *Shard[K, V]) Delete(key K, hash uint64) (found bool, removed entry.List[K, V]) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.beginWriteLocked(&removed)
-	s.supersedeLocked(key)
-	e := s.table.Get(hash, key)
-	if e == nil {
-		return false, removed
-	}
-	reason := reasonAt(e, now, entry.ReasonDeleted)
-	negative := e.Negative()
-	s.dropLocked(e, reason, &removed)
-	return reason == entry.ReasonDeleted && !negative, removed
-}
-
 // Version identifies the state of one key at one moment, for
 // [Shard.Lookup] and [Shard.Apply].
 type Version[K comparable, V any] struct {
@@ -256,92 +251,17 @@ type Version[K comparable, V any] struct {
 // negative) and the version it was read at, without touching policy or
 // counters.
 func (s *Shard[K, V]) Lookup(key K, hash uint64) (v V, ok bool, ver Version[K, V]) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	e := s.table.Get(hash, key)
 	if e == nil {
 		return v, false, ver
 	}
 	ver = Version[K, V]{e, e.Generation()}
-	if e.Negative() || e.ExpiredAt(s.cfg.Clock()) {
+	if e.Negative() || e.ExpiredAt(s.clock()) {
 		return v, false, ver
 	}
 	return e.Value(), true, ver
-}
-
-// Op is what [Shard.Apply] does to a key.
-type Op uint8
-
-// The operations.
-const (
-	OpKeep Op = iota
-	OpSet
-	OpDelete
-)
-
-// Apply performs op on key if the key is still at version ver, and reports
-// whether it did; otherwise the caller looks the key up again and retries.
-// This lets a compute function run with no lock held. OpSet and OpDelete
-// supersede any load of key in flight.
-func (s *Shard[K, V]) Apply(key K, hash uint64, ver Version[K, V], op Op, value V, weight uint32, ttl int64) (applied bool, removed entry.List[K, V]) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e := s.table.Get(hash, key)
-	if e != ver.e || (e != nil && e.Generation() != ver.gen) {
-		return false, removed
-	}
-	if s.closed || op == OpKeep {
-		return true, removed
-	}
-	now := s.beginWriteLocked(&removed)
-	if s.table.Get(hash, key) != e {
-		// Advancing the wheel just expired it: the caller saw it live
-		// only if its clock read was earlier; let it look again.
-		return false, removed
-	}
-	s.supersedeLocked(key)
-	switch op {
-	case OpSet:
-		s.storeLocked(key, hash, value, weight, ttl, now, e, false, &removed)
-	case OpDelete:
-		if e != nil {
-			s.dropLocked(e, reasonAt(e, now, entry.ReasonDeleted), &removed)
-		}
-	}
-	return true, removed
-}
-
-// Clear removes every entry, reporting each with ReasonCleared (or
-// ReasonExpired if its deadline had passed), and supersedes every load in
-// flight.
-func (s *Shard[K, V]) Clear() (removed entry.List[K, V]) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.clearLocked(&removed)
-	return removed
-}
-
-// Close clears the shard and makes every later write, and every later
-// Begin, a no-op.
-func (s *Shard[K, V]) Close() (removed entry.List[K, V]) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closed = true
-	s.clearLocked(&removed)
-	return removed
-}
-
-// Expire removes the entries whose deadlines have passed, as far as the
-// timer wheel's resolution allows, and applies buffered reads. It returns at
-// once, without locking, when nothing is scheduled.
-func (s *Shard[K, V]) Expire() (removed entry.List[K, V]) {
-	if !s.timed.Load() {
-		return removed
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.beginWriteLocked(&removed)
-	return removed
 }
 
 // Pair is a key and its value, as copied out by [Shard.AppendLive].
@@ -353,9 +273,9 @@ type Pair[K comparable, V any] struct {
 // AppendLive appends the shard's live entries to buf, holding the lock
 // shared while it copies.
 func (s *Shard[K, V]) AppendLive(buf []Pair[K, V]) []Pair[K, V] {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	now := s.cfg.Clock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock()
 	s.table.Range(func(e *entry.Entry[K, V]) bool {
 		if !e.Negative() && !e.ExpiredAt(now) {
 			buf = append(buf, Pair[K, V]{e.Key(), e.Value()})
@@ -385,9 +305,9 @@ type Saved[K comparable, V any] struct {
 // to buf, holding the lock shared while it copies: the copy is the shard at
 // one moment. It costs one walk of the table and no allocation beyond buf's growth.
 func (s *Shard[K, V]) AppendSaved(buf []Saved[K, V]) []Saved[K, V] {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	now := s.cfg.Clock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock()
 	s.table.Range(func(e *entry.Entry[K, V]) bool {
 		if saved, ok := s.savedLocked(e, now); ok {
 			buf = append(buf, saved)
@@ -425,8 +345,8 @@ type Counters struct {
 // Counters returns the shard's statistics. Len includes expired entries not
 // yet removed.
 func (s *Shard[K, V]) Counters() Counters {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	c := Counters{
 		Sets:    s.sets,
 		Removed: s.removed,
@@ -445,175 +365,9 @@ func (s *Shard[K, V]) Counters() Counters {
 // Len returns the number of stored entries, expired ones included until
 // they are removed.
 func (s *Shard[K, V]) Len() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.table.Len()
-}
-
-// beginWriteLocked brings the shard up to date before a write: buffered
-// reads reach the policy first, so that they count before this write's
-// evictions, then the wheel expires what is due. It returns the time, or 0
-// when no decision can depend on it: no entry has a deadline (the wheel is
-// made with the first one) and entries record no write time. Reading the
-// clock costs tens of nanoseconds on some virtual machines, a tenth of a
-// write here; storeLocked reads it if the write itself brings a lifetime.
-func (s *Shard[K, V]) beginWriteLocked(out *entry.List[K, V]) int64 {
-	s.drainReadsLocked()
-	if s.wheel == nil && !s.full {
-		return 0
-	}
-	now := s.cfg.Clock()
-	if s.wheel != nil {
-		s.wheel.Advance(now, func(e *entry.Entry[K, V]) {
-			s.dropLocked(e, entry.ReasonExpired, out)
-		})
-		s.timed.Store(s.wheel.Len() > 0)
-	}
-	return now
-}
-
-func (s *Shard[K, V]) drainReadsLocked() {
-	if s.policy != nil {
-		for i := range s.stripes {
-			s.stripes[i].reads.Drain(s.accessLocked)
-		}
-	}
-}
-
-func (s *Shard[K, V]) accessLocked(e *entry.Entry[K, V]) {
-	// The buffer may hold entries removed since they were read.
-	if e.Resident() {
-		s.policy.Access(e)
-	}
-}
-
-// storeLocked writes value under key, over e if e is the key's current
-// entry (nil if none), then evicts down to capacity. With negative it
-// stores a negative entry (value is then the zero V). A value a negative
-// entry overwrites is reported as deleted, not replaced; a negative entry
-// overwritten by anything is counted but not reported, having no value.
-func (s *Shard[K, V]) storeLocked(key K, hash uint64, value V, weight uint32, ttl int64, now int64, e *entry.Entry[K, V], negative bool, out *entry.List[K, V]) {
-	s.sets++
-	if s.cfg.Capacity > 0 && int64(weight) > s.cfg.Capacity {
-		// Storing it would flush the whole shard and then the entry
-		// itself; report it as evicted at once instead.
-		if e != nil {
-			s.dropLocked(e, reasonAt(e, now, entry.ReasonReplaced), out)
-		}
-		rejected := entry.New(key, value, hash, weight)
-		rejected.Write(value, weight, now, 0, 0, negative)
-		s.removed[entry.ReasonCapacity]++
-		rejected.MarkRemoved(entry.ReasonCapacity)
-		out.PushBack(rejected)
-		return
-	}
-	if now == 0 && ttl != 0 {
-		now = s.cfg.Clock() // see beginWriteLocked
-	}
-	deadline := deadlineAt(now, ttl)
-	if e != nil {
-		why := entry.ReasonReplaced
-		if negative {
-			why = entry.ReasonDeleted
-		}
-		reason := reasonAt(e, now, why)
-		s.removed[reason]++
-		if s.cfg.KeepReplaced && !e.Negative() {
-			old := entry.New(key, e.Value(), hash, e.Weight())
-			old.MarkRemoved(reason)
-			out.PushBack(old)
-		}
-		old := e.Weight()
-		s.weight += int64(weight) - int64(old)
-		e.Write(value, weight, now, deadline, ttl, negative)
-		if s.policy != nil {
-			s.policy.Update(e, old)
-		}
-	} else {
-		switch {
-		case s.full:
-			e = entry.NewFull(key, value, hash, weight)
-		case deadline != 0:
-			// Its timer section in the same allocation. An entry
-			// made without one grows one if a later write brings a
-			// deadline (see entry.Entry).
-			e = entry.NewTimed(key, value, hash, weight)
-		default:
-			e = entry.New(key, value, hash, weight)
-		}
-		e.Write(value, weight, now, deadline, ttl, negative)
-		e.MarkResident()
-		s.table.Insert(e)
-		s.weight += int64(weight)
-		if s.policy != nil {
-			s.policy.Add(e)
-		}
-	}
-	if deadline != 0 || e.TimerSlot() != 0 {
-		if s.wheel == nil {
-			s.wheel = timerwheel.New[K, V](now)
-		}
-		s.wheel.Schedule(e)
-		s.timed.Store(s.wheel.Len() > 0)
-	}
-	s.evictLocked(now, out)
-}
-
-func (s *Shard[K, V]) evictLocked(now int64, out *entry.List[K, V]) {
-	for s.cfg.Capacity > 0 && s.weight > s.cfg.Capacity {
-		v := s.policy.Evict()
-		if v == nil {
-			return
-		}
-		s.removeLocked(v, reasonAt(v, now, entry.ReasonCapacity), out)
-	}
-}
-
-// dropLocked removes a resident entry that the policy still tracks.
-func (s *Shard[K, V]) dropLocked(e *entry.Entry[K, V], reason entry.Reason, out *entry.List[K, V]) {
-	if s.policy != nil {
-		s.policy.Remove(e)
-	}
-	s.removeLocked(e, reason, out)
-}
-
-// removeLocked removes a resident entry the policy no longer tracks and
-// queues it for the eviction hook. The entry's policy links are free now,
-// so the queue reuses them and allocates nothing.
-func (s *Shard[K, V]) removeLocked(e *entry.Entry[K, V], reason entry.Reason, out *entry.List[K, V]) {
-	s.table.Delete(e)
-	s.weight -= int64(e.Weight())
-	if s.wheel != nil {
-		s.wheel.Remove(e)
-	}
-	e.MarkRemoved(reason)
-	s.removed[reason]++
-	out.PushBack(e)
-}
-
-func (s *Shard[K, V]) clearLocked(out *entry.List[K, V]) {
-	now := s.cfg.Clock()
-	s.drainReadsLocked()
-	s.supersedeAllLocked()
-	s.table.Range(func(e *entry.Entry[K, V]) bool {
-		if s.wheel != nil {
-			s.wheel.Remove(e)
-		}
-		reason := reasonAt(e, now, entry.ReasonCleared)
-		e.MarkRemoved(reason)
-		s.removed[reason]++
-		out.PushBack(e)
-		return true
-	})
-	s.table.Clear()
-	s.weight = 0
-	s.wheel = nil
-	s.timed.Store(false)
-	if s.policy != nil {
-		// Resetting the policy drops its links to the removed entries in
-		// one step, and reuses its memory.
-		s.policy.Reset()
-	}
 }
 
 // ageLocked is how long ago e's value was written, or 0 if the shard's

@@ -78,14 +78,23 @@ func (s *Shard[K, V]) record(st *stripe[K, V], n uint32, e *entry.Entry[K, V]) {
 		// picture. A busy lock means that reads or writes on other
 		// goroutines keep the shard's policy working: that is
 		// contention too.
-		if s.mu.TryLock() {
+		if s.policyMu.TryLock() {
 			s.drainReadsLocked()
-			s.mu.Unlock()
+			s.policyMu.Unlock()
 		} else {
 			contended = true
 		}
 	}
 	if contended && int(n) < len(s.stripes) {
 		s.active.CompareAndSwap(n, 2*n)
+	}
+}
+
+// recordRead hands a read of e that is not a Get (GetOrSet's hit) to the
+// policy, as Read does.
+func (s *Shard[K, V]) recordRead(e *entry.Entry[K, V]) {
+	if s.bounded {
+		st, n := s.stripe()
+		s.record(st, n, e)
 	}
 }
