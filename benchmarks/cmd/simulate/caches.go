@@ -8,8 +8,8 @@ import (
 	"github.com/maypok86/otter/v2"
 	cache "github.com/stratacache/cache"
 	"github.com/stratacache/cache/benchmarks"
+	"github.com/stratacache/cache/benchmarks/internal/trace"
 	"github.com/stratacache/cache/eviction"
-	"github.com/stratacache/cache/internal/trace"
 )
 
 // store is what the replay loop drives: a cache of uint64 keys whose

@@ -42,7 +42,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stratacache/cache/internal/trace"
+	"github.com/stratacache/cache/benchmarks/internal/trace"
 )
 
 func main() {

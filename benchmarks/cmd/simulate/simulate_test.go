@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratacache/cache/benchmarks/internal/trace"
 	"github.com/stratacache/cache/eviction"
-	"github.com/stratacache/cache/internal/trace"
 )
 
 // mapStore is an unbounded cache: it misses each key once.
