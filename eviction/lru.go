@@ -36,3 +36,17 @@ func (p *lru[K, V]) Evict() *entry.Entry[K, V] {
 	}
 	return e
 }
+
+// LRU: capacity does not shape it.
+func (p *lru[K, V]) SetCapacity(int64) {}
+
+func (p *lru[K, V]) Len() int { return p.list.Len() }
+
+func (p *lru[K, V]) Reset() { *p = lru[K, V]{} }
+
+// Ordered walks the list by recency: least recently used first when
+// coldest, most recently used first when hottest. Cost: O(1) per entry
+// yielded.
+func (p *lru[K, V]) Ordered(hottest bool, yield func(*entry.Entry[K, V]) bool) {
+	walk(&p.list, hottest, yield)
+}

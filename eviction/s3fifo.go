@@ -138,3 +138,48 @@ func (p *s3fifo[K, V]) evict() *entry.Entry[K, V] {
 		return e
 	}
 }
+
+// S3-FIFO: the small queue's share follows the capacity (smallTarget).
+func (p *s3fifo[K, V]) SetCapacity(c int64) { p.capacity = c }
+
+func (p *s3fifo[K, V]) Len() int { return p.entries }
+
+func (p *s3fifo[K, V]) Reset() { *p = *newS3FIFO[K, V](p.capacity) }
+
+// Ordered, coldest first, yields the small queue's unread entries oldest
+// first (they leave without a second chance), then the main queue by the
+// rounds each entry survives: frequency 0 before 1, 2 and 3, oldest first
+// within a frequency (exactly main's own eviction order), then the small
+// queue's read entries, which would move to main's young end. Hottest is
+// the reverse. It is approximate only in placing the small queue wholly
+// before or after main, where S3-FIFO interleaves them by the small
+// queue's share. Cost: up to six passes over the queues.
+func (p *s3fifo[K, V]) Ordered(hottest bool, yield func(*entry.Entry[K, V]) bool) {
+	unread := func(e *entry.Entry[K, V]) bool { return e.Mark() < s3Promote }
+	read := func(e *entry.Entry[K, V]) bool { return e.Mark() >= s3Promote }
+	freq := func(f uint8) func(*entry.Entry[K, V]) bool {
+		return func(e *entry.Entry[K, V]) bool { return e.Mark() == f }
+	}
+	small, main := &p.small.list, &p.main.list
+	if !hottest {
+		if !walkIf(small, false, unread, yield) {
+			return
+		}
+		for f := uint8(0); f <= s3MaxFreq; f++ {
+			if !walkIf(main, false, freq(f), yield) {
+				return
+			}
+		}
+		walkIf(small, false, read, yield)
+		return
+	}
+	if !walkIf(small, true, read, yield) {
+		return
+	}
+	for f := int(s3MaxFreq); f >= 0; f-- {
+		if !walkIf(main, true, freq(uint8(f)), yield) {
+			return
+		}
+	}
+	walkIf(small, true, unread, yield)
+}
