@@ -10,11 +10,7 @@
 // contention some are dropped: a policy must treat Access as a hint.
 package eviction
 
-import (
-	"fmt"
-
-	"github.com/stratacache/cache/entry"
-)
+import "github.com/stratacache/cache/entry"
 
 // Policy orders a shard's entries for eviction.
 //
@@ -57,82 +53,4 @@ type Policy[K comparable, V any] interface {
 	// policy as New made it, at its current capacity. The entries it
 	// tracked keep stale links; the shard discards them.
 	Reset()
-}
-
-// Algorithm names a policy. The zero value, [Default], selects the policy
-// with the best measured hit ratio across our traces.
-type Algorithm uint8
-
-// The algorithms.
-const (
-	// Default is the recommended policy; today it is TinyLFU, which had
-	// the best hit ratio on our traces overall (see hitratio_test.go),
-	// and stays within a point of LRU where LRU does best.
-	Default Algorithm = iota
-	// LRU evicts the least recently used entry. Cheap and predictable; it
-	// loses to scan and loop patterns.
-	LRU
-	// SIEVE keeps one visited bit per entry and a hand sweeping a FIFO
-	// queue: a hit costs one store, and one-hit wonders leave quickly.
-	SIEVE
-	// S3FIFO keeps a small FIFO for new entries, a main FIFO for those
-	// read again, and a ghost of recent evictions: hits cost one store,
-	// and one-hit wonders never reach main.
-	S3FIFO
-	// TinyLFU is adaptive W-TinyLFU: an LRU window in front of a
-	// segmented LRU, with admission to the main region decided by a
-	// frequency sketch and the window sized by a hill climber. Scan and
-	// loop resistant; a little more work per operation than the others.
-	TinyLFU
-	numAlgorithms
-)
-
-func (a Algorithm) String() string {
-	switch a {
-	case Default:
-		return "Default"
-	case LRU:
-		return "LRU"
-	case SIEVE:
-		return "SIEVE"
-	case S3FIFO:
-		return "S3FIFO"
-	case TinyLFU:
-		return "TinyLFU"
-	}
-	return fmt.Sprintf("Algorithm(%d)", uint8(a))
-}
-
-// Valid reports whether a names a known algorithm.
-func (a Algorithm) Valid() bool { return a < numAlgorithms }
-
-// Resolve maps Default to the algorithm it currently stands for.
-func (a Algorithm) Resolve() Algorithm {
-	if a == Default {
-		return TinyLFU
-	}
-	return a
-}
-
-// New returns a policy of the given algorithm for a shard holding at most
-// capacity units of weight. It panics on an invalid algorithm; callers
-// validate options first.
-func New[K comparable, V any](a Algorithm, capacity int64) Policy[K, V] {
-	return NewMember[K, V](a, capacity, nil)
-}
-
-// NewMember is New for one shard of a cache whose shards share what they
-// learn through g (see Group); a nil g makes it New.
-func NewMember[K comparable, V any](a Algorithm, capacity int64, g *Group) Policy[K, V] {
-	switch a.Resolve() {
-	case LRU:
-		return &lru[K, V]{}
-	case SIEVE:
-		return &sieve[K, V]{}
-	case S3FIFO:
-		return newS3FIFO[K, V](capacity)
-	case TinyLFU:
-		return newTinyLFU[K, V](capacity, g)
-	}
-	panic("eviction: unknown algorithm " + a.String())
 }

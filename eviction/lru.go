@@ -2,6 +2,11 @@ package eviction
 
 import "github.com/stratacache/cache/entry"
 
+// LRU evicts the least recently used entry. Cheap and predictable; it
+// loses to scans and loops larger than the cache. Hottest first: most to
+// least recently used.
+const LRU Algorithm = 1
+
 // lru keeps entries in one list, least recently used at the front.
 type lru[K comparable, V any] struct {
 	list   entry.List[K, V]

@@ -2,6 +2,13 @@ package eviction
 
 import "github.com/stratacache/cache/entry"
 
+// S3FIFO keeps a small FIFO for new entries, a main FIFO for those read
+// again, and a ghost of recent evictions: hits cost one store, and
+// one-hit wonders never reach main. Hottest first: read entries of the
+// small queue, then main by the rounds each entry has left, then the
+// small queue's unread entries.
+const S3FIFO Algorithm = 3
+
 // s3fifo is S3-FIFO (Yang et al., SOSP'23): three FIFO queues instead of
 // one LRU list. New entries go to a small queue worth a tenth of the
 // capacity; those read again while there move on to the main queue, the

@@ -2,6 +2,12 @@ package eviction
 
 import "github.com/stratacache/cache/entry"
 
+// SIEVE keeps one visited bit per entry and a hand sweeping a FIFO queue:
+// a hit costs one store, and new entries never read again leave first.
+// Hottest first: the reverse of its eviction order from the hand, visited
+// entries last to go.
+const SIEVE Algorithm = 2
+
 // sieve is SIEVE (Zhang et al., NSDI'24): a FIFO queue, oldest at the
 // front, and a hand that walks from old to new. A hit only sets the
 // entry's visited bit; the hand clears set bits as it passes and evicts the

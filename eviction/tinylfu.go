@@ -6,6 +6,13 @@ import (
 	"github.com/stratacache/cache/internal/sketch"
 )
 
+// TinyLFU is adaptive W-TinyLFU: an LRU window in front of a segmented
+// LRU, with admission to the main region decided by a frequency sketch and
+// the window sized by a hill climber. Scan and loop resistant; a little
+// more work per operation than the others. Hottest first: the protected
+// segment, then probation, then the window, each by recency.
+const TinyLFU Algorithm = 4
+
 // tinyLFU is adaptive W-TinyLFU (Einziger, Friedman & Manes): a small LRU
 // window that every new entry enters, in front of a segmented LRU main
 // region (probation, then protected once read again). When the window

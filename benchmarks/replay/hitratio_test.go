@@ -61,7 +61,7 @@ func loadTrace(t testing.TB, name string) []uint64 {
 // shortName is a trace's file name without its extensions.
 func shortName(file string) string { return strings.SplitN(file, ".", 2)[0] }
 
-var compared = []eviction.Algorithm{eviction.LRU, eviction.SIEVE, eviction.S3FIFO, eviction.TinyLFU}
+var compared = eviction.Algorithms()
 
 func wantTable(t *testing.T) {
 	t.Helper()

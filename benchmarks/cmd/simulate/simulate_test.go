@@ -78,7 +78,7 @@ func TestContendersCoverEveryPolicy(t *testing.T) {
 		}
 		names[c.Name] = true
 	}
-	for a := eviction.Algorithm(1); a.Valid(); a++ {
+	for _, a := range eviction.Algorithms() {
 		if !names[singleName(a)] {
 			t.Errorf("no single-shard row for %v", a)
 		}
