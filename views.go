@@ -13,12 +13,8 @@ import (
 // the other end. Use them to see what a cache holds on to, to pre-warm a
 // peer with the hottest keys, or to find what is about to leave.
 //
-// What "hot" means is the policy's own order (docs/snapshot.md#views has
-// the table): LRU, recency; SIEVE, its eviction order from the hand,
-// visited entries last; S3-FIFO, the main queue by the rounds each entry
-// would survive, with unread new entries coldest and read ones hottest;
-// TinyLFU, the protected segment (read again since admission), then
-// probation, then the admission window, each by recency. An unbounded
+// What "hot" means is the policy's own order, which each documents with
+// its eviction.Algorithm constant (and docs/eviction.md). An unbounded
 // cache keeps no policy: its entries are ordered by when they were last
 // written.
 //
