@@ -2,16 +2,9 @@ package eviction
 
 import "github.com/stratacache/cache/entry"
 
-// This file holds the policies' part of runtime control: resizing
-// (SetCapacity), counting (Len) and ordered walks (Ordered), which the
-// cache's hottest/coldest views and its snapshots use.
-//
-// Ordered is called with the shard's lock held, at least shared; it reads
-// links and marks and changes nothing. Each policy's order is the order in
-// which it would evict its entries if none were read again, as far as that
-// can be told without simulating the evictions; the comments say where it
-// is an approximation. The newest entry, which Evict spares while others
-// remain, is not treated specially.
+// This file holds what policies share for runtime control beyond Policy:
+// the optional interfaces snapshots use, and walks over the intrusive
+// lists that the policies' Ordered methods are built from.
 
 // FrequencyCounter is implemented by policies that estimate how often each
 // key was used recently (TinyLFU). Snapshots save the estimates and feed
@@ -27,12 +20,10 @@ type FrequencyCounter interface {
 }
 
 // Learner is implemented by policies that learn something about the
-// workload besides their keys' frequencies: today TinyLFU, which learns
-// whether its main region's victims should rotate (see tinyLFU). Snapshots
-// save what it learned and give it back on load, so that a restored cache
-// behaves as the saved one did rather than relearning it over the first
-// few sample periods (about a point of hit ratio on multi2 at 1800
-// entries, see warm_restart_test.go).
+// workload besides their keys' frequencies (TinyLFU: whether victims
+// rotate). Snapshots save it and give it back on load, so that a restored
+// cache behaves as the saved one did instead of relearning it over its
+// first sample periods.
 type Learner interface {
 	// AppendLearned appends what the policy has learned, in an encoding
 	// of its own, to b.

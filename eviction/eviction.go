@@ -5,9 +5,9 @@
 // A policy sees only resident entries and is always called with its shard's
 // lock held, exclusively but for Len and Ordered, which only read, so it
 // needs no synchronisation of its own; what the shards of one cache share
-// (a [Group]) locks for itself. Reads
-// reach it late and in batches (the shard buffers them), and under heavy
-// contention some are dropped: a policy must treat Access as a hint.
+// (a [Group]) locks for itself. Reads reach it late and in batches (the
+// shard buffers them), and under heavy contention some are dropped: a
+// policy must treat Access as a hint. Adding a policy: CONTRIBUTING.md.
 package eviction
 
 import "github.com/stratacache/cache/entry"
@@ -34,7 +34,8 @@ type Policy[K comparable, V any] interface {
 	// readable until at least the next write to its shard.
 	Evict() *entry.Entry[K, V]
 
-	// The rest of the contract is for runtime control (control.go).
+	// The rest of the contract is for runtime control: resizing, and
+	// the ordered walks behind the views and snapshots.
 
 	// SetCapacity changes the capacity, in weight units, that the policy
 	// sizes its regions by. It evicts nothing: the shard then calls Evict
@@ -47,7 +48,8 @@ type Policy[K comparable, V any] interface {
 	// again) or, with hottest, in the reverse order, until yield returns
 	// false. yield must not change the policy. The walk only reads the
 	// policy's links, so a shared lock suffices. Each policy documents
-	// its order and cost on its Ordered method.
+	// its order and cost on its Ordered method; the newest entry, which
+	// Evict spares, is not treated specially.
 	Ordered(hottest bool, yield func(*entry.Entry[K, V]) bool)
 	// Reset forgets every entry and everything learned, leaving the
 	// policy as New made it, at its current capacity. The entries it

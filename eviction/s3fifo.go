@@ -17,14 +17,12 @@ const S3FIFO Algorithm = 3
 // queue is a FIFO with a 2-bit frequency (kept in Mark) that buys each
 // entry up to three more rounds.
 //
-// When: key-value traffic full of one-hit wonders (scarab), and storage
-// traces whose working set is close to the cache size (p3 at 100k-200k,
-// p6 at 128k entries), where it beat TinyLFU by up to 5 points on our
-// traces; a hit costs less than under TinyLFU. TinyLFU wins overall.
-// Cost: a hit is one store; an eviction is amortised O(1) (each pass over
-// a main entry spends one of its frequency units); the ghost keeps 8 bytes
-// of ring and one map slot per hash, for up to nine tenths as many hashes
-// as there are entries (about main's share).
+// When: traffic full of one-hit wonders, and working sets close to the
+// cache size, where it can beat TinyLFU (docs/eviction.md); its hits cost
+// less. Cost: a hit is one store; an eviction is amortised O(1) (each pass
+// over a main entry spends one of its frequency units); the ghost keeps 8
+// bytes of ring and one map slot per hash, for up to nine tenths as many
+// hashes as there are entries.
 type s3fifo[K comparable, V any] struct {
 	capacity int64
 	small    queue[K, V]
@@ -51,7 +49,7 @@ func newS3FIFO[K comparable, V any](capacity int64) *s3fifo[K, V] {
 }
 
 // smallTarget is the small queue's share: a tenth of the capacity, which
-// the paper found enough to filter one-hit wonders on most traces.
+// the S3-FIFO paper found enough to filter one-hit wonders.
 func (p *s3fifo[K, V]) smallTarget() int64 { return max(p.capacity/10, 1) }
 
 func (p *s3fifo[K, V]) Add(e *entry.Entry[K, V]) {

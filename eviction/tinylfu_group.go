@@ -2,42 +2,20 @@ package eviction
 
 import "sync"
 
-// A Group is what the TinyLFU policies of one sharded cache share: a
-// single window climber, fed by every shard, and the window share it
-// sets, which every shard applies to its own capacity (with its choice to
-// rotate victims or not).
+// A Group is what the TinyLFU policies of one sharded cache share: one
+// window climber, fed by every shard, whose window share (and choice to
+// rotate victims) every shard applies to its own capacity. Separate
+// climbers would each decide on a shard's fraction of the evidence, and
+// a sharded cache would tune itself differently from one cache of the
+// same size (docs/eviction.md).
 //
-// Why: each shard sees 1/n of the traffic and holds 1/n of the entries, so
-// n separate climbers each decide on 1/n of the evidence. Their small,
-// noisy moves average out to a different trajectory from the one climber
-// of an unsharded cache: on the p3 trace at 300,000 entries, 64 shards
-// scored 2.4 points above one shard, and on p6 at 262,144 1.4 below.
-// Pooling the evidence makes the sharded cache climb as one cache would.
-//
-// Cost: a shard reports its tallies to the group many times per sample
-// period of its own (every [memberReports]th of it, at least 64
-// requests), taking the group's mutex for a few additions; it applies the
-// group's share at the same moment, so it follows the group's decisions
-// with at most that delay. Other algorithms ignore the group.
-//
-// The group's periods follow one cache's schedule: a period closes when
-// the requests reported since the cache was made reach the sum of its
-// periods so far, at the first report past that mark, and the requests
-// past it count towards the next period rather than being dropped, so
-// the boundaries do not drift. (They did: each period ran half a report
-// long, and by the end of p3 the group decided 31,000 requests after one
-// cache of the same size.) They do not fall where one cache's do: at any
-// moment the members hold, on average, half a report each that they
-// have not sent, and while the cache fills the group's entry total
-// (which sets each period's length) lags and its shards fill at
-// different times, so after the fill its periods run at a phase of
-// their own (on p3 at 200,000 entries, 11,000 requests behind one
-// cache's). Aligning the two exactly was tried and moved other points
-// instead (docs/hitratio-notes.md, "Where the shared climber's periods
-// fall").
-//
-// A Group is safe for concurrent use. Members call it with their shard's
-// lock held and it never calls back, so there is no lock-order cycle.
+// Cost: a shard reports its tallies memberReports times per sample period
+// of its own (at least every 64 requests), taking the group's mutex for a
+// few additions, and picks up the group's decisions at the same moment.
+// The group's periods follow one cache's schedule: requests past a
+// period's end count towards the next, so the boundaries do not drift.
+// Other algorithms ignore the group. It is safe for concurrent use;
+// members call it with their shard's lock held and it never calls back.
 type Group struct {
 	mu      sync.Mutex
 	climber climber // its period counts the whole cache's requests
@@ -50,14 +28,10 @@ type Group struct {
 }
 
 // memberReports is how many times per sample period of its own a member
-// reports: more often means a shard applies the group's decisions
-// sooner, at the price of more trips to the group's mutex (one per 195
-// requests in a shard of 6,250 entries). With 4 reports the window of 32
-// shards moved up to a quarter of a period behind one cache's, and on p3
-// at 200,000 entries they scored 59.23 against its 59.80 (6 seeds); with
-// 16, 59.63 (32 reports: 59.60). At 400,000 and on p6 at 262,144 it
-// scores the same either way on average over seeds (policy replays; see
-// docs/hitratio-notes.md, "Sixteen reports per period").
+// reports: more often applies the group's decisions sooner, at the price
+// of more trips to its mutex; 16 brought a sharded cache's window in step
+// with one cache's, and more changed nothing (benchmarks/notes/
+// hitratio-notes.md, "Sixteen reports per period").
 const memberReports = 16
 
 // NewGroup returns an empty group for the shards of one cache.
