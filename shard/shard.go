@@ -3,20 +3,14 @@
 // the eviction policy that bounds it, the timer wheel that expires it, and
 // the lossy, striped buffers through which reads reach the policy.
 //
-// A read takes no lock and writes no memory shared with other readers
-// except one slot of a randomly chosen stripe (see stripe.go): it can
-// neither wait for a writer nor make one wait. Writes, expiry and the
-// policy's bookkeeping take the lock exclusively. In race-detector builds
-// reads also take the lock, shared (see race.go).
-//
-// A shard never calls user code. Every method that removes entries returns
-// them as a list, each entry carrying its [entry.Reason]; the caller reports
-// them to the eviction hook after the lock is released.
-//
-// A shard may hold negative entries: cached "no such key" answers from a
-// loader. Reads report them as [FoundNegative], never as values; Peek,
-// Lookup and AppendLive treat them as absent. The shard also keeps the
-// [Flight] of every load in progress for its keys (see flight.go).
+// A read takes no lock and writes no memory shared with other readers but
+// one slot of its stripe (stripe.go); in race-detector builds it takes the
+// lock shared (race.go). Writes, expiry and the policy's bookkeeping take
+// it exclusively. A shard never calls user code: methods that remove
+// entries return them, each with its [entry.Reason], for the caller to
+// report after unlocking. Negative entries (cached "no such key" answers)
+// read as [FoundNegative], never as values; the shard also keeps the
+// [Flight] of every load in progress for its keys (flight.go).
 package shard
 
 import (
