@@ -5,7 +5,6 @@ import (
 	"sync/atomic"
 
 	"github.com/stratacache/cache"
-	"github.com/stratacache/cache/internal/breaker"
 )
 
 // Stats is a snapshot of a Cache's counters, level by level. The counters
@@ -121,14 +120,14 @@ func (s BreakerState) String() string {
 	return "BreakerState(" + strconv.Itoa(int(s)) + ")"
 }
 
-func breakerState(b *breaker.Breaker) BreakerState {
+func breakerState(b *breaker) BreakerState {
 	if b == nil {
 		return BreakerDisabled
 	}
-	switch b.State() {
-	case breaker.Open:
+	switch b.state() {
+	case brOpen:
 		return BreakerOpen
-	case breaker.HalfOpen:
+	case brHalfOpen:
 		return BreakerHalfOpen
 	}
 	return BreakerClosed

@@ -11,7 +11,7 @@
 // Outcomes are tied to the state they were allowed in: a call that was
 // allowed before the breaker changed state reports into the void, so a slow
 // call from before an outage cannot close a breaker that a probe reopened.
-package breaker
+package multilevel
 
 import (
 	"strconv"
@@ -21,43 +21,43 @@ import (
 )
 
 // State is where a breaker stands.
-type State uint8
+type brState uint8
 
 // The three states of a breaker.
 const (
-	Closed   State = iota // calls go ahead and are counted
-	Open                  // calls are refused until OpenFor has passed
-	HalfOpen              // one probe call at a time decides
+	brClosed   brState = iota // calls go ahead and are counted
+	brOpen                    // calls are refused until OpenFor has passed
+	brHalfOpen                // one probe call at a time decides
 )
 
-func (s State) String() string {
+func (s brState) String() string {
 	switch s {
-	case Closed:
+	case brClosed:
 		return "Closed"
-	case Open:
+	case brOpen:
 		return "Open"
-	case HalfOpen:
+	case brHalfOpen:
 		return "HalfOpen"
 	}
 	return "State(" + strconv.Itoa(int(s)) + ")"
 }
 
 // Outcome is how an allowed call went.
-type Outcome uint8
+type brOutcome uint8
 
 // The outcomes a caller reports with Done.
 const (
 	// Success: the remote service answered (a "not found" is an answer).
-	Success Outcome = iota
+	brSuccess brOutcome = iota
 	// Failure: the service failed or did not answer in time.
-	Failure
+	brFailure
 	// Ignored: the call says nothing about the service's health, for
 	// example because the caller gave up first. It only frees a probe slot.
-	Ignored
+	brIgnored
 )
 
 // Options tunes a Breaker. Zero fields take the defaults listed.
-type Options struct {
+type brOptions struct {
 	// Failures is the number of consecutive failures that opens the
 	// breaker. Default 5.
 	Failures int
@@ -82,32 +82,32 @@ type Options struct {
 
 // Defaults of the Options fields.
 const (
-	DefaultFailures = 5
-	DefaultRatio    = 0.5
-	DefaultMinCalls = 20
-	DefaultWindow   = 10 * time.Second
-	DefaultOpenFor  = time.Second
-	DefaultProbes   = 3
+	brDefaultFailures = 5
+	brDefaultRatio    = 0.5
+	brDefaultMinCalls = 20
+	brDefaultWindow   = 10 * time.Second
+	brDefaultOpenFor  = time.Second
+	brDefaultProbes   = 3
 )
 
-func (o Options) withDefaults() Options {
+func (o brOptions) withDefaults() brOptions {
 	if o.Failures <= 0 {
-		o.Failures = DefaultFailures
+		o.Failures = brDefaultFailures
 	}
 	if !(o.Ratio > 0 && o.Ratio <= 1) {
-		o.Ratio = DefaultRatio
+		o.Ratio = brDefaultRatio
 	}
 	if o.MinCalls <= 0 {
-		o.MinCalls = DefaultMinCalls
+		o.MinCalls = brDefaultMinCalls
 	}
 	if o.Window <= 0 {
-		o.Window = DefaultWindow
+		o.Window = brDefaultWindow
 	}
 	if o.OpenFor <= 0 {
-		o.OpenFor = DefaultOpenFor
+		o.OpenFor = brDefaultOpenFor
 	}
 	if o.Probes <= 0 {
-		o.Probes = DefaultProbes
+		o.Probes = brDefaultProbes
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -116,15 +116,15 @@ func (o Options) withDefaults() Options {
 }
 
 // Ticket is the permission Allow gives to one call. Hand it back to Done.
-type Ticket struct {
+type brTicket struct {
 	word  uint64 // the state word the call was allowed under
 	probe bool
 }
 
 // Breaker is a circuit breaker. It is safe for concurrent use. Make one
 // with New.
-type Breaker struct {
-	opts  Options
+type breaker struct {
+	opts  brOptions
 	epoch time.Time
 
 	// word packs the state (low 2 bits) and a generation number that
@@ -144,58 +144,58 @@ type Breaker struct {
 }
 
 // New returns a closed breaker.
-func New(opts Options) *Breaker {
+func newBreaker(opts brOptions) *breaker {
 	o := opts.withDefaults()
-	return &Breaker{opts: o, epoch: o.Now()}
+	return &breaker{opts: o, epoch: o.Now()}
 }
 
-func (b *Breaker) now() int64 { return int64(b.opts.Now().Sub(b.epoch)) }
+func (b *breaker) now() int64 { return int64(b.opts.Now().Sub(b.epoch)) }
 
-func stateOf(word uint64) State { return State(word & 3) }
+func stateOf(word uint64) brState { return brState(word & 3) }
 
 // State returns the breaker's state. An open breaker whose OpenFor has
 // passed still reports Open until the next Allow turns it half-open.
-func (b *Breaker) State() State { return stateOf(b.word.Load()) }
+func (b *breaker) state() brState { return stateOf(b.word.Load()) }
 
 // Opened returns how many times the breaker has opened.
-func (b *Breaker) Opened() uint64 { return b.opened.Load() }
+func (b *breaker) Opened() uint64 { return b.opened.Load() }
 
 // Allow reports whether a call may go ahead. If it may, the caller must
 // make the call and then report its outcome with Done(ticket, outcome),
 // exactly once. A closed breaker allows at the cost of one atomic load; an
 // open one refuses at the cost of two and a clock read.
-func (b *Breaker) Allow() (Ticket, bool) {
+func (b *breaker) Allow() (brTicket, bool) {
 	w := b.word.Load()
 	switch stateOf(w) {
-	case Closed:
-		return Ticket{word: w}, true
-	case Open:
+	case brClosed:
+		return brTicket{word: w}, true
+	case brOpen:
 		if b.now() < b.openUntil.Load() {
-			return Ticket{}, false
+			return brTicket{}, false
 		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	w = b.word.Load()
 	switch stateOf(w) {
-	case Closed:
-		return Ticket{word: w}, true
-	case Open:
+	case brClosed:
+		return brTicket{word: w}, true
+	case brOpen:
 		if b.now() < b.openUntil.Load() {
-			return Ticket{}, false
+			return brTicket{}, false
 		}
-		w = b.setLocked(HalfOpen)
+		w = b.setLocked(brHalfOpen)
 		b.successes = 0
 	}
 	if b.probing {
-		return Ticket{}, false
+		return brTicket{}, false
 	}
 	b.probing = true
-	return Ticket{word: w, probe: true}, true
+	return brTicket{word: w, probe: true}, true
 }
 
 // Done reports the outcome of a call that Allow let through.
-func (b *Breaker) Done(t Ticket, o Outcome) {
+func (b *breaker) Done(t brTicket, o brOutcome) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.word.Load() != t.word {
@@ -204,17 +204,17 @@ func (b *Breaker) Done(t Ticket, o Outcome) {
 	if t.probe {
 		b.probing = false
 		switch o {
-		case Success:
+		case brSuccess:
 			if b.successes++; b.successes >= b.opts.Probes {
-				b.setLocked(Closed)
+				b.setLocked(brClosed)
 				b.resetCountsLocked(b.now())
 			}
-		case Failure:
+		case brFailure:
 			b.openLocked()
 		}
 		return
 	}
-	if o == Ignored {
+	if o == brIgnored {
 		return
 	}
 	now := b.now()
@@ -224,7 +224,7 @@ func (b *Breaker) Done(t Ticket, o Outcome) {
 		b.resetCountsLocked(now)
 	}
 	b.calls++
-	if o == Success {
+	if o == brSuccess {
 		b.consecutive = 0
 		return
 	}
@@ -236,21 +236,21 @@ func (b *Breaker) Done(t Ticket, o Outcome) {
 	}
 }
 
-func (b *Breaker) openLocked() {
+func (b *breaker) openLocked() {
 	b.openUntil.Store(b.now() + int64(b.opts.OpenFor))
-	b.setLocked(Open)
+	b.setLocked(brOpen)
 	b.opened.Add(1)
 	b.consecutive = 0
 }
 
 // setLocked moves to state s with a new generation and returns the word.
-func (b *Breaker) setLocked(s State) uint64 {
+func (b *breaker) setLocked(s brState) uint64 {
 	w := (b.word.Load()>>2+1)<<2 | uint64(s)
 	b.word.Store(w)
 	return w
 }
 
-func (b *Breaker) resetCountsLocked(now int64) {
+func (b *breaker) resetCountsLocked(now int64) {
 	b.windowStart = now
 	b.calls, b.failures = 0, 0
 }
