@@ -1,137 +1,84 @@
-// Package breaker is a circuit breaker for calls to a remote service.
-//
-// A Breaker starts closed: calls go ahead and their outcomes are counted.
-// It opens after Options.Failures consecutive failures, or when at least
-// Options.MinCalls calls in the current window failed in the proportion
-// Options.Ratio or more. While open, Allow refuses every call at the cost of
-// two atomic loads and a clock read. After Options.OpenFor it lets one call
-// through at a time as a probe (half-open): Options.Probes consecutive
-// successful probes close it, one failed probe opens it again.
-//
-// Outcomes are tied to the state they were allowed in: a call that was
-// allowed before the breaker changed state reports into the void, so a slow
-// call from before an outage cannot close a breaker that a probe reopened.
 package multilevel
 
 import (
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// State is where a breaker stands.
-type brState uint8
-
-// The three states of a breaker.
-const (
-	brClosed   brState = iota // calls go ahead and are counted
-	brOpen                    // calls are refused until OpenFor has passed
-	brHalfOpen                // one probe call at a time decides
-)
-
-func (s brState) String() string {
-	switch s {
-	case brClosed:
-		return "Closed"
-	case brOpen:
-		return "Open"
-	case brHalfOpen:
-		return "HalfOpen"
-	}
-	return "State(" + strconv.Itoa(int(s)) + ")"
-}
-
-// Outcome is how an allowed call went.
+// brOutcome is how an allowed call went.
 type brOutcome uint8
 
 // The outcomes a caller reports with Done.
 const (
-	// Success: the remote service answered (a "not found" is an answer).
+	// brSuccess: the store answered (a miss is an answer).
 	brSuccess brOutcome = iota
-	// Failure: the service failed or did not answer in time.
+	// brFailure: the store failed or did not answer in time.
 	brFailure
-	// Ignored: the call says nothing about the service's health, for
+	// brIgnored: the call says nothing about the store's health, for
 	// example because the caller gave up first. It only frees a probe slot.
 	brIgnored
 )
 
-// Options tunes a Breaker. Zero fields take the defaults listed.
-type brOptions struct {
-	// Failures is the number of consecutive failures that opens the
-	// breaker. Default 5.
-	Failures int
-	// Ratio is the failure ratio over a window that opens the breaker,
-	// in (0, 1]. Default 0.5.
-	Ratio float64
-	// MinCalls is how many calls a window needs before Ratio applies.
-	// Default 20.
-	MinCalls int
-	// Window is the length of the fixed windows over which calls are
-	// counted for Ratio. Default 10s.
-	Window time.Duration
-	// OpenFor is how long the breaker stays open before probing.
-	// Default 1s.
-	OpenFor time.Duration
-	// Probes is the number of consecutive successful probes that closes
-	// a half-open breaker. Default 3.
-	Probes int
-	// Now tells the time; nil means time.Now. Tests inject a fake clock.
-	Now func() time.Time
-}
-
-// Defaults of the Options fields.
+// Defaults of the BreakerOptions fields.
 const (
-	brDefaultFailures = 5
-	brDefaultRatio    = 0.5
-	brDefaultMinCalls = 20
-	brDefaultWindow   = 10 * time.Second
-	brDefaultOpenFor  = time.Second
-	brDefaultProbes   = 3
+	defaultBreakerFailures = 5
+	defaultBreakerRatio    = 0.5
+	defaultBreakerMinCalls = 20
+	defaultBreakerWindow   = 10 * time.Second
+	defaultBreakerOpenFor  = time.Second
+	defaultBreakerProbes   = 3
 )
 
-func (o brOptions) withDefaults() brOptions {
+// withDefaults returns o with its zero fields set to the defaults.
+func (o BreakerOptions) withDefaults() BreakerOptions {
 	if o.Failures <= 0 {
-		o.Failures = brDefaultFailures
+		o.Failures = defaultBreakerFailures
 	}
 	if !(o.Ratio > 0 && o.Ratio <= 1) {
-		o.Ratio = brDefaultRatio
+		o.Ratio = defaultBreakerRatio
 	}
 	if o.MinCalls <= 0 {
-		o.MinCalls = brDefaultMinCalls
+		o.MinCalls = defaultBreakerMinCalls
 	}
 	if o.Window <= 0 {
-		o.Window = brDefaultWindow
+		o.Window = defaultBreakerWindow
 	}
 	if o.OpenFor <= 0 {
-		o.OpenFor = brDefaultOpenFor
+		o.OpenFor = defaultBreakerOpenFor
 	}
 	if o.Probes <= 0 {
-		o.Probes = brDefaultProbes
-	}
-	if o.Now == nil {
-		o.Now = time.Now
+		o.Probes = defaultBreakerProbes
 	}
 	return o
 }
 
-// Ticket is the permission Allow gives to one call. Hand it back to Done.
+// brTicket is the permission Allow gives to one call. Hand it back to Done.
 type brTicket struct {
 	word  uint64 // the state word the call was allowed under
 	probe bool
 }
 
-// Breaker is a circuit breaker. It is safe for concurrent use. Make one
-// with New.
+// breaker is the circuit breaker in front of the store, tuned by
+// BreakerOptions. It starts closed: calls go ahead and their outcomes are
+// counted. It opens after Failures consecutive failures, or when at least
+// MinCalls calls of the current Window failed in the proportion Ratio or
+// more; while open, Allow refuses every call at the cost of two atomic
+// loads and a clock read. After OpenFor it lets one probe call through at
+// a time (half-open): Probes consecutive successes close it, one failure
+// opens it again. Outcomes are tied to the state a call was allowed in,
+// so a slow call from before an outage cannot close a breaker that a
+// probe reopened. It is safe for concurrent use.
 type breaker struct {
-	opts  brOptions
+	opts  BreakerOptions
+	now   func() time.Time
 	epoch time.Time
 
-	// word packs the state (low 2 bits) and a generation number that
-	// grows with every state change, so that a ticket can tell whether
-	// the state it was issued under is still current.
+	// word packs the state (a BreakerState, low 2 bits) and a generation
+	// number that grows with every state change, so that a ticket can
+	// tell whether the state it was issued under is still current.
 	word      atomic.Uint64
-	openUntil atomic.Int64 // nanoseconds since epoch; meaningful while Open
+	openUntil atomic.Int64 // nanoseconds since epoch; meaningful while open
 	opened    atomic.Uint64
 
 	mu          sync.Mutex
@@ -143,19 +90,24 @@ type breaker struct {
 	successes   int   // consecutive successful probes
 }
 
-// New returns a closed breaker.
-func newBreaker(opts brOptions) *breaker {
-	o := opts.withDefaults()
-	return &breaker{opts: o, epoch: o.Now()}
+// newBreaker returns a closed breaker tuned by opts, its zero fields
+// defaulted, that tells the time with now (time.Now if nil).
+func newBreaker(opts BreakerOptions, now func() time.Time) *breaker {
+	if now == nil {
+		now = time.Now
+	}
+	b := &breaker{opts: opts.withDefaults(), now: now, epoch: now()}
+	b.word.Store(uint64(BreakerClosed))
+	return b
 }
 
-func (b *breaker) now() int64 { return int64(b.opts.Now().Sub(b.epoch)) }
+func (b *breaker) sinceEpoch() int64 { return int64(b.now().Sub(b.epoch)) }
 
-func stateOf(word uint64) brState { return brState(word & 3) }
+func stateOf(word uint64) BreakerState { return BreakerState(word & 3) }
 
-// State returns the breaker's state. An open breaker whose OpenFor has
-// passed still reports Open until the next Allow turns it half-open.
-func (b *breaker) state() brState { return stateOf(b.word.Load()) }
+// state returns the breaker's state. An open breaker whose OpenFor has
+// passed still reports BreakerOpen until the next allow turns it half-open.
+func (b *breaker) state() BreakerState { return stateOf(b.word.Load()) }
 
 // Opened returns how many times the breaker has opened.
 func (b *breaker) Opened() uint64 { return b.opened.Load() }
@@ -167,10 +119,10 @@ func (b *breaker) Opened() uint64 { return b.opened.Load() }
 func (b *breaker) Allow() (brTicket, bool) {
 	w := b.word.Load()
 	switch stateOf(w) {
-	case brClosed:
+	case BreakerClosed:
 		return brTicket{word: w}, true
-	case brOpen:
-		if b.now() < b.openUntil.Load() {
+	case BreakerOpen:
+		if b.sinceEpoch() < b.openUntil.Load() {
 			return brTicket{}, false
 		}
 	}
@@ -178,13 +130,13 @@ func (b *breaker) Allow() (brTicket, bool) {
 	defer b.mu.Unlock()
 	w = b.word.Load()
 	switch stateOf(w) {
-	case brClosed:
+	case BreakerClosed:
 		return brTicket{word: w}, true
-	case brOpen:
-		if b.now() < b.openUntil.Load() {
+	case BreakerOpen:
+		if b.sinceEpoch() < b.openUntil.Load() {
 			return brTicket{}, false
 		}
-		w = b.setLocked(brHalfOpen)
+		w = b.setLocked(BreakerHalfOpen)
 		b.successes = 0
 	}
 	if b.probing {
@@ -206,8 +158,8 @@ func (b *breaker) Done(t brTicket, o brOutcome) {
 		switch o {
 		case brSuccess:
 			if b.successes++; b.successes >= b.opts.Probes {
-				b.setLocked(brClosed)
-				b.resetCountsLocked(b.now())
+				b.setLocked(BreakerClosed)
+				b.resetCountsLocked(b.sinceEpoch())
 			}
 		case brFailure:
 			b.openLocked()
@@ -217,7 +169,7 @@ func (b *breaker) Done(t brTicket, o brOutcome) {
 	if o == brIgnored {
 		return
 	}
-	now := b.now()
+	now := b.sinceEpoch()
 	if now-b.windowStart >= int64(b.opts.Window) {
 		// A new window: the ratio counts afresh, while the streak of
 		// consecutive failures carries over.
@@ -237,14 +189,14 @@ func (b *breaker) Done(t brTicket, o brOutcome) {
 }
 
 func (b *breaker) openLocked() {
-	b.openUntil.Store(b.now() + int64(b.opts.OpenFor))
-	b.setLocked(brOpen)
+	b.openUntil.Store(b.sinceEpoch() + int64(b.opts.OpenFor))
+	b.setLocked(BreakerOpen)
 	b.opened.Add(1)
 	b.consecutive = 0
 }
 
 // setLocked moves to state s with a new generation and returns the word.
-func (b *breaker) setLocked(s brState) uint64 {
+func (b *breaker) setLocked(s BreakerState) uint64 {
 	w := (b.word.Load()>>2+1)<<2 | uint64(s)
 	b.word.Store(w)
 	return w

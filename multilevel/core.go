@@ -94,11 +94,7 @@ func newCore[K comparable, V any](o *Options[K, V]) (_ *core[K, V], err error) {
 		return nil, err
 	}
 	if !o.Breaker.Disabled {
-		b := o.Breaker
-		c.br = newBreaker(brOptions{
-			Failures: b.Failures, Ratio: b.Ratio, MinCalls: b.MinCalls, Window: b.Window,
-			OpenFor: b.OpenFor, Probes: b.Probes, Now: clockNow(o.L1.Clock),
-		})
+		c.br = newBreaker(o.Breaker, clockNow(o.L1.Clock))
 	}
 
 	if c.l1 = o.L1Cache; c.l1 == nil {
