@@ -30,8 +30,8 @@ type Group struct {
 // memberReports is how many times per sample period of its own a member
 // reports: more often applies the group's decisions sooner, at the price
 // of more trips to its mutex; 16 brought a sharded cache's window in step
-// with one cache's, and more changed nothing (benchmarks/notes/
-// hitratio-notes.md, "Sixteen reports per period").
+// with one cache's, and more changed nothing (see "Sixteen reports per
+// period" in benchmarks/notes/hitratio-notes.md).
 const memberReports = 16
 
 // NewGroup returns an empty group for the shards of one cache.
