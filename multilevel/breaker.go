@@ -117,25 +117,16 @@ func (b *breaker) Opened() uint64 { return b.opened.Load() }
 // exactly once. A closed breaker allows at the cost of one atomic load; an
 // open one refuses at the cost of two and a clock read.
 func (b *breaker) Allow() (brTicket, bool) {
-	w := b.word.Load()
-	switch stateOf(w) {
-	case BreakerClosed:
-		return brTicket{word: w}, true
-	case BreakerOpen:
-		if b.sinceEpoch() < b.openUntil.Load() {
-			return brTicket{}, false
-		}
+	if t, ok, known := b.settled(b.word.Load()); known {
+		return t, ok
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	w = b.word.Load()
-	switch stateOf(w) {
-	case BreakerClosed:
-		return brTicket{word: w}, true
-	case BreakerOpen:
-		if b.sinceEpoch() < b.openUntil.Load() {
-			return brTicket{}, false
-		}
+	w := b.word.Load()
+	if t, ok, known := b.settled(w); known {
+		return t, ok
+	}
+	if stateOf(w) == BreakerOpen { // and its open period is over
 		w = b.setLocked(BreakerHalfOpen)
 		b.successes = 0
 	}
@@ -144,6 +135,21 @@ func (b *breaker) Allow() (brTicket, bool) {
 	}
 	b.probing = true
 	return brTicket{word: w, probe: true}, true
+}
+
+// settled answers Allow for state word w when no probe is involved: a
+// closed breaker allows, an open one within its open period refuses.
+// Otherwise known is false.
+func (b *breaker) settled(w uint64) (t brTicket, ok, known bool) {
+	switch stateOf(w) {
+	case BreakerClosed:
+		return brTicket{word: w}, true, true
+	case BreakerOpen:
+		if b.sinceEpoch() < b.openUntil.Load() {
+			return brTicket{}, false, true
+		}
+	}
+	return brTicket{}, false, false
 }
 
 // Done reports the outcome of a call that Allow let through.

@@ -117,11 +117,18 @@ func TestHalfOpenProbesCloseIt(t *testing.T) {
 	}
 }
 
-func TestFailedProbeReopensIt(t *testing.T) {
-	clk := newFakeClock()
+// dueForProbe returns a breaker that opens on one failure and closes on
+// one good probe, opened once and now at the end of its open period.
+func dueForProbe(clk *fakeClock) *breaker {
 	b := newTestBreaker(clk, BreakerOptions{Failures: 1, OpenFor: time.Second, Probes: 1})
 	brCall(b, brFailure)
 	clk.Advance(time.Second)
+	return b
+}
+
+func TestFailedProbeReopensIt(t *testing.T) {
+	clk := newFakeClock()
+	b := dueForProbe(clk)
 	if !brCall(b, brFailure) {
 		t.Fatal("probe refused")
 	}
@@ -141,9 +148,7 @@ func TestFailedProbeReopensIt(t *testing.T) {
 
 func TestIgnoredProbeFreesTheSlot(t *testing.T) {
 	clk := newFakeClock()
-	b := newTestBreaker(clk, BreakerOptions{Failures: 1, OpenFor: time.Second, Probes: 1})
-	brCall(b, brFailure)
-	clk.Advance(time.Second)
+	b := dueForProbe(clk)
 	if !brCall(b, brIgnored) {
 		t.Fatal("probe refused")
 	}
