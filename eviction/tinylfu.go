@@ -39,7 +39,7 @@ type tinyLFU[K comparable, V any] struct {
 
 	sketch  *sketch.Sketch
 	climber climber
-	// group, when the shards of a cache climb together (group.go), owns
+	// group, when the shards of a cache climb together (tinylfu_group.go), owns
 	// the decisions; climber then only tallies this shard's evidence
 	// between reports, and its period is the report interval.
 	group  *Group
