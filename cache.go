@@ -2,20 +2,16 @@
 //
 // A Cache maps keys to values in memory, bounded by an entry count or a
 // total weight, with optional expiry. Keys are hashed with a per-cache
-// random seed into shards; each shard has its own lock, eviction policy and
-// timer wheel. Writes are synchronous: once Set returns, every Get on every
-// goroutine sees the value. Reads take no lock: they copy the value under
-// the entry's sequence counter and report hits to the policy through a
-// lossy buffer, so they queue neither behind each other nor behind writers.
-//
-// Entries leave the cache for a [Reason]: capacity, expiry, deletion,
-// replacement, or clearing. [Options].OnEvict hears about each exactly
+// random seed into shards, each with its own lock, eviction policy and
+// timer wheel. Writes are synchronous: once Set returns, every Get sees
+// the value. Reads take no lock: they copy the value under the entry's
+// sequence counter and report hits to the policy through a lossy buffer.
+// Entries leave for a [Reason], which [Options].OnEvict hears exactly
 // once, never while a lock is held.
 //
-// The cache can also read through to a backend: [Cache.GetOrLoad] and
-// [Cache.GetMany] call a [Loader] or [BulkLoader] on a miss, once per key
-// however many callers miss at the same time, and can refresh values ahead
-// of expiry and cache not-found answers. docs/loading.md has the details.
+// [Cache.GetOrLoad] and [Cache.GetMany] read through to a backend ([Loader],
+// [BulkLoader]), once per key however many callers miss together, and can
+// refresh ahead of expiry and cache not-found answers (docs/loading.md).
 package cache
 
 import (
@@ -72,22 +68,15 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 // Options.Load; ErrNoLoader if that is nil too).
 //
 // However many goroutines miss on key together, loader runs once, on a
-// goroutine of its own; they all get its result. Each caller stops waiting
-// when its own ctx ends, with ctx.Err(); the load goes on, with the first
-// caller's context values but not its cancellation (see Loader), and its
-// result is cached for the others. A successful load is stored with the
-// default TTL unless the key was written or deleted while it ran; then the
-// callers get the loaded value and the write stands.
-//
-// An error, a panic (as a *PanicError) or runtime.Goexit in loader reach
-// every waiting caller and nothing is cached, except ErrNotFound, which is
-// cached for Options.NegativeTTL if set: until then GetOrLoad returns
-// ErrNotFound at once. After Close it returns ErrClosed. With
-// Options.RefreshAfter set, a hit on an older value returns it at once
-// and reloads it in the background.
-//
-// A hit costs about what Get does; a miss costs a goroutine and a few
-// small allocations besides the load.
+// goroutine of its own, and they all get its result; each caller stops
+// waiting when its own ctx ends. A successful load is stored with the
+// default TTL unless the key was written or deleted meanwhile. An error, a
+// panic (*PanicError) or runtime.Goexit reaches every waiting caller and
+// nothing is cached, except ErrNotFound, cached for Options.NegativeTTL if
+// set. With Options.RefreshAfter, a hit on an older value returns it and
+// reloads it in the background. After Close it returns ErrClosed. Cost: a
+// hit about what Get costs; a miss a goroutine and a few small allocations
+// besides the load (docs/loading.md).
 func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, loader Loader[K, V]) (V, error) {
 	defer runtime.KeepAlive(c)
 	return c.c.getOrLoad(ctx, key, loader)

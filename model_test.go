@@ -387,7 +387,8 @@ func (m *modelRun) finish() {
 
 func runModel(t testing.TB, seed uint64, data []byte) {
 	r := rand.New(rand.NewPCG(seed, seed>>7))
-	policy := []eviction.Algorithm{eviction.Default, eviction.LRU, eviction.SIEVE, eviction.S3FIFO, eviction.TinyLFU}[r.IntN(5)]
+	policies := append([]eviction.Algorithm{eviction.Default}, eviction.Algorithms()...)
+	policy := policies[r.IntN(len(policies))]
 	ttl := []time.Duration{0, 3 * time.Second}[r.IntN(2)]
 	m := newModelRun(t, 1+r.IntN(8), ttl, r.IntN(3) == 0, policy)
 	for i := 0; i+1 < len(data); i += 2 {

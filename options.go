@@ -116,11 +116,10 @@ const NoTTL = time.Duration(math.MaxInt64)
 // DefaultShards is the shard count of a large cache.
 const DefaultShards = 64
 
-// minShardCapacity is the smallest capacity worth giving one shard. Below
-// it, random imbalance between shards and policies too small to learn from
-// cost hit ratio (TinyLFU split into shards of 2–3k entries lost 0.5–1
-// point on the scarab trace; from 4096 up it stayed within 0.5); above it,
-// more shards only buy concurrency.
+// minShardCapacity is the smallest capacity worth giving one shard: below
+// it, imbalance between shards and policies too small to learn from cost
+// hit ratio; above it, more shards only buy concurrency (measured by
+// TestShardingTable in benchmarks/replay).
 const minShardCapacity = 4096
 
 // ErrInvalidOptions is wrapped by every error New returns for bad options.

@@ -15,28 +15,17 @@ var ErrInvalidBound = errors.New("invalid bound")
 // SetMaxEntries changes the bound of a cache created with
 // Options.MaxEntries to n entries, while it runs.
 //
-// Shrinking evicts, before SetMaxEntries returns, the entries the policy
-// values least until every shard fits its share (as on any eviction, a
-// shard's most recently added entry goes last), reporting each to
-// OnEvict with ReasonCapacity (ReasonExpired if its deadline had passed)
-// on the calling goroutine, with no lock held. Growing takes effect at
-// once; the policy fills the new room as keys are written. The bound is
-// split over the shards exactly as New splits it, and the shard count New
-// chose does not change. The policies keep what they learned: TinyLFU
-// keeps its window's share and its frequency sketch (folded down on a
-// shrink), S3-FIFO its small queue's share.
+// Shrinking evicts the entries the policy values least until every shard
+// fits its share, before it returns, reporting each to OnEvict (with
+// ReasonCapacity) on the calling goroutine with no lock held; growing
+// takes effect at once. The shard count does not change, and policies
+// keep what they learned. Shards are resized one at a time, so concurrent
+// writes may see some at the old bound until it returns. Cost: one lock per shard plus amortised
+// O(1) per entry evicted.
 //
-// Shards are resized one after another, each under its own lock, so
-// writes running meanwhile may see some shards at the old bound; once
-// SetMaxEntries returns, every shard holds the new one. Concurrent calls
-// are applied one at a time. Cost: one lock per shard plus O(1)
-// amortised per entry evicted.
-//
-// It returns an error beginning "cache:" and wrapping ErrInvalidBound if
-// the cache was created unbounded (a bound cannot be added to a cache
-// that keeps no policy), is bounded by weight (use SetMaxWeight), or n is
-// not positive or below the shard count (each shard needs room for one
-// entry); it wraps ErrClosed after Close. The cache is unchanged then.
+// The error begins "cache:" and wraps ErrInvalidBound if the cache is
+// unbounded or bounded by weight, or n is below the shard count; it wraps
+// ErrClosed after Close. The cache is unchanged then.
 func (c *Cache[K, V]) SetMaxEntries(n int) error {
 	defer runtime.KeepAlive(c) // OnEvict hears the evictions
 	return c.c.resize("SetMaxEntries", int64(n), false)

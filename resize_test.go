@@ -14,7 +14,7 @@ import (
 	"github.com/stratacache/cache/eviction"
 )
 
-var allPolicies = []eviction.Algorithm{eviction.LRU, eviction.SIEVE, eviction.S3FIFO, eviction.TinyLFU}
+var allPolicies = eviction.Algorithms()
 
 func TestSetMaxErrors(t *testing.T) {
 	unbounded := Must(New(Options[int, int]{}))

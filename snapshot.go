@@ -82,54 +82,33 @@ var ErrBadSnapshot = errors.New("bad snapshot")
 
 // SaveSnapshot writes the cache's live entries to w, with their remaining
 // lifetimes, how recently each was written, its rank in its shard's
-// eviction order and, under TinyLFU, its frequency estimate, in the
-// format described in docs/snapshot.md. Negative entries are not saved.
-// Each shard's buffered reads reach its policy first, so the ranks
-// include the latest reads.
+// eviction order (buffered reads applied first) and, under TinyLFU, its
+// frequency estimate, in the format of docs/snapshot.md. Negative entries
+// are not saved.
 //
-// It runs alongside normal traffic without stopping it: each shard is
-// copied under its shared lock, one at a time, and encoded with no lock
-// held. Each shard is therefore saved as it was at one moment, but shards
-// are saved at different moments: a write that lands during the save may
-// or may not be in it, and two writes to different keys may be saved
-// without the earlier one. It holds one shard's entries at a time in
-// memory, plus a write buffer; the cost is one codec Marshal per key and
-// per value. It does not close or sync w. After Close it returns
-// ErrClosed.
+// It runs alongside traffic: each shard is copied under its shared lock,
+// one at a time, and encoded with no lock held, so shards are saved at
+// different moments (not a point-in-time snapshot). Memory: one shard's
+// entries and a write buffer; cost: one codec Marshal per key and value.
+// It does not close or sync w. After Close it returns ErrClosed.
 func (c *Cache[K, V]) SaveSnapshot(w io.Writer, opts SnapshotOptions) (SnapshotInfo, error) {
 	defer runtime.KeepAlive(c) // w may take long; see New
 	return saveSnapshot(c.c, w, opts)
 }
 
 // LoadSnapshot reads a snapshot written by SaveSnapshot from r and stores
-// its entries with Set semantics: each counts in Stats.Sets, replaces any
-// value already under its key (OnEvict hears ReasonReplaced) and may evict
-// others to stay within bounds.
+// its entries with Set semantics (counted in Stats.Sets, replacing what is
+// there, evicting others to stay within bounds), coldest first, so that
+// the saved policy order is rebuilt; TinyLFU's frequencies, and what it
+// learned, are restored too (docs/snapshot.md).
 //
-// Entries are stored coldest first, by their rank in the saving cache's
-// policy order (shards merged by relative rank), so storing them rebuilds
-// that order: LRU recency, reads included, and the hottest entries are
-// stored last. When the snapshot does not fit under the bound, each key's
-// saved TinyLFU frequency estimate, above the snapshot's median, is also
-// fed back into the sketch before the key is stored, so that the hottest
-// win admission and stay (docs/snapshot.md says why only then). Version 1
-// snapshots, which carry neither, load from the least to the most
-// recently written.
-//
-// The whole snapshot is read and checked first (format, version, every
-// record, the record count and the checksum); if anything is wrong, the
-// error wraps ErrBadSnapshot and the cache is untouched. An error reading
-// r is returned as is, wrapped, and also leaves the cache untouched.
-//
-// Lifetimes continue across the gap: an entry saved with 10 minutes left
-// and loaded 3 minutes later (by wall clock, on Options.Clock) gets 7, and
-// one whose time ran out is skipped and counted in SnapshotInfo.Expired.
-// An entry saved without a deadline is stored with NoTTL.
-//
-// The snapshot must record this cache's K and V and opts.Schema; see
-// SnapshotOptions for the limits on its size and on the memory its
-// decoded entries may take. Memory: the snapshot's bytes and all its
-// decoded entries at once, bounded by those limits.
+// The whole snapshot is read and checked first; if anything is wrong the
+// error wraps ErrBadSnapshot (or is r's error, wrapped) and the cache is
+// untouched. It must record this cache's K and V and opts.Schema, within
+// the limits SnapshotOptions sets on its size and decoded memory.
+// Lifetimes continue across the gap, by wall clock (Options.Clock): an
+// entry whose time ran out is skipped and counted in SnapshotInfo.Expired.
+// Memory: the snapshot's bytes and all its decoded entries at once.
 func (c *Cache[K, V]) LoadSnapshot(r io.Reader, opts SnapshotOptions) (SnapshotInfo, error) {
 	defer runtime.KeepAlive(c)
 	return loadSnapshot(c.c, r, opts)

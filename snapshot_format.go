@@ -191,18 +191,11 @@ func loadSnapshot[K comparable, V any](c *core[K, V], r io.Reader, opts Snapshot
 	elapsed := max(c.wall().Sub(savedAt), 0) // a clock set back counts as no time
 	sortForLoad(recs)
 	// Frequencies are restored relative to the snapshot's median: a key
-	// used as often as the typical saved entry starts as a new key would
-	// (the store counts one use); hotter ones keep their lead. Without
-	// counts, TinyLFU would admit the coldest entries (stored first)
-	// against the hottest when the snapshot does not fit, and once its
-	// victims rotate any candidate seen twice would beat a restored entry.
-	// Full counts go too far the other way: the new sketch knows nothing
-	// of the keys the old cache had just evicted, and every saved entry
-	// beat them when they came back. Restored against uninterrupted over
-	// the second half of a trace (warm_restart_test.go): p3 at 100k 0.3 to
-	// 0.5 points behind with the median, 1.6 with full counts, 1.1 with
-	// none; web12 at 3000 0.2 with the median, 0.65 with none; multi2 at
-	// 1800 0.4 either way.
+	// used as often as the typical saved entry starts as a new key would,
+	// hotter ones keep their lead. Without counts TinyLFU would admit
+	// the coldest entries (stored first) against the hottest; full counts
+	// would let every saved entry beat the keys the old cache had just
+	// evicted (docs/snapshot.md).
 	base := medianFreq(recs)
 	for i := range recs {
 		e := &recs[i]
@@ -223,8 +216,7 @@ func loadSnapshot[K comparable, V any](c *core[K, V], r io.Reader, opts Snapshot
 	}
 	// What the policy learned goes in after the entries: storing them
 	// closes sample periods of the policy's own, which would decide afresh
-	// on no evidence. Without it, multi2 at 1800 fell 1.0 points behind
-	// instead of 0.4 (the restored cache relearned to rotate victims).
+	// on no evidence.
 	if learned != nil {
 		for _, s := range c.shards {
 			if err := s.Learn(learned); err != nil {

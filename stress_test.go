@@ -21,7 +21,7 @@ import (
 //     exactly once by the time Close returns (values are unique);
 //   - Stats: hits + misses equals the number of Get calls.
 func TestStress(t *testing.T) {
-	for _, policy := range []eviction.Algorithm{eviction.LRU, eviction.SIEVE, eviction.S3FIFO, eviction.TinyLFU} {
+	for _, policy := range eviction.Algorithms() {
 		t.Run(policy.String(), func(t *testing.T) { stress(t, policy) })
 	}
 }

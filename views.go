@@ -13,31 +13,15 @@ import (
 // the other end. Use them to see what a cache holds on to, to pre-warm a
 // peer with the hottest keys, or to find what is about to leave.
 //
-// What "hot" means is the policy's own order (docs/snapshot.md#views has
-// the table): LRU, recency; SIEVE, its eviction order from the hand,
-// visited entries last; S3-FIFO, the main queue by the rounds each entry
-// would survive, with unread new entries coldest and read ones hottest;
-// TinyLFU, the protected segment (read again since admission), then
-// probation, then the admission window, each by recency. An unbounded
-// cache keeps no policy: its entries are ordered by when they were last
-// written.
+// What "hot" means is the policy's own order, which each documents with
+// its eviction.Algorithm constant (and docs/eviction.md). An unbounded
+// cache orders entries by when they were last written. Shards are merged
+// by relative rank (the k-th of m ranks at k/m), exact with one shard.
 //
-// Each shard yields up to n entries in its order; the shards are merged
-// by relative rank, the k-th entry of a shard holding m ranking at k/m.
-// Keys spread evenly over shards, so this approximates the order one
-// policy over the whole cache would give, and is exact with one shard.
-//
-// Cost and consistency: each shard's buffered reads are first handed to
-// its policy (a brief exclusive lock), then up to n of its entries are
-// copied under its shared lock (readers go on; writers to that shard wait
-// for the copy), and the merge runs with no lock held, so the loop body
-// may use the cache. Memory: up to n entries per shard. Each shard is
-// copied at one moment, different shards at different moments. Negative
-// and expired entries are skipped. Walking a policy's order costs O(1)
-// per entry under LRU and TinyLFU; SIEVE and S3-FIFO may skip over a
-// shard's other entries to reach the class they want. The views count as
-// no reads themselves: they apply the reads already made, then leave the
-// order and Stats as they were.
+// Each shard applies its buffered reads, then copies up to n entries under
+// its shared lock (writers to it wait); the merge and the loop run with no
+// lock held. Memory: up to n entries per shard. The views are not reads:
+// they change neither the order nor Stats.
 func (c *Cache[K, V]) Hottest(n int) iter.Seq2[K, V] { return keepAlive2(c, c.c.ordered(true, n)) }
 
 // Coldest iterates over up to n live entries that the eviction policy

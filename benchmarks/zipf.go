@@ -1,6 +1,6 @@
 package benchmarks
 
-import "github.com/stratacache/cache/internal/trace"
+import "github.com/stratacache/cache/benchmarks/internal/trace"
 
 // ZipfKeys returns count samples over distinct ranks with exponent s
 // (P(rank i) ∝ 1/(i+1)^s, any s ≥ 0, including s = 1, which math/rand's

@@ -4,18 +4,11 @@
 //
 // An Entry is owned by exactly one shard and changed only with that shard's
 // lock held. Readers take no lock: the key and hash never change, the
-// deadline is atomic (expire-after-access reads move it forward), and the
-// value with what describes it (write time, lifetime, deadline, negative
-// flag) is copied by [Entry.Load] under a sequence counter that every
-// [Entry.Write] makes odd while it works, so a copy that overlapped a write
-// is retried. Entries are never recycled, so a pointer that outlives its
-// entry's removal (in a read buffer, say) stays safe to dereference: it just
-// reports [Entry.Resident] false.
-//
-// Entries are sized for caches of millions: an entry of uint64 key and
-// value is 56 bytes (the 64-byte size class) when it cannot expire, 80 with
-// its timer section, and 104 (the 112-byte class) when it also records
-// weight, lifetime and write time; see [Entry] for what lives where.
+// deadline is atomic, and the value with what describes it is copied by
+// [Entry.Load] under a sequence counter that every [Entry.Write] makes odd
+// while it works, so a copy that overlapped a write is retried. Entries are
+// never recycled, so a pointer that outlives its entry's removal (in a read
+// buffer, say) stays safe to dereference: it reports [Entry.Resident] false.
 package entry
 
 import (
@@ -28,27 +21,16 @@ import (
 // Entry is one cached key/value pair with the bookkeeping its shard, its
 // eviction policy and its shard's timer wheel need.
 //
-// The layout is kept small because a cache holds millions of these. What
-// only some entries use lives in sections allocated together with the
-// entry, and plain entries do without:
-//
-//   - the timer section (deadline and timer-wheel links), for entries that
-//     can expire: [NewTimed] and [NewFull] make it;
-//   - the more section (lifetime, write time, weight), for caches that
-//     weigh entries, refresh ahead, expire after access or keep no policy:
-//     [NewFull] makes it, after a timer section, so a full entry has both.
-//
-// An entry's x field points at its timer section, and a full entry's more
-// section is found from there (see [Entry.more]). A plain entry that is
-// given a deadline anyway (a per-write lifetime in a cache without a
-// default one) gets a timer section of its own, allocated apart, by the
-// write that brings the deadline; one given a weight other than 1 gets a
-// separate timer and more section the same way. Either costs one extra
-// allocation for that entry only, never a new entry: the table, the
-// policy and lock-free readers keep the pointer they had.
-//
-// For uint64 key and value a plain entry is 56 bytes (the 64-byte size
-// class), a timed one 80 and a full one 104 (the 112-byte class).
+// It is kept small because a cache holds millions: what only some entries
+// use lives in sections allocated with the entry. The timer section
+// (deadline, timer-wheel links) is for entries that can expire ([NewTimed],
+// [NewFull]); the more section (lifetime, write time, weight) for caches
+// that weigh entries, refresh ahead, expire after access or keep no policy
+// ([NewFull]; found from the timer section, see [Entry.more]). A plain
+// entry that later needs a section gets it, allocated apart, from the
+// write that needs it: one allocation, and the entry's pointer stays the
+// same for the table, the policy and lock-free readers. For uint64 key and
+// value a plain entry is 56 bytes, a timed one 80 and a full one 104.
 type Entry[K comparable, V any] struct {
 	// What a read touches comes first, so that it shares as few cache
 	// lines as possible: key, value, hash, sequence counter.

@@ -22,7 +22,7 @@ func BenchmarkPolicy(b *testing.B) {
 			s := newSimulator(a, 10000)
 			for i := 0; b.Loop(); i++ {
 				k := keys[i&(len(keys)-1)]
-				s.get(k, hashing.Mix(k))
+				s.Get(k, hashing.Mix(k))
 			}
 		})
 	}

@@ -2,6 +2,11 @@ package eviction
 
 import "github.com/stratacache/cache/entry"
 
+// LRU evicts the least recently used entry. Cheap and predictable; it
+// loses to scans and loops larger than the cache. Hottest first: most to
+// least recently used.
+const LRU Algorithm = 1
+
 // lru keeps entries in one list, least recently used at the front.
 type lru[K comparable, V any] struct {
 	list   entry.List[K, V]
@@ -35,4 +40,18 @@ func (p *lru[K, V]) Evict() *entry.Entry[K, V] {
 		p.Remove(e)
 	}
 	return e
+}
+
+// LRU: capacity does not shape it.
+func (p *lru[K, V]) SetCapacity(int64) {}
+
+func (p *lru[K, V]) Len() int { return p.list.Len() }
+
+func (p *lru[K, V]) Reset() { *p = lru[K, V]{} }
+
+// Ordered walks the list by recency: least recently used first when
+// coldest, most recently used first when hottest. Cost: O(1) per entry
+// yielded.
+func (p *lru[K, V]) Ordered(hottest bool, yield func(*entry.Entry[K, V]) bool) {
+	walk(&p.list, hottest, yield)
 }

@@ -32,7 +32,7 @@ func (p *tinyLFU[K, V]) trackedWeight() int64 {
 	return p.window.weight + p.probation.weight + p.protected.weight
 }
 
-var allAlgorithms = []Algorithm{LRU, SIEVE, S3FIFO, TinyLFU}
+var allAlgorithms = Algorithms()
 
 // TestPolicyProperties drives every policy with random operations, the
 // way a shard would, and checks the contract: Evict returns only tracked
@@ -257,18 +257,39 @@ func TestSIEVEOrder(t *testing.T) {
 	wantKeys(t, "rest", evictOrder(p), 2, 4)
 }
 
+// TestAlgorithms: every registered algorithm has its own value and name,
+// is valid and builds a policy; Default and only Default is valid beside
+// them.
 func TestAlgorithms(t *testing.T) {
-	names := map[Algorithm]string{Default: "Default", LRU: "LRU", SIEVE: "SIEVE", S3FIFO: "S3FIFO", TinyLFU: "TinyLFU"}
-	for a, name := range names {
-		if a.String() != name || !a.Valid() {
-			t.Errorf("%d: String %q Valid %v, want %q and valid", a, a.String(), a.Valid(), name)
+	if len(allAlgorithms) == 0 {
+		t.Fatal("no algorithms registered")
+	}
+	seen := map[Algorithm]bool{Default: true}
+	names := map[string]bool{"Default": true}
+	for _, a := range allAlgorithms {
+		if seen[a] || names[a.String()] {
+			t.Errorf("%d (%v): value or name registered twice", a, a)
+		}
+		seen[a], names[a.String()] = true, true
+		if !a.Valid() || a.String() == fmt.Sprintf("Algorithm(%d)", uint8(a)) {
+			t.Errorf("%d: String %q, Valid %v", a, a, a.Valid())
 		}
 		if New[int, int](a, 10) == nil {
 			t.Errorf("New(%v) returned nil", a)
 		}
 	}
-	if numAlgorithms.Valid() || numAlgorithms.String() != "Algorithm(5)" {
-		t.Errorf("numAlgorithms: Valid %v, String %q", numAlgorithms.Valid(), numAlgorithms.String())
+	for _, a := range []Algorithm{LRU, SIEVE, S3FIFO, TinyLFU} {
+		if !seen[a] {
+			t.Errorf("%v is not registered", a)
+		}
+	}
+	if Default.String() != "Default" || !Default.Valid() {
+		t.Errorf("Default: String %q, Valid %v", Default, Default.Valid())
+	}
+	for a := Algorithm(1); a != 0; a++ {
+		if !seen[a] && (a.Valid() || a.String() != fmt.Sprintf("Algorithm(%d)", uint8(a))) {
+			t.Errorf("unregistered %d: Valid %v, String %q", a, a.Valid(), a)
+		}
 	}
 	// Default stands for the policy the hit-ratio tables favour.
 	if Default.Resolve() != TinyLFU {

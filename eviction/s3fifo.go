@@ -2,6 +2,13 @@ package eviction
 
 import "github.com/stratacache/cache/entry"
 
+// S3FIFO keeps a small FIFO for new entries, a main FIFO for those read
+// again, and a ghost of recent evictions: hits cost one store, and
+// one-hit wonders never reach main. Hottest first: read entries of the
+// small queue, then main by the rounds each entry has left, then the
+// small queue's unread entries.
+const S3FIFO Algorithm = 3
+
 // s3fifo is S3-FIFO (Yang et al., SOSP'23): three FIFO queues instead of
 // one LRU list. New entries go to a small queue worth a tenth of the
 // capacity; those read again while there move on to the main queue, the
@@ -10,14 +17,12 @@ import "github.com/stratacache/cache/entry"
 // queue is a FIFO with a 2-bit frequency (kept in Mark) that buys each
 // entry up to three more rounds.
 //
-// When: key-value traffic full of one-hit wonders (scarab), and storage
-// traces whose working set is close to the cache size (p3 at 100k-200k,
-// p6 at 128k entries), where it beat TinyLFU by up to 5 points on our
-// traces; a hit costs less than under TinyLFU. TinyLFU wins overall.
-// Cost: a hit is one store; an eviction is amortised O(1) (each pass over
-// a main entry spends one of its frequency units); the ghost keeps 8 bytes
-// of ring and one map slot per hash, for up to nine tenths as many hashes
-// as there are entries (about main's share).
+// When: traffic full of one-hit wonders, and working sets close to the
+// cache size, where it can beat TinyLFU (docs/eviction.md); its hits cost
+// less. Cost: a hit is one store; an eviction is amortised O(1) (each pass
+// over a main entry spends one of its frequency units); the ghost keeps 8
+// bytes of ring and one map slot per hash, for up to nine tenths as many
+// hashes as there are entries.
 type s3fifo[K comparable, V any] struct {
 	capacity int64
 	small    queue[K, V]
@@ -44,7 +49,7 @@ func newS3FIFO[K comparable, V any](capacity int64) *s3fifo[K, V] {
 }
 
 // smallTarget is the small queue's share: a tenth of the capacity, which
-// the paper found enough to filter one-hit wonders on most traces.
+// the S3-FIFO paper found enough to filter one-hit wonders.
 func (p *s3fifo[K, V]) smallTarget() int64 { return max(p.capacity/10, 1) }
 
 func (p *s3fifo[K, V]) Add(e *entry.Entry[K, V]) {
@@ -137,4 +142,49 @@ func (p *s3fifo[K, V]) evict() *entry.Entry[K, V] {
 		e.SetQueue(0)
 		return e
 	}
+}
+
+// S3-FIFO: the small queue's share follows the capacity (smallTarget).
+func (p *s3fifo[K, V]) SetCapacity(c int64) { p.capacity = c }
+
+func (p *s3fifo[K, V]) Len() int { return p.entries }
+
+func (p *s3fifo[K, V]) Reset() { *p = *newS3FIFO[K, V](p.capacity) }
+
+// Ordered, coldest first, yields the small queue's unread entries oldest
+// first (they leave without a second chance), then the main queue by the
+// rounds each entry survives: frequency 0 before 1, 2 and 3, oldest first
+// within a frequency (exactly main's own eviction order), then the small
+// queue's read entries, which would move to main's young end. Hottest is
+// the reverse. It is approximate only in placing the small queue wholly
+// before or after main, where S3-FIFO interleaves them by the small
+// queue's share. Cost: up to six passes over the queues.
+func (p *s3fifo[K, V]) Ordered(hottest bool, yield func(*entry.Entry[K, V]) bool) {
+	unread := func(e *entry.Entry[K, V]) bool { return e.Mark() < s3Promote }
+	read := func(e *entry.Entry[K, V]) bool { return e.Mark() >= s3Promote }
+	freq := func(f uint8) func(*entry.Entry[K, V]) bool {
+		return func(e *entry.Entry[K, V]) bool { return e.Mark() == f }
+	}
+	small, main := &p.small.list, &p.main.list
+	if !hottest {
+		if !walkIf(small, false, unread, yield) {
+			return
+		}
+		for f := uint8(0); f <= s3MaxFreq; f++ {
+			if !walkIf(main, false, freq(f), yield) {
+				return
+			}
+		}
+		walkIf(small, false, read, yield)
+		return
+	}
+	if !walkIf(small, true, read, yield) {
+		return
+	}
+	for f := int(s3MaxFreq); f >= 0; f-- {
+		if !walkIf(main, true, freq(uint8(f)), yield) {
+			return
+		}
+	}
+	walkIf(small, true, unread, yield)
 }

@@ -6,33 +6,27 @@ import (
 	"github.com/stratacache/cache/internal/sketch"
 )
 
-// tinyLFU is adaptive W-TinyLFU (Einziger, Friedman & Manes): a small LRU
+// TinyLFU is adaptive W-TinyLFU: an LRU window in front of a segmented
+// LRU, with admission to the main region decided by a frequency sketch and
+// the window sized by a hill climber. Scan and loop resistant; a little
+// more work per operation than the others. Hottest first: the protected
+// segment, then probation, then the window, each by recency.
+const TinyLFU Algorithm = 4
+
+// tinyLFU is adaptive W-TinyLFU (Einziger, Friedman & Manes): an LRU
 // window that every new entry enters, in front of a segmented LRU main
-// region (probation, then protected once read again). When the window
-// overflows, its least recent entry must beat main's next victim on
-// estimated frequency, from a count-min sketch of recent requests, to get
-// in; otherwise it is the one evicted. The window absorbs bursts of
-// recency, the admission filter keeps scans and one-hit wonders out of
-// main, and a hill climber (climber.go) moves capacity between the two to
-// follow the workload.
+// region (probation, then protected once read again). A window entry
+// leaving must beat main's next victim on estimated frequency (a
+// count-min sketch) to get in, which keeps scans and one-hit wonders out
+// of main; a climber (tinylfu_climber.go) sizes the window.
 //
-// A victim that wins its duel stays at the front of probation, so in the
-// classic design every following candidate meets the same victim until
-// one beats it. When the climber sees rejected candidates coming back
-// soon after (climber.go), that victim is shutting out keys still in use,
-// and victims rotate instead: a winner moves to the back of probation and
-// the next candidate meets the entry behind it. On p3 at 100,000 entries
-// this lifts one shard from 37.0 to 40.5 points (16 shards from 38.6 to
-// 40.5); loops, whose candidates come back only after a whole loop, never
-// turn it on, and rotating there would churn main (gli at 500: 33.2 to
-// 22.5).
-//
-// When: the default; the best all-rounder on our traces, and robust to
-// scans and loops where LRU collapses. Cost: each Add and Access also
-// increments the sketch (4 counters); an eviction compares two
-// estimates; all amortised O(1). Memory: the sketch (about 8 bytes per
-// entry) and two climber ghosts of 1/16 of the entry count each; nothing
-// per entry beyond Queue and Mark.
+// While rejected candidates keep coming back soon after, victims rotate:
+// a victim that wins its duel moves to the back of probation, because
+// one strong victim at the front otherwise shuts out keys still in use.
+// Loops, whose candidates return only after the whole loop, never turn
+// it on; rotating there would churn main (docs/eviction.md). Cost: each Add and Access also increments the sketch (4 counters); an
+// eviction compares two estimates; all amortised O(1). Memory: the sketch
+// (about 8 bytes per entry) and two ghosts of 1/16 of the entries each.
 type tinyLFU[K comparable, V any] struct {
 	capacity  int64
 	window    queue[K, V]
@@ -45,7 +39,7 @@ type tinyLFU[K comparable, V any] struct {
 
 	sketch  *sketch.Sketch
 	climber climber
-	// group, when the shards of a cache climb together (group.go), owns
+	// group, when the shards of a cache climb together (tinylfu_group.go), owns
 	// the decisions; climber then only tallies this shard's evidence
 	// between reports, and its period is the report interval.
 	group  *Group
@@ -89,12 +83,9 @@ const (
 	tlProtectedShare = 0.8
 	// The sketch starts at an eighth of the capacity, and at most
 	// tlSketchStart keys, and grows with the entries (see Add): in a
-	// weighted cache the capacity says little about the entry count.
-	// Starting at a fixed fraction, rather than a fixed size, makes each
-	// of n shards grow its sketch the way one shard of n times the
-	// capacity would: with a fixed start, one 400k shard and four 100k
-	// shards aged their sketches at different rates while filling, and
-	// their hit ratios on p3 differed by 1.4 points.
+	// weighted cache the capacity says little about the entry count. A
+	// fraction rather than a fixed size makes n shards age their
+	// sketches as one shard of n times the capacity would.
 	tlSketchDiv   = 8
 	tlSketchStart = 1 << 16
 	// tlNoisy is the victim frequency from which a one-count lead is no
@@ -382,20 +373,13 @@ func (p *tinyLFU[K, V]) lead(cand, victim *entry.Entry[K, V], fv int) int {
 }
 
 // prefer reports whether the window's candidate should replace main's
-// victim: it must have been requested more often recently.
-//
-// A lead of one count is not always evidence. If the sketch aged between
-// the two keys' last counts, the later one gained up to a count from
-// rounding alone; and once counts are a few high, collisions in the
-// sketch have had time to add one. Trusting such leads churns main on
-// loops, so then the candidate must lead by two. At low counts a lead of
-// one is real (a second request against a first) and is trusted.
-//
-// Ties go to the victim, which has already proved itself; but a candidate
-// that is itself warm wins now and then by chance, so that an attacker
-// who floods the sketch to inflate victims' counts cannot shut the door
-// on every newcomer. The coin is a xorshift generator seeded from entry
-// hashes, which keeps runs over the same keys reproducible.
+// victim: it must have been requested more often recently, by two counts
+// when a one-count lead may be noise (the sketch aged between the two
+// keys' last counts, or the victim's count is high enough for collisions
+// to have added one); trusting those leads churns main on loops. Ties go
+// to the victim, but a warm candidate wins now and then by chance, so that
+// flooding the sketch cannot shut out every newcomer; the coin is seeded
+// from entry hashes, keeping replays reproducible.
 func (p *tinyLFU[K, V]) prefer(cand, victim *entry.Entry[K, V]) bool {
 	fc, fv := p.sketch.Estimate(cand.Hash()), p.sketch.Estimate(victim.Hash())
 	if fc >= fv+p.lead(cand, victim, fv) {

@@ -67,16 +67,11 @@ func (p *tinyLFU[K, V]) RaiseFrequency(hash uint64, n int) { p.sketch.Raise(hash
 var _ FrequencyCounter = (*tinyLFU[int, int])(nil)
 
 // What TinyLFU learns beyond frequencies is whether victims rotate: the
-// running rate of returning candidates behind the decision, and the
-// decision itself (a cache of up to 2×climbMinPeriod entries keeps it off
-// whatever the rate). Without it a restored cache relearned to rotate
-// over its first periods, and on multi2 at 1800 entries fell a point
-// behind one that never restarted instead of 0.4. The window share is
-// not carried: a fresh climber finds it again within a few periods, and
-// carrying it with the climber's averages left web12 at 3000 entries 1.25
-// points behind instead of 0.5 (policy replays, 12 seeds). The encoding
-// is the algorithm, the rate as IEEE-754 bits, big-endian, and the
-// decision as one byte.
+// decision and the running rate behind it. The window share is not
+// carried: a fresh climber finds it within a few periods, and restoring
+// it with stale averages did worse (benchmarks/notes/hitratio-notes.md).
+// The encoding is the algorithm, the rate as IEEE-754 bits, big-endian,
+// and the decision as one byte.
 const learnedLen = 1 + 8 + 1
 
 // AppendLearned implements Learner. A member of a group appends the

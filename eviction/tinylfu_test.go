@@ -208,11 +208,11 @@ func TestTinyLFUProtectedShare(t *testing.T) {
 // starting at the given window share, and returns the policy.
 func replayTinyLFU(capacity int64, share float64, n int, next func() uint64) *tinyLFU[uint64, void] {
 	s := newSimulator(TinyLFU, capacity)
-	p := s.policy.(*tinyLFU[uint64, void])
+	p := s.Policy.(*tinyLFU[uint64, void])
 	p.setWindowShare(share)
 	for range n {
 		k := next()
-		s.get(k, hashing.Mix(k^replaySeed))
+		s.Get(k, hashing.Mix(k^replaySeed))
 	}
 	return p
 }

@@ -32,19 +32,7 @@ func TestDocsProgramsAreTheCompiledExamples(t *testing.T) {
 // A reason has one name everywhere: its String, its reason label, and the
 // word docs/metrics.md lists for the removals series.
 func TestReasonNamesAgree(t *testing.T) {
-	doc, err := os.ReadFile("../docs/metrics.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var row string
-	for _, l := range strings.Split(string(doc), "\n") {
-		if strings.HasPrefix(l, "| `strata_cache_removals_total`") {
-			row = l
-		}
-	}
-	if row == "" {
-		t.Fatal("docs/metrics.md has no row for strata_cache_removals_total")
-	}
+	row := docsRow(t, "| `strata_cache_removals_total`")
 	reg := prometheus.NewRegistry()
 	MustRegister(reg, "c", &fakeSource{distinctStats()})
 	got := gather(t, reg)
@@ -59,20 +47,32 @@ func TestReasonNamesAgree(t *testing.T) {
 	}
 }
 
-// A breaker state prints as its state label, in this package and in
-// multilevel alike.
-func TestBreakerNamesAgree(t *testing.T) {
+// Each breaker series is labelled with its state's String, and
+// docs/metrics.md lists every label the series can carry.
+func TestBreakerLabelsAreDocumented(t *testing.T) {
+	row := docsRow(t, "| `strata_cache_level_breaker_state{")
 	for _, s := range breakerStates {
-		if s.state.String() != s.label {
-			t.Errorf("%d prints %q, labelled %q", s.state, s.state.String(), s.label)
+		if !strings.Contains(row, `"`+s.String()+`"`) {
+			t.Errorf("the state label %q is not in docs/metrics.md: %s", s, row)
 		}
 	}
-	for _, s := range []multilevel.BreakerState{multilevel.BreakerClosed, multilevel.BreakerOpen, multilevel.BreakerHalfOpen} {
-		if got, want := breakerOf(s).String(), s.String(); got != want {
-			t.Errorf("multilevel's %q is published as %q", want, got)
+	if s := multilevel.BreakerNone.String(); strings.Contains(row, `"`+s+`"`) {
+		t.Errorf("docs/metrics.md lists %q, which has no series", s)
+	}
+}
+
+// docsRow returns the line of docs/metrics.md that starts with prefix.
+func docsRow(t *testing.T, prefix string) string {
+	t.Helper()
+	doc, err := os.ReadFile("../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(doc), "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l
 		}
 	}
-	if got := BreakerNone.String(); got != "none" {
-		t.Errorf("BreakerNone prints %q", got)
-	}
+	t.Fatalf("docs/metrics.md has no line starting %q", prefix)
+	return ""
 }

@@ -44,20 +44,8 @@ func (m multilevelSource) Levels() []LevelStats {
 			Errors:         st.L2.Errors,
 			DecodeErrors:   st.L2.DecodeErrors,
 			TypeMismatches: st.L2.TypeMismatches,
-			Breaker:        breakerOf(st.Breaker),
+			Breaker:        st.Breaker,
 		},
 		{Level: "origin", Loader: true, Hits: found, Misses: o.NotFound, Errors: o.Errors},
 	}
-}
-
-func breakerOf(s multilevel.BreakerState) BreakerState {
-	switch s {
-	case multilevel.BreakerClosed:
-		return BreakerClosed
-	case multilevel.BreakerOpen:
-		return BreakerOpen
-	case multilevel.BreakerHalfOpen:
-		return BreakerHalfOpen
-	}
-	return BreakerNone
 }

@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/stratacache/cache"
+	"github.com/stratacache/cache/multilevel"
 )
 
 // instrumentationName names the meter and tracer this package asks its
@@ -170,15 +171,15 @@ func (o *otelSet) observe(_ context.Context, ob metric.Observer) error {
 		ob.ObserveInt64(o.levelErrors, clamp(l.Errors), at)
 		ob.ObserveInt64(o.levelDecodeErrors, clamp(l.DecodeErrors), at)
 		ob.ObserveInt64(o.levelTypeMismatches, clamp(l.TypeMismatches), at)
-		if l.Breaker == BreakerNone {
+		if l.Breaker == multilevel.BreakerNone {
 			continue
 		}
 		for _, s := range breakerStates {
 			var v int64
-			if l.Breaker == s.state {
+			if l.Breaker == s {
 				v = 1
 			}
-			ob.ObserveInt64(o.levelBreaker, v, metric.WithAttributes(cacheName, level, attribute.String("state", s.label)))
+			ob.ObserveInt64(o.levelBreaker, v, metric.WithAttributes(cacheName, level, attribute.String("state", s.String())))
 		}
 	}
 	return nil

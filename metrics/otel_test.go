@@ -10,6 +10,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/stratacache/cache/multilevel"
 )
 
 // otelPoint is one collected data point, flattened.
@@ -132,7 +134,7 @@ func TestRegisterOTelTwoCachesOneProvider(t *testing.T) {
 func TestRegisterOTelLevels(t *testing.T) {
 	mp, r := newManualProvider(t)
 	src := &fakeLevels{levels: []LevelStats{
-		{Level: "l2", Hits: 1, Misses: 2, Errors: 3, DecodeErrors: 4, TypeMismatches: 6, Breaker: BreakerOpen},
+		{Level: "l2", Hits: 1, Misses: 2, Errors: 3, DecodeErrors: 4, TypeMismatches: 6, Breaker: multilevel.BreakerOpen},
 		{Level: "origin", Loader: true, Hits: 6, Misses: 7, Errors: 5},
 	}}
 	if _, err := RegisterOTel(mp, "users", src); err != nil {

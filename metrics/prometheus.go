@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/stratacache/cache"
+	"github.com/stratacache/cache/multilevel"
 )
 
 // Collector is a prometheus.Collector for one cache. It reads the cache's
@@ -163,15 +164,15 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.levelErrors, l.Errors, l.Level)
 		counter(c.levelDecodeErrors, l.DecodeErrors, l.Level)
 		counter(c.levelTypeMismatches, l.TypeMismatches, l.Level)
-		if l.Breaker == BreakerNone {
+		if l.Breaker == multilevel.BreakerNone {
 			continue
 		}
 		for _, s := range breakerStates {
 			v := 0.0
-			if l.Breaker == s.state {
+			if l.Breaker == s {
 				v = 1
 			}
-			gauge(c.levelBreaker, v, l.Level, s.label)
+			gauge(c.levelBreaker, v, l.Level, s.String())
 		}
 	}
 }

@@ -83,8 +83,8 @@ func TestCollectorHistogramBucketsAreCumulative(t *testing.T) {
 
 func TestCollectorLevels(t *testing.T) {
 	src := &fakeLevels{levels: []LevelStats{
-		{Level: "l2", Hits: 1, Misses: 2, Errors: 3, DecodeErrors: 4, TypeMismatches: 6, Breaker: BreakerHalfOpen},
-		{Level: "origin", Loader: true, Hits: 6, Misses: 7, Errors: 5, DecodeErrors: 9, Breaker: BreakerOpen},
+		{Level: "l2", Hits: 1, Misses: 2, Errors: 3, DecodeErrors: 4, TypeMismatches: 6, Breaker: multilevel.BreakerHalfOpen},
+		{Level: "origin", Loader: true, Hits: 6, Misses: 7, Errors: 5, DecodeErrors: 9, Breaker: multilevel.BreakerOpen},
 	}}
 	reg := prometheus.NewPedanticRegistry()
 	MustRegister(reg, "users", src)
@@ -186,7 +186,7 @@ func TestScrapeOfARealCachePassesPromtool(t *testing.T) {
 	MustRegister(reg, "users", c)
 	MustRegister(reg, "sessions", &fakeLevels{
 		fakeSource: fakeSource{distinctStats()},
-		levels:     []LevelStats{{Level: "l2", Hits: 3, Breaker: BreakerClosed}},
+		levels:     []LevelStats{{Level: "l2", Hits: 3, Breaker: multilevel.BreakerClosed}},
 	})
 	profiles, err := multilevel.New(multilevel.Options[int, string]{
 		Load: func(context.Context, int) (string, error) { return "profile", nil },

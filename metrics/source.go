@@ -2,9 +2,9 @@ package metrics
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/stratacache/cache"
+	"github.com/stratacache/cache/multilevel"
 )
 
 // Source is what the collectors read: anything with a Stats snapshot.
@@ -53,51 +53,18 @@ type LevelStats struct {
 	// codec.ErrTypeMismatch).
 	TypeMismatches uint64
 	// Breaker is the state of the circuit breaker in front of the level
-	// now; BreakerNone if it has none.
-	Breaker BreakerState
+	// now; the zero value, multilevel.BreakerNone, if it has none.
+	Breaker multilevel.BreakerState
 }
 
 // levelLoadResults are the result labels of a Loader level's loads, in
 // the order they are published: Hits, Misses, Errors.
 var levelLoadResults = [...]string{"found", "not_found", "error"}
 
-// BreakerState is the state of a level's circuit breaker.
-type BreakerState uint8
-
-// The breaker states. The zero value means the level has no breaker, and
-// no breaker series is published for it.
-const (
-	BreakerNone     BreakerState = iota // no breaker
-	BreakerClosed                       // calls go through
-	BreakerOpen                         // calls are refused without trying
-	BreakerHalfOpen                     // a probe call tests the level
-)
-
-// String returns the state's word, which is also its state label:
-// "none", "closed", "open" or "half_open".
-func (s BreakerState) String() string {
-	switch s {
-	case BreakerNone:
-		return "none"
-	case BreakerClosed:
-		return "closed"
-	case BreakerOpen:
-		return "open"
-	case BreakerHalfOpen:
-		return "half_open"
-	}
-	return "BreakerState(" + strconv.Itoa(int(s)) + ")"
-}
-
-// breakerStates are the states a breaker series reports, with their label
-// values, in the order they are published.
-var breakerStates = [...]struct {
-	state BreakerState
-	label string
-}{
-	{BreakerClosed, BreakerClosed.String()},
-	{BreakerOpen, BreakerOpen.String()},
-	{BreakerHalfOpen, BreakerHalfOpen.String()},
+// breakerStates are the states a breaker series reports, in the order
+// they are published; each state's String is its label value.
+var breakerStates = [...]multilevel.BreakerState{
+	multilevel.BreakerClosed, multilevel.BreakerOpen, multilevel.BreakerHalfOpen,
 }
 
 // Each of these wraps cache.ErrInvalidOptions, as every error about a bad

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/stratacache/cache"
-	"github.com/stratacache/cache/internal/breaker"
 )
 
 // core is the implementation behind Cache. The bus's callbacks refer to
@@ -33,7 +32,7 @@ type core[K comparable, V any] struct {
 	id        string // this instance's Sender id
 	l2TTL     time.Duration
 	timeout   time.Duration
-	br        *breaker.Breaker // nil when disabled
+	br        *breaker // nil when disabled
 	guard     *writeGuard
 
 	n counters
@@ -95,11 +94,7 @@ func newCore[K comparable, V any](o *Options[K, V]) (_ *core[K, V], err error) {
 		return nil, err
 	}
 	if !o.Breaker.Disabled {
-		b := o.Breaker
-		c.br = breaker.New(breaker.Options{
-			Failures: b.Failures, Ratio: b.Ratio, MinCalls: b.MinCalls, Window: b.Window,
-			OpenFor: b.OpenFor, Probes: b.Probes, Now: clockNow(o.L1.Clock),
-		})
+		c.br = newBreaker(o.Breaker, clockNow(o.L1.Clock))
 	}
 
 	if c.l1 = o.L1Cache; c.l1 == nil {

@@ -155,7 +155,7 @@ func TestWritesReportStoreFailures(t *testing.T) {
 	if _, ok := c.c.l1.Peek("k"); ok {
 		t.Fatal("Delete left the key in the L1")
 	}
-	if st := c.Stats(); st.Breaker != BreakerDisabled || st.L2.Errors != 2 || st.Invalidation.Sent != 0 {
+	if st := c.Stats(); st.Breaker != BreakerNone || st.L2.Errors != 2 || st.Invalidation.Sent != 0 {
 		t.Fatalf("stats %+v", st)
 	}
 }

@@ -116,7 +116,7 @@ type Options[K comparable, V any] struct {
 }
 
 // BreakerOptions tunes the circuit breaker that stops calls to a failing
-// store. The zero value gives the defaults below. While the breaker is
+// store (breaker.go). The zero value gives the defaults below. While the breaker is
 // open, reads skip the store (falling back to the loader) and writes fail
 // at once with ErrStoreUnavailable.
 type BreakerOptions struct {

@@ -171,10 +171,11 @@ func decodesTo[K comparable](t *testing.T, s string, want K) error {
 	return nil
 }
 
+// TestBreakerStateString: the words are the metrics' state labels.
 func TestBreakerStateString(t *testing.T) {
 	for s, want := range map[BreakerState]string{
-		BreakerClosed: "closed", BreakerOpen: "open",
-		BreakerHalfOpen: "half_open", BreakerDisabled: "disabled", 9: "BreakerState(9)",
+		BreakerNone: "none", BreakerClosed: "closed", BreakerOpen: "open",
+		BreakerHalfOpen: "half_open", 9: "BreakerState(9)",
 	} {
 		if got := s.String(); got != want {
 			t.Errorf("%d.String() = %q, want %q", s, got, want)

@@ -5,15 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/stratacache/cache/internal/breaker"
 )
 
 // call runs op against the store, behind the circuit breaker and with the
 // deadline Options.Timeout, and returns its error. When the breaker
 // refuses, op does not run and the error is ErrStoreUnavailable.
 func (c *core[K, V]) call(ctx context.Context, op func(ctx context.Context) error) error {
-	var ticket breaker.Ticket
+	var ticket brTicket
 	if c.br != nil {
 		var ok bool
 		if ticket, ok = c.br.Allow(); !ok {
@@ -36,14 +34,14 @@ func (c *core[K, V]) call(ctx context.Context, op func(ctx context.Context) erro
 // outcome judges the store's health from one call: an answer (a miss is
 // one) is a success; an error is a failure, unless the caller's own
 // context ended, which says nothing about the store.
-func outcome(parent context.Context, err error) breaker.Outcome {
+func outcome(parent context.Context, err error) brOutcome {
 	switch {
 	case err == nil || errors.Is(err, ErrMiss):
-		return breaker.Success
+		return brSuccess
 	case parent.Err() != nil:
-		return breaker.Ignored
+		return brIgnored
 	}
-	return breaker.Failure
+	return brFailure
 }
 
 // storeGet reads key from the store.

@@ -5,7 +5,6 @@ import (
 	"sync/atomic"
 
 	"github.com/stratacache/cache"
-	"github.com/stratacache/cache/internal/breaker"
 )
 
 // Stats is a snapshot of a Cache's counters, level by level. The counters
@@ -90,48 +89,45 @@ type InvalidationStats struct {
 	Subscribed bool
 }
 
-// BreakerState is the state of the circuit breaker in front of the store.
+// BreakerState is the state of a circuit breaker: multilevel's in front of
+// its store, and any level's in metrics.LevelStats. The zero value,
+// BreakerNone, means there is no breaker.
 type BreakerState uint8
 
 // The breaker states.
 const (
+	// BreakerNone: there is no breaker (BreakerOptions.Disabled, or a
+	// level without one).
+	BreakerNone BreakerState = iota
 	// BreakerClosed: calls go to the store; failures are counted.
-	BreakerClosed BreakerState = iota
+	BreakerClosed
 	// BreakerOpen: the store is considered down; calls are not made.
 	BreakerOpen
 	// BreakerHalfOpen: one probe call at a time tests the store.
 	BreakerHalfOpen
-	// BreakerDisabled: there is no breaker (BreakerOptions.Disabled).
-	BreakerDisabled
 )
 
 // String returns the state's word, as the metrics' state label has it:
-// "closed", "open", "half_open" or "disabled".
+// "none", "closed", "open" or "half_open".
 func (s BreakerState) String() string {
 	switch s {
+	case BreakerNone:
+		return "none"
 	case BreakerClosed:
 		return "closed"
 	case BreakerOpen:
 		return "open"
 	case BreakerHalfOpen:
 		return "half_open"
-	case BreakerDisabled:
-		return "disabled"
 	}
 	return "BreakerState(" + strconv.Itoa(int(s)) + ")"
 }
 
-func breakerState(b *breaker.Breaker) BreakerState {
+func breakerState(b *breaker) BreakerState {
 	if b == nil {
-		return BreakerDisabled
+		return BreakerNone
 	}
-	switch b.State() {
-	case breaker.Open:
-		return BreakerOpen
-	case breaker.HalfOpen:
-		return BreakerHalfOpen
-	}
-	return BreakerClosed
+	return b.state()
 }
 
 // counters are the Cache's own counters. Remote calls cost far more than

@@ -5,22 +5,17 @@
 // policy. It is internal to the cache: its API carries no compatibility
 // promise.
 //
-// A read takes no lock and writes no memory shared with other readers
-// except one slot of a randomly chosen stripe (see stripe.go): it can
-// neither wait for a writer nor make one wait. A write changes the table
-// and the entry under the data lock, so that every later read sees it,
-// and leaves its policy bookkeeping in a write buffer; whoever holds the
-// policy lock applies both buffers, evicts and expires (maintain.go). In
-// race-detector builds reads take the data lock (see race.go).
-//
-// A shard never calls user code. Every method that removes entries returns
-// them as a list, each entry carrying its [entry.Reason]; the caller reports
-// them to the eviction hook after the locks are released.
-//
-// A shard may hold negative entries: cached "no such key" answers from a
-// loader. Reads report them as [FoundNegative], never as values; Peek,
-// Lookup and AppendLive treat them as absent. The shard also keeps the
-// [Flight] of every load in progress for its keys (see flight.go).
+// A read takes no lock and writes no memory shared with other readers but
+// one slot of its stripe (stripe.go); in race-detector builds it takes the
+// data lock (race.go). A write changes the table and the entry under the
+// data lock, so every later read sees it, and leaves its policy
+// bookkeeping in a write buffer; whoever holds the policy lock applies
+// both buffers, evicts and expires (maintain.go). A shard never calls user
+// code: methods that remove entries return them, each with its
+// [entry.Reason], for the caller to report after unlocking. Negative
+// entries (cached "no such key" answers) read as [FoundNegative], never as
+// values; the shard also keeps the [Flight] of every load in progress for
+// its keys (flight.go).
 package shard
 
 import (

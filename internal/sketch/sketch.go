@@ -7,13 +7,10 @@
 // aging) with probability at most e^-4. Counters are halved every
 // 10×capacity increments, so old popularity fades and new keys can win.
 //
-// Cost: Increment and Estimate touch one counter in each of 4 rows (4
-// cache lines at worst) and never allocate; aging is one linear pass over
-// the table, amortised over 10×capacity increments. Each row has the
-// power of two at or above 4×capacity counters, so memory is about 8 bytes
-// (at most 16) per key of capacity.
-//
-// A Sketch is not safe for concurrent use.
+// Cost: Increment and Estimate touch one counter in each of 4 rows and
+// never allocate; aging is one pass over the table, amortised. Memory is
+// about 8 bytes (at most 16) per key of capacity. Not safe for concurrent
+// use.
 package sketch
 
 import (

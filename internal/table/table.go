@@ -1,21 +1,16 @@
 // Package table is the hash table inside a shard: entry pointers stored by
 // open addressing in groups of seven slots, each group led by one word of
 // one-byte tags that lets a probe skip slots without touching their entries.
-// A group is 64 bytes, one cache line, so a probe that finds its key reads
-// one line of the table and then the entry. (Arrays over 32 KiB start on
-// a page; smaller ones start 8 bytes into a line, behind the runtime's
-// allocation header, so there one slot in seven straddles two lines.)
+// A group is 64 bytes, one cache line (arrays over 32 KiB start on a page;
+// smaller ones may straddle lines in one slot of seven).
 //
-// One writer at a time changes a table (the shard holds its lock while it
-// does); any number of readers probe it at the same time without a lock.
-// That works because every tag word and slot is read and written
-// atomically, an entry never moves while an array is in use, and growing
-// or cleaning builds a whole new array off to the side and publishes it
-// with one atomic store. A reader that started on the old array finishes
-// there and sees the table as it was when its read began.
-//
-// Compared with a Go map of keys to entry pointers, the table stores no
-// copy of the key (the entry has it) and costs about 9 bytes per slot.
+// One writer at a time changes a table (the shard holds its lock); any
+// number of readers probe it at once without a lock, because every tag
+// word and slot is read and written atomically, an entry never moves while
+// an array is in use, and growing or cleaning publishes a whole new array
+// with one atomic store. A reader finishes on the array it started on.
+// Unlike a Go map of keys to entries, it stores no copy of the key, and
+// costs about 9 bytes per slot.
 package table
 
 import (

@@ -8,8 +8,8 @@ import (
 	"github.com/maypok86/otter/v2"
 	cache "github.com/stratacache/cache"
 	"github.com/stratacache/cache/benchmarks"
+	"github.com/stratacache/cache/benchmarks/internal/trace"
 	"github.com/stratacache/cache/eviction"
-	"github.com/stratacache/cache/internal/trace"
 )
 
 // store is what the replay loop drives: a cache of uint64 keys whose
@@ -101,7 +101,7 @@ var (
 
 // contenders returns every cache the simulator compares, in report order:
 // the sharded Strata default, each Strata policy in a single shard (every
-// valid algorithm, so new ones appear without changes here), the other
+// registered algorithm, so new ones appear without changes here), the other
 // Go caches, and OPT last.
 func contenders() []contender {
 	cs := []contender{{
@@ -111,8 +111,8 @@ func contenders() []contender {
 		Color: otherColors[nameDefault], Width: 3.2, Seeded: true,
 		New: func(n int) store { return newStrata(cache.Options[uint64, struct{}]{MaxEntries: n}) },
 	}}
-	for a := eviction.Algorithm(1); a.Valid(); a++ {
-		color := strataColors[(int(a)-1)%len(strataColors)]
+	for i, a := range eviction.Algorithms() {
+		color := strataColors[i%len(strataColors)]
 		cs = append(cs, contender{
 			Name:  singleName(a),
 			Notes: fmt.Sprintf("`cache.New(Options{MaxEntries: n, Shards: 1, Policy: eviction.%v})`.", a),

@@ -1,5 +1,5 @@
 // Command simulate replays the shared cache traces, and the synthetic Zipf
-// workloads of internal/trace, through every Strata eviction policy, the
+// workloads of benchmarks/internal/trace, through every Strata eviction policy, the
 // sharded Strata default, Bélády's OPT and the other Go caches of the
 // benchmark suite (plus ARC and 2Q), at each trace's conventional sizes.
 // It writes docs/hitratio.md (tables, gaps, averages and the checks of the
@@ -42,7 +42,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stratacache/cache/internal/trace"
+	"github.com/stratacache/cache/benchmarks/internal/trace"
 )
 
 func main() {

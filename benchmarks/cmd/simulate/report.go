@@ -440,7 +440,7 @@ func (t *table) writeReport(w io.Writer, info reportInfo, chartPath func(string)
 	fmt.Fprintf(w, "Each workload is replayed from a cold cache, one request at a time on one goroutine: every request is a `Get`, "+
 		"and a miss is followed by a `Set` of the same key. Hit ratio = hits / all requests, in %%, compulsory misses "+
 		"included, as in the reference tables of the traces' README. Sizes are the conventional ones for each trace "+
-		"(from `internal/trace`); values are entries.\n\n")
+		"(from `benchmarks/internal/trace`); values are entries.\n\n")
 	fmt.Fprintf(w, "Otter, theine and ristretto hand writes to their policy asynchronously by default. Left alone they hold "+
 		"more than n entries for a while after each burst of misses, which inflates their hit ratios (on loop, otter scores "+
 		"about 68%% with 500 entries when no cache of 500 entries can pass 49.5%%). So otter runs its maintenance on the "+
@@ -451,7 +451,7 @@ func (t *table) writeReport(w io.Writer, info reportInfo, chartPath func(string)
 		"1.9). %s Below 8192 entries the sharded default has a single shard, so there its row and "+
 		"the single-shard row of the same policy differ only by the remaining noise.\n\n", seedsSentence(info.Seeds))
 	fmt.Fprintf(w, "Where the default is furthest from OPT and from the other caches, and why as far as we know, is in "+
-		"the hand-written [notes](hitratio-notes.md), which quote the run they were checked against.\n\n")
+		"[eviction.md](eviction.md), and the experiments behind it in the [notes](../benchmarks/notes/hitratio-notes.md), which quote the run they were checked against.\n\n")
 	fmt.Fprintf(w, "The caches:\n\n")
 	for _, n := range info.Notes {
 		fmt.Fprintf(w, "- %s\n", n)

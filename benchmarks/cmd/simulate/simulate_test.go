@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratacache/cache/benchmarks/internal/trace"
 	"github.com/stratacache/cache/eviction"
-	"github.com/stratacache/cache/internal/trace"
 )
 
 // mapStore is an unbounded cache: it misses each key once.
@@ -78,7 +78,7 @@ func TestContendersCoverEveryPolicy(t *testing.T) {
 		}
 		names[c.Name] = true
 	}
-	for a := eviction.Algorithm(1); a.Valid(); a++ {
+	for _, a := range eviction.Algorithms() {
 		if !names[singleName(a)] {
 			t.Errorf("no single-shard row for %v", a)
 		}

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/stratacache/cache/internal/trace"
+	"github.com/stratacache/cache/benchmarks/internal/trace"
 )
 
 // rootModule is the module path of the repository root's go.mod.

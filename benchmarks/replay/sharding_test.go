@@ -1,4 +1,4 @@
-package eviction
+package replay
 
 import (
 	"fmt"
@@ -8,7 +8,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/stratacache/cache/internal/trace"
+	"github.com/stratacache/cache/benchmarks/internal/trace"
+	"github.com/stratacache/cache/eviction"
 )
 
 // TestShardingTable simulates a sharded cache (keys hashed into n
@@ -37,7 +38,7 @@ func TestShardingTable(t *testing.T) {
 		name := shortName(info.Name)
 		for _, size := range info.Sizes {
 			c := int64(size)
-			for _, a := range []Algorithm{TinyLFU} {
+			for _, a := range []eviction.Algorithm{eviction.TinyLFU} {
 				for n := 1; n <= 64; n *= 2 {
 					if c/int64(n) < 64 {
 						break

@@ -14,9 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stratacache/cache/internal/trace/tracetest"
-
-	"github.com/stratacache/cache/internal/trace"
+	"github.com/stratacache/cache/benchmarks/internal/trace"
+	"github.com/stratacache/cache/benchmarks/internal/trace/tracetest"
 )
 
 // --- helpers ---------------------------------------------------------------

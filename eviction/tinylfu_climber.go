@@ -1,63 +1,17 @@
 package eviction
 
-// climber tunes the share of the capacity given to TinyLFU's window by
-// hill climbing: every sample period it moves the share one step in the
-// direction that would have gained hits during that period.
-//
-// The policy measures both directions at once. Growing the window by a
-// step would keep the candidates it rejected most recently (a ghost of
-// their hashes, one step long) and lose main's entries nearest eviction
-// (a tail zone of probation, one step long); shrinking it would keep
-// main's latest victims (a second ghost) and lose the window's oldest
-// entries (the window's tail zone), or rather those of them that would
-// have lost the duel for a place in main on leaving the window sooner (a
-// window entry read again has often earned that place). A miss found in a
-// ghost is a hit the other shape would have had; a hit in a tail zone is
-// one it would have lost. Weighing these within one period cancels out
-// the workload's own swings, which swamp the effect of a small move when
-// a climber compares the hit ratios of successive periods (on the sprite
-// trace that left TinyLFU 7 points behind LRU).
-//
-// Steps shrink geometrically so the window settles; when the hit ratio
-// jumps between periods the workload has changed, and the step size
-// starts over.
-//
-// When it falls that far, the climber does not shrink the window in that
-// period, though it may grow it. Such a period straddles the change, so
-// its evidence mixes two workloads, and on the traces the two directions
-// fare differently. Shrinking on it, one cache of 200,000 entries on the
-// p3 trace took its window from half the cache down to a quarter or an
-// eighth during the scans late in the trace and climbed back after,
-// while 32 shards (whose evidence arrives spread over their reports) kept
-// theirs near half; the sharded cache ended 0.5 points ahead (3 seeds).
-// Not shrinking on falls lifts the one cache to 59.8 there (from 58.4)
-// and the sharded one to 59.2 (from 58.9). Growing on falls is right on
-// p6, whose falls bring a working set that wants a larger window: not
-// moving at all on falls cost it 0.5 to 1 point at 262,144 entries. Not
-// moving on rises either left the one p3 cache at 56.9.
-//
-// A small cache sees only a handful of ghost and tail hits per period, in
-// bursts, so one period's lead is mostly noise. Acting on it made a random
-// walk with a floor at zero, which drifts upwards: on sprite at 200
-// entries the window wandered to half the cache although a fixed 1%
-// window scored 3.9 points more. So the climber also keeps a running
-// average of each direction's lead, in which a period weighs in
-// proportion to how much evidence it holds (a period of climbTrust ghost
-// and tail hits would weigh fully), and moves only in a direction whose
-// average agrees with the period.
-//
-// The climber also decides whether main's victims rotate (see
-// tinyLFU.evict): when window candidates rejected by the duel keep coming
-// back soon after, the victim they lost to is standing in the way of keys
-// still in use.
-//
-// No period weighs more than half, however much evidence it holds. A
-// large cache's periods hold thousands of ghost and tail hits; when one
-// of them replaced the averages outright, each move followed a single
-// period, and during the scans late in the p3 trace a 300,000-entry
-// policy's window went up or down with its hash seed (64.4 to 68.1 over
-// four seeds; 68.1 to 68.4 with the cap). Capped, each average spans at
-// least two periods.
+// climber sizes TinyLFU's window by hill climbing: each sample period it
+// moves the window's share one step towards the shape that would have had
+// more hits, weighing both directions within the period (comparing
+// successive periods mistakes the workload's swings for a move's effect).
+// Ghost hits (recently rejected candidates, recent main victims) are hits
+// a larger region would have had; tail-zone hits are hits a smaller one
+// would have lost. Steps shrink so the window settles, and start over
+// when the hit ratio jumps (a new workload); it never shrinks on a fall
+// (that period mixes two workloads); and it moves only where a running
+// average of the evidence agrees, no period weighing over half (one
+// period of a small cache is noise). It also decides whether victims
+// rotate. Evidence: benchmarks/notes/hitratio-notes.md.
 type climber struct {
 	period   int // requests per sample
 	hits     int
@@ -78,13 +32,10 @@ type climber struct {
 
 	// returns is a running average of the share of requests that were
 	// rejected candidates coming back (window ghost hits), counting only
-	// requests made while the cache was full: before that no candidate
-	// is rejected, and a period in which the cache filled would read as a
-	// low rate. Counting them, one shard of p3 at 400,000 entries turned
-	// rotation on a period later than 64 shards (whose shards fill at
-	// different times), and the two ended 1.0 point apart. rotate is
-	// whether the rate is above rotateAbove, decided at the end of each
-	// period.
+	// requests made once the cache was full: before that none is
+	// rejected, and counting them delayed rotation by how the cache was
+	// sharded. rotate is whether the rate is above rotateAbove, decided
+	// at the end of each period.
 	returns float64
 	rotate  bool
 }
@@ -117,14 +68,10 @@ const (
 	climbMaxWeight = 0.5
 	// Victims rotate while more than rotateAbove of the requests are
 	// rejected candidates returning, on average over periods weighted
-	// like the window's evidence (at most rotateWeight each). On the
-	// traces the rate is 0 for loops, whose candidates come back only
-	// after the whole loop, and 0.002 to 0.06 on p3, where a duel's
-	// winner keeps shutting out keys in use. Caches of up to
-	// 2×climbMinPeriod entries never rotate: their periods hold a few
-	// ghost hits, and on sprite at 200 entries rotation switched on by
-	// chance sent the window climber up to 70-80% of the cache in 3
-	// replays of 16 (45 instead of 49.4).
+	// like the window's evidence (at most rotateWeight each): loops,
+	// whose candidates return only after the whole loop, stay at zero.
+	// Caches of up to 2×climbMinPeriod entries never rotate: their few
+	// ghost hits can switch it on by chance and send the window off.
 	rotateAbove  = 0.001
 	rotateWeight = 0.5
 )
@@ -186,7 +133,7 @@ func (c *climber) decide() float64 {
 	case grow > 0 && grow >= shrink:
 		move = c.step * min(1, float64(grow)/climbEvidence)
 	case shrink > 0 && !fell:
-		// Never shrink on a fall: see the type's comment.
+		// Never shrink on a fall: that period mixes two workloads.
 		move = -c.step * min(1, float64(shrink)/climbEvidence)
 	}
 	c.step = max(c.step*climbDecay, climbMinStep)

@@ -23,13 +23,20 @@ type index interface{ ~int32 | ~int64 }
 //
 // A capacity of zero or less gives zero hits.
 func OPT(keys []uint64, capacity int) (hits int) {
+	return byIndexWidth(keys, capacity, opt[int32], opt[int64])
+}
+
+// byIndexWidth runs a simulator with 32-bit key indexes when the trace
+// allows, to halve its memory, and 64-bit ones otherwise; a capacity of
+// zero or less, or an empty trace, gives zero hits.
+func byIndexWidth(keys []uint64, capacity int, narrow, wide func([]uint64, int) int) int {
 	if capacity <= 0 || len(keys) == 0 {
 		return 0
 	}
 	if len(keys) < math.MaxInt32 {
-		return opt[int32](keys, capacity)
+		return narrow(keys, capacity)
 	}
-	return opt[int64](keys, capacity)
+	return wide(keys, capacity)
 }
 
 // denseIDs numbers the distinct keys 0, 1, ... in order of first use and
@@ -163,13 +170,7 @@ func (h *optHeap[T]) down(j int) {
 // reference implementation for tests and tools. A capacity of zero or less
 // gives zero hits.
 func LRU(keys []uint64, capacity int) (hits int) {
-	if capacity <= 0 || len(keys) == 0 {
-		return 0
-	}
-	if len(keys) < math.MaxInt32 {
-		return lru[int32](keys, capacity)
-	}
-	return lru[int64](keys, capacity)
+	return byIndexWidth(keys, capacity, lru[int32], lru[int64])
 }
 
 func lru[T index](keys []uint64, capacity int) int {

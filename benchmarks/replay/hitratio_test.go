@@ -1,19 +1,20 @@
-package eviction
+package replay
 
 import (
 	"flag"
 	"fmt"
 	"math/bits"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/stratacache/cache/internal/trace/tracetest"
-
-	"github.com/stratacache/cache/entry"
+	"github.com/stratacache/cache/benchmarks/internal/trace"
+	"github.com/stratacache/cache/benchmarks/internal/trace/tracetest"
+	"github.com/stratacache/cache/eviction"
 	"github.com/stratacache/cache/internal/hashing"
-	"github.com/stratacache/cache/internal/trace"
+	"github.com/stratacache/cache/internal/policysim"
 )
 
 var hitRatioTable = flag.Bool("hitratio", false, "replay every trace at its conventional sizes and print hit ratios (slow); also STRATA_HITRATIO=1")
@@ -22,62 +23,21 @@ var hitRatioTable = flag.Bool("hitratio", false, "replay every trace at its conv
 // ratios are reproducible.
 const replaySeed = 0x5eed
 
-type void = struct{}
-
-// simulator replays a key stream the way a shard drives its policy: a
-// resident key is a hit (Access), a missing one is added and the policy
-// evicts until the weight fits. Reads reach the policy at once here; in
-// a shard they arrive late and some are lost.
-type simulator struct {
-	policy   Policy[uint64, void]
-	capacity int64
-	weight   int64
-	resident map[uint64]*entry.Entry[uint64, void]
-}
-
-func newSimulator(a Algorithm, capacity int64) *simulator {
-	return &simulator{
-		policy:   New[uint64, void](a, capacity),
-		capacity: capacity,
-		resident: make(map[uint64]*entry.Entry[uint64, void]),
-	}
-}
-
-func (s *simulator) get(key, hash uint64) bool {
-	if e := s.resident[key]; e != nil {
-		s.policy.Access(e)
-		return true
-	}
-	e := entry.New(key, void{}, hash, 1)
-	e.MarkResident()
-	s.resident[key] = e
-	s.weight++
-	s.policy.Add(e)
-	for s.weight > s.capacity {
-		v := s.policy.Evict()
-		if v == nil {
-			panic("policy evicted nothing while over capacity")
-		}
-		delete(s.resident, v.Key())
-		v.MarkRemoved(entry.ReasonCapacity)
-		s.weight -= int64(v.Weight())
-	}
-	return false
-}
+type void = policysim.Void
 
 // hitRatio replays keys through shards policies (one climbing group) of
 // capacity/shards each, picking the shard by the hash's top bits as the
 // cache does, and returns the hit ratio in percent.
-func hitRatio(a Algorithm, keys []uint64, capacity int64, shards int) float64 {
+func hitRatio(a eviction.Algorithm, keys []uint64, capacity int64, shards int) float64 {
 	shift := 64 - bits.TrailingZeros(uint(shards))
-	sims := make([]*simulator, shards)
-	var g *Group // the shards learn together, as in the cache
+	sims := make([]*policysim.Sim, shards)
+	var g *eviction.Group // the shards learn together, as in the cache
 	if shards > 1 {
-		g = NewGroup()
+		g = eviction.NewGroup()
 	}
 	for i := range sims {
-		sims[i] = newSimulator(a, capacity/int64(shards))
-		sims[i].policy = NewMember[uint64, void](a, capacity/int64(shards), g)
+		c := capacity / int64(shards)
+		sims[i] = policysim.New(eviction.NewMember[uint64, void](a, c, g), c)
 	}
 	hits := 0
 	for _, k := range keys {
@@ -86,7 +46,7 @@ func hitRatio(a Algorithm, keys []uint64, capacity int64, shards int) float64 {
 		if shards > 1 {
 			i = int(h >> shift)
 		}
-		if sims[i].get(k, h) {
+		if sims[i].Get(k, h) {
 			hits++
 		}
 	}
@@ -94,12 +54,14 @@ func hitRatio(a Algorithm, keys []uint64, capacity int64, shards int) float64 {
 }
 
 // loadTrace returns the keys of the named trace, read once per test binary.
-func loadTrace(t testing.TB, name string) []uint64 { return tracetest.Keys(t, "..", name) }
+func loadTrace(t testing.TB, name string) []uint64 {
+	return tracetest.Keys(t, filepath.Join("..", ".."), name)
+}
 
 // shortName is a trace's file name without its extensions.
 func shortName(file string) string { return strings.SplitN(file, ".", 2)[0] }
 
-var compared = []Algorithm{LRU, SIEVE, S3FIFO, TinyLFU}
+var compared = eviction.Algorithms()
 
 func wantTable(t *testing.T) {
 	t.Helper()
@@ -156,29 +118,29 @@ func TestHitRatioTable(t *testing.T) {
 }
 
 // TestHitRatioFloors guards the hit ratios that justify the default
-// policy, on traces small enough to replay in a unit test: TinyLFU must
-// stay near OPT on a loop that LRU gets nothing from (we measured 49.2),
-// within a point of LRU on a trace that favours LRU (we measured 70.8 and
+// policy, on traces small enough to replay in a unit test: eviction.TinyLFU must
+// stay near OPT on a loop that eviction.LRU gets nothing from (we measured 49.2),
+// within a point of eviction.LRU on a trace that favours eviction.LRU (we measured 70.8 and
 // 89.9), and keep a small window where the same trace rewards one at 200
 // entries (we measured 49.1). On p3 and scarab-recs, victims that rotate
-// while rejected candidates keep returning lifted TinyLFU from 36.6 to
+// while rejected candidates keep returning lifted eviction.TinyLFU from 36.6 to
 // 40.6 and from 51.7 to 52.8 (theine: 40.8 and 52.4).
 func TestHitRatioFloors(t *testing.T) {
 	for _, tc := range []struct {
 		file     string
 		capacity int64
-		algo     Algorithm
+		algo     eviction.Algorithm
 		floor    float64
 	}{
-		{"loop.lirs.gz", 500, TinyLFU, 48},       // OPT 49.36, LRU 0
-		{"sprite.lirs.gz", 400, TinyLFU, 69.77},  // LRU 70.77
-		{"sprite.lirs.gz", 1000, TinyLFU, 89.64}, // LRU 90.64
+		{"loop.lirs.gz", 500, eviction.TinyLFU, 48},       // OPT 49.36, eviction.LRU 0
+		{"sprite.lirs.gz", 400, eviction.TinyLFU, 69.77},  // eviction.LRU 70.77
+		{"sprite.lirs.gz", 1000, eviction.TinyLFU, 89.64}, // eviction.LRU 90.64
 		// A small cache of a bursty trace, where the climber used to
 		// wander (45.5); otter scores 49.0 and a fixed 1% window 49.4.
-		{"sprite.lirs.gz", 200, TinyLFU, 48.5},
-		{"loop.lirs.gz", 500, Default, 48},
-		{"p3.arc.gz", 100000, TinyLFU, 40},
-		{"scarab-recs.i64be.gz", 10000, TinyLFU, 52.3},
+		{"sprite.lirs.gz", 200, eviction.TinyLFU, 48.5},
+		{"loop.lirs.gz", 500, eviction.Default, 48},
+		{"p3.arc.gz", 100000, eviction.TinyLFU, 40},
+		{"scarab-recs.i64be.gz", 10000, eviction.TinyLFU, 52.3},
 	} {
 		keys := loadTrace(t, tc.file)
 		if got := hitRatio(tc.algo, keys, tc.capacity, 1); got < tc.floor {

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/stratacache/cache/internal/trace"
+	"github.com/stratacache/cache/benchmarks/internal/trace"
 )
 
 // Dir returns the directory holding the shared traces: $STRATA_TRACES, or
