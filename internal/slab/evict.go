@@ -1,0 +1,117 @@
+package slab
+
+import (
+	"hash/maphash"
+
+	"github.com/stratacache/cache/entry"
+)
+
+// makeRoomLocked evicts from ring w until a record of size bytes fits at
+// its tail. Making room in the small ring may move records to the main
+// ring, which makes room there in turn; the main ring only evicts.
+func (s *Shard) makeRoomLocked(w, size int, now int64, rm *Removals) {
+	r := &s.rings[w]
+	for r.free() < r.need(size) {
+		if w == small {
+			s.evictSmallLocked(now, rm)
+		} else {
+			s.evictMainLocked(now, rm)
+		}
+	}
+}
+
+// headLocked returns the record at the head of ring w, its hash and its
+// location, or dead true for a record already removed (whose hash is not
+// computed).
+func (s *Shard) headLocked(w int) (x rec, hash uint64, loc uint32, dead bool) {
+	r := &s.rings[w]
+	r.skipPads()
+	x, ok := r.record(r.head)
+	if !ok {
+		// A ring this shard wrote always parses; should it not, drop
+		// everything rather than loop or misread.
+		panic("slab: damaged ring record at the head")
+	}
+	loc = uint32(r.head)
+	if w == main {
+		loc |= mainBit
+	}
+	if x.flags&flagDead != 0 {
+		return x, 0, loc, true
+	}
+	return x, maphash.Bytes(s.seed, x.key()), loc, false
+}
+
+// evictSmallLocked processes the small ring's head: a dead record is
+// dropped, an expired one removed, one read while in the small ring (or
+// any, while the main ring has room) moves to the main ring, and any other
+// is evicted, its hash kept in the ghost.
+func (s *Shard) evictSmallLocked(now int64, rm *Removals) {
+	r, m := &s.rings[small], &s.rings[main]
+	x, hash, loc, dead := s.headLocked(small)
+	n := x.size()
+	if dead {
+		r.popFront(n)
+		return
+	}
+	tag := tagOf(hash)
+	promote := !expired(&x, now) && (x.flags&flagFreq != 0 || m.free() >= m.need(n))
+	if promote {
+		// Room first: evicting from main moves index slots.
+		s.makeRoomLocked(main, n, now, rm)
+		p := m.alloc(n)
+		b := m.at(p, n)
+		copy(b, x.body)
+		b[0] &^= flagFreq
+		m.live++
+		m.liveSize += n
+		i, _ := s.idx.findLoc(tag, loc)
+		s.idx.slots[i] = slotOf(tag, uint32(p)|mainBit)
+	} else {
+		reason := reasonFor(&x, now, entry.ReasonCapacity)
+		s.reportLocked(&x, reason, rm)
+		i, _ := s.idx.findLoc(tag, loc)
+		s.idx.remove(i)
+		if reason == entry.ReasonCapacity {
+			s.ghost.add(hash)
+		}
+	}
+	r.live--
+	r.liveSize -= n
+	r.popFront(n)
+}
+
+// evictMainLocked processes the main ring's head: a dead record is
+// dropped, a record read since its last pass goes back to the tail with
+// its count lowered, and any other is evicted. A record that cannot move
+// to the tail without overwriting itself (the tail is right behind the
+// head and the rest of its chunk is too short) is evicted too; that
+// happens at most once per lap of the ring.
+func (s *Shard) evictMainLocked(now int64, rm *Removals) {
+	r := &s.rings[main]
+	x, hash, loc, dead := s.headLocked(main)
+	n := x.size()
+	if dead {
+		r.popFront(n)
+		return
+	}
+	tag := tagOf(hash)
+	i, _ := s.idx.findLoc(tag, loc)
+	if f := x.flags & flagFreq; f > 0 && !expired(&x, now) && r.free()+n >= r.need(n) {
+		flags := x.flags - 1
+		r.popFront(n)
+		// The record's old bytes are now free space the copy may
+		// overlap; copy moves them as memmove does.
+		p := r.alloc(n)
+		b := r.at(p, n)
+		copy(b, x.body)
+		b[0] = flags
+		s.idx.slots[i] = slotOf(tag, uint32(p)|mainBit)
+		return
+	}
+	s.reportLocked(&x, reasonFor(&x, now, entry.ReasonCapacity), rm)
+	s.idx.remove(i)
+	r.live--
+	r.liveSize -= n
+	r.popFront(n)
+}
