@@ -25,7 +25,7 @@ test:
 	@# Race builds read under the shard lock (shard/race.go); the lock-free
 	@# read path and its concurrency tests also run without -race.
 	@echo "== go test (lock-free reads, no -race) in ."
-	go test -count=1 -run 'ReadsSeeWholeValues|LoadNeverTorn|TableConcurrent|StripesWiden|Stress|Soak' . ./entry ./shard ./internal/table
+	go test -count=1 -run 'ReadsSeeWholeValues|LoadNeverTorn|TableConcurrent|StripesWiden|Stress|Soak' . ./entry ./shard ./internal/table ./bytecache ./internal/slab
 
 vet:
 	@set -e; for m in $(MODULES); do (cd $$m && go vet ./...); done
