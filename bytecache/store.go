@@ -77,16 +77,9 @@ type Store struct {
 // NewStore returns an empty store, or an error naming the offending field
 // of opts.
 func NewStore(opts StoreOptions) (*Store, error) {
-	if err := opts.validate(); err != nil {
+	maxBytes, n, err := opts.resolve()
+	if err != nil {
 		return nil, err
-	}
-	maxBytes := opts.MaxBytes
-	if maxBytes == 0 {
-		maxBytes = DefaultMaxBytes
-	}
-	n := opts.Shards
-	if n == 0 {
-		n = autoShards(maxBytes)
 	}
 	s := &Store{
 		shards:  make([]*slab.Shard, n),
@@ -123,30 +116,31 @@ func optionError(field, format string, args ...any) error {
 	return fmt.Errorf("bytecache: %s %s: %w", field, fmt.Sprintf(format, args...), cache.ErrInvalidOptions)
 }
 
-func (o *StoreOptions) validate() error {
-	maxBytes := o.MaxBytes
+// resolve validates o and returns its bound and shard count with the
+// defaults applied.
+func (o *StoreOptions) resolve() (maxBytes int64, shards int, err error) {
+	maxBytes, shards = o.MaxBytes, o.Shards
 	if maxBytes == 0 {
 		maxBytes = DefaultMaxBytes
 	}
-	shards := o.Shards
 	if shards == 0 {
 		shards = autoShards(maxBytes)
 	}
 	switch {
 	case o.MaxBytes < 0:
-		return optionError("MaxBytes", "is %d; it must be 0 (default) or positive", o.MaxBytes)
+		err = optionError("MaxBytes", "is %d; it must be 0 (default) or positive", o.MaxBytes)
 	case o.Shards < 0 || o.Shards&(o.Shards-1) != 0:
-		return optionError("Shards", "is %d; it must be 0 (automatic) or a power of two", o.Shards)
+		err = optionError("Shards", "is %d; it must be 0 (automatic) or a power of two", o.Shards)
 	case maxBytes/int64(shards) < slab.MinShardBytes:
-		return optionError("MaxBytes", "is %d: %d bytes for each of %d shards, below the minimum of %d per shard",
+		err = optionError("MaxBytes", "is %d: %d bytes for each of %d shards, below the minimum of %d per shard",
 			maxBytes, maxBytes/int64(shards), shards, slab.MinShardBytes)
 	case maxBytes/int64(shards) >= slab.MaxRingBytes:
-		return optionError("MaxBytes", "is %d: %d bytes for each of %d shards, above the maximum of %d per shard; use more shards",
+		err = optionError("MaxBytes", "is %d: %d bytes for each of %d shards, above the maximum of %d per shard; use more shards",
 			maxBytes, maxBytes/int64(shards), shards, slab.MaxRingBytes-1)
 	case o.TTL < 0:
-		return optionError("TTL", "is %v; it must be 0 (none) or positive", o.TTL)
+		err = optionError("TTL", "is %v; it must be 0 (none) or positive", o.TTL)
 	}
-	return nil
+	return maxBytes, shards, err
 }
 
 // EntrySize returns the bytes an entry with this key and value length

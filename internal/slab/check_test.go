@@ -37,42 +37,38 @@ func (s *Shard) check() error {
 	}
 	live := 0
 	for w := range s.rings {
-		r := s.rings[w] // a copy: walking moves head
-		n, size := 0, 0
-		for r.used > 0 {
-			r.skipPads()
-			if r.used == 0 {
-				break
-			}
-			x, ok := r.record(r.head)
-			if !ok {
-				return fmt.Errorf("ring %d: no record at %d", w, r.head)
-			}
-			if x.size() > r.used {
-				return fmt.Errorf("ring %d: record at %d overruns the tail", w, r.head)
-			}
-			if x.flags&flagDead == 0 {
+		r := &s.rings[w]
+		n, size, end := 0, 0, r.head
+		var err error
+		r.walk(func(p int, x rec, ok bool) bool {
+			switch {
+			case !ok:
+				err = fmt.Errorf("ring %d: no record at %d", w, p)
+			case x.size() > (r.tail-p+r.capacity-1)%r.capacity+1:
+				err = fmt.Errorf("ring %d: record at %d overruns the tail", w, p)
+			case x.flags&flagDead == 0:
 				n++
 				size += x.size()
-				loc := uint32(r.head)
+				loc := uint32(p)
 				if w == main {
 					loc |= mainBit
 				}
-				if _, ok := s.idx.findLoc(tagOf(maphash.Bytes(s.seed, x.key())), loc); !ok {
-					return fmt.Errorf("ring %d: live record %q at %d is not indexed", w, x.key(), r.head)
+				if _, found := s.idx.findLoc(tagOf(maphash.Bytes(s.seed, x.key())), loc); !found {
+					err = fmt.Errorf("ring %d: live record %q at %d is not indexed", w, x.key(), p)
 				}
 			}
-			r.popFront(x.size())
-		}
-		if r.head != s.rings[w].tail {
-			return fmt.Errorf("ring %d: walk ended at %d, tail is %d", w, r.head, s.rings[w].tail)
-		}
-		if n != s.rings[w].live || size != s.rings[w].liveSize {
-			return fmt.Errorf("ring %d: counts %d records of %d bytes, walk found %d of %d",
-				w, s.rings[w].live, s.rings[w].liveSize, n, size)
-		}
-		if s.rings[w].used > s.rings[w].capacity {
-			return fmt.Errorf("ring %d: uses %d of %d bytes", w, s.rings[w].used, s.rings[w].capacity)
+			end = (p + x.size()) % r.capacity
+			return err == nil
+		})
+		switch {
+		case err != nil:
+			return err
+		case r.used > 0 && end != r.tail:
+			return fmt.Errorf("ring %d: walk ended at %d, tail is %d", w, end, r.tail)
+		case n != r.live || size != r.liveSize:
+			return fmt.Errorf("ring %d: counts %d records of %d bytes, walk found %d of %d", w, r.live, r.liveSize, n, size)
+		case r.used > r.capacity:
+			return fmt.Errorf("ring %d: uses %d of %d bytes", w, r.used, r.capacity)
 		}
 		live += n
 	}

@@ -21,8 +21,8 @@ func (s *Shard) makeRoomLocked(w, size int, now int64, rm *Removals) {
 }
 
 // headLocked returns the record at the head of ring w, its hash and its
-// location, or dead true for a record already removed (whose hash is not
-// computed).
+// location; or, if that record was already removed, pops its bytes and
+// reports dead true (computing no hash).
 func (s *Shard) headLocked(w int) (x rec, hash uint64, loc uint32, dead bool) {
 	r := &s.rings[w]
 	r.skipPads()
@@ -37,6 +37,7 @@ func (s *Shard) headLocked(w int) (x rec, hash uint64, loc uint32, dead bool) {
 		loc |= mainBit
 	}
 	if x.flags&flagDead != 0 {
+		r.popFront(x.size())
 		return x, 0, loc, true
 	}
 	return x, maphash.Bytes(s.seed, x.key()), loc, false
@@ -49,36 +50,54 @@ func (s *Shard) headLocked(w int) (x rec, hash uint64, loc uint32, dead bool) {
 func (s *Shard) evictSmallLocked(now int64, rm *Removals) {
 	r, m := &s.rings[small], &s.rings[main]
 	x, hash, loc, dead := s.headLocked(small)
-	n := x.size()
 	if dead {
-		r.popFront(n)
 		return
 	}
+	n := x.size()
 	tag := tagOf(hash)
 	promote := !expired(&x, now) && (x.flags&flagFreq != 0 || m.free() >= m.need(n))
 	if promote {
 		// Room first: evicting from main moves index slots.
 		s.makeRoomLocked(main, n, now, rm)
-		p := m.alloc(n)
-		b := m.at(p, n)
-		copy(b, x.body)
-		b[0] &^= flagFreq
+		s.moveToMainLocked(&x, x.flags&^flagFreq, tag, loc)
 		m.live++
 		m.liveSize += n
-		i, _ := s.idx.findLoc(tag, loc)
-		s.idx.slots[i] = slotOf(tag, uint32(p)|mainBit)
-	} else {
-		reason := reasonFor(&x, now, entry.ReasonCapacity)
-		s.reportLocked(&x, reason, rm)
-		i, _ := s.idx.findLoc(tag, loc)
-		s.idx.remove(i)
-		if reason == entry.ReasonCapacity {
-			s.ghost.add(hash)
-		}
+		r.live--
+		r.liveSize -= n
+		r.popFront(n)
+		return
 	}
+	i, _ := s.idx.findLoc(tag, loc)
+	if s.evictHeadLocked(small, &x, i, now, rm) == entry.ReasonCapacity {
+		s.ghost.add(hash)
+	}
+}
+
+// moveToMainLocked copies x to the main ring's tail, which has room,
+// with flags, and points its index slot (found by tag and its old
+// location loc) there.
+func (s *Shard) moveToMainLocked(x *rec, flags byte, tag, loc uint32) {
+	m := &s.rings[main]
+	n := x.size()
+	p := m.alloc(n)
+	b := m.at(p, n)
+	copy(b, x.body)
+	b[0] = flags
+	i, _ := s.idx.findLoc(tag, loc)
+	s.idx.slots[i] = slotOf(tag, uint32(p)|mainBit)
+}
+
+// evictHeadLocked removes x, the record at the head of ring w whose index
+// slot is i, and returns the reason it was reported with.
+func (s *Shard) evictHeadLocked(w int, x *rec, i uint64, now int64, rm *Removals) entry.Reason {
+	reason := reasonFor(x, now, entry.ReasonCapacity)
+	s.reportLocked(x, reason, rm)
+	s.idx.remove(i)
+	r := &s.rings[w]
 	r.live--
-	r.liveSize -= n
-	r.popFront(n)
+	r.liveSize -= x.size()
+	r.popFront(x.size())
+	return reason
 }
 
 // evictMainLocked processes the main ring's head: a dead record is
@@ -90,28 +109,18 @@ func (s *Shard) evictSmallLocked(now int64, rm *Removals) {
 func (s *Shard) evictMainLocked(now int64, rm *Removals) {
 	r := &s.rings[main]
 	x, hash, loc, dead := s.headLocked(main)
-	n := x.size()
 	if dead {
-		r.popFront(n)
 		return
 	}
+	n := x.size()
 	tag := tagOf(hash)
-	i, _ := s.idx.findLoc(tag, loc)
 	if f := x.flags & flagFreq; f > 0 && !expired(&x, now) && r.free()+n >= r.need(n) {
-		flags := x.flags - 1
 		r.popFront(n)
 		// The record's old bytes are now free space the copy may
 		// overlap; copy moves them as memmove does.
-		p := r.alloc(n)
-		b := r.at(p, n)
-		copy(b, x.body)
-		b[0] = flags
-		s.idx.slots[i] = slotOf(tag, uint32(p)|mainBit)
+		s.moveToMainLocked(&x, f-1|x.flags&^flagFreq, tag, loc)
 		return
 	}
-	s.reportLocked(&x, reasonFor(&x, now, entry.ReasonCapacity), rm)
-	s.idx.remove(i)
-	r.live--
-	r.liveSize -= n
-	r.popFront(n)
+	i, _ := s.idx.findLoc(tag, loc)
+	s.evictHeadLocked(main, &x, i, now, rm)
 }

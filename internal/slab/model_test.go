@@ -144,7 +144,7 @@ func (md *model) run(data []byte) {
 			md.now += int64(arg % 3)
 		case 7:
 			if arg == 0 {
-				md.s.Clear(md.now, &md.rm)
+				md.s.Clear(md.now, &md.rm, op&0x80 != 0)
 				md.settle("Clear")
 			} else {
 				md.get(k)

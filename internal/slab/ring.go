@@ -144,6 +144,25 @@ func (r *ring) popFront(n int) {
 	}
 }
 
+// walk calls fn for each record from head to tail, dead ones included,
+// without changing the ring, until fn returns false. If a record does not
+// parse (which a ring this package wrote never has), fn gets ok false at
+// its position and the walk ends.
+func (r *ring) walk(fn func(p int, x rec, ok bool) bool) {
+	c := *r // skipPads and popFront move the copy's head only
+	for c.used > 0 {
+		c.skipPads()
+		if c.used == 0 {
+			return
+		}
+		x, ok := c.record(c.head)
+		if !fn(c.head, x, ok) || !ok {
+			return
+		}
+		c.popFront(x.size())
+	}
+}
+
 // reset empties the ring, keeping its chunks.
 func (r *ring) reset() {
 	r.head, r.tail, r.used, r.live, r.liveSize = 0, 0, 0, 0, 0

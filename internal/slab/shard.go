@@ -245,29 +245,22 @@ func (s *Shard) Stats() (c Counters, entries int, bytes int64) {
 }
 
 // Clear removes every record, reporting each with ReasonCleared (or
-// ReasonExpired), and keeps the memory for reuse.
-func (s *Shard) Clear(now int64, rm *Removals) {
+// ReasonExpired). It keeps the chunks for reuse unless release is set.
+func (s *Shard) Clear(now int64, rm *Removals, release bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for w := range s.rings {
 		r := &s.rings[w]
-		for r.used > 0 {
-			r.skipPads()
-			if r.used == 0 {
-				break
-			}
-			x, ok := r.record(r.head)
-			if !ok {
-				// Cannot happen for a ring this shard wrote; stop
-				// walking rather than misread the rest.
-				break
-			}
-			if x.flags&flagDead == 0 {
+		r.walk(func(_ int, x rec, ok bool) bool {
+			if ok && x.flags&flagDead == 0 {
 				s.reportLocked(&x, reasonFor(&x, now, entry.ReasonCleared), rm)
 			}
-			r.popFront(x.size())
-		}
+			return true
+		})
 		r.reset()
+		if release {
+			clear(r.chunks)
+		}
 	}
 	s.idx.reset()
 	s.ghost.reset()
