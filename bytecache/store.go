@@ -44,6 +44,9 @@ type StoreOptions struct {
 // DefaultMaxBytes is the size of a store whose MaxBytes is 0.
 const DefaultMaxBytes = 64 << 20
 
+// MinShardBytes is the least MaxBytes per shard a store accepts.
+const MinShardBytes = slab.MinShardBytes
+
 // EntryOverhead is what an entry takes in a slab beside its key and value
 // (8 bytes more if it has a deadline).
 const EntryOverhead = 7

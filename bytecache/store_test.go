@@ -31,7 +31,7 @@ func TestStoreOptionsErrors(t *testing.T) {
 		{StoreOptions{MaxBytes: -1}, "MaxBytes"},
 		{StoreOptions{Shards: 3}, "Shards"},
 		{StoreOptions{Shards: -2}, "Shards"},
-		{StoreOptions{MaxBytes: 4096, Shards: 8}, "MaxBytes"},
+		{StoreOptions{MaxBytes: 1024, Shards: 8}, "MaxBytes"},
 		{StoreOptions{MaxBytes: 1 << 40, Shards: 1}, "MaxBytes"},
 		{StoreOptions{TTL: -time.Second}, "TTL"},
 	} {

@@ -54,7 +54,7 @@ const (
 
 // MinShardBytes is the smallest shard: room for a few records of a small
 // key and value in each ring.
-const MinShardBytes = 1 << 10
+const MinShardBytes = 256
 
 // NewShard returns an empty shard bounded to bytes of records, for keys
 // hashed with Hash(seed, key). The caller keeps bytes within
