@@ -22,15 +22,15 @@ func (s *Shard) makeRoomLocked(w, size int, now int64, rm *Removals) {
 
 // headLocked returns the record at the head of ring w, its hash and its
 // location; or, if that record was already removed, pops its bytes and
-// reports dead true (computing no hash).
+// reports dead true (computing no hash). A head that is not a record
+// empties the ring (see dropRingLocked) and is reported dead too.
 func (s *Shard) headLocked(w int) (x rec, hash uint64, loc uint32, dead bool) {
 	r := &s.rings[w]
 	r.skipPads()
 	x, ok := r.record(r.head)
 	if !ok {
-		// A ring this shard wrote always parses; should it not, drop
-		// everything rather than loop or misread.
-		panic("slab: damaged ring record at the head")
+		s.dropRingLocked(w)
+		return rec{}, 0, 0, true
 	}
 	loc = uint32(r.head)
 	if w == main {
@@ -123,4 +123,20 @@ func (s *Shard) evictMainLocked(now int64, rm *Removals) {
 	}
 	i, _ := s.idx.findLoc(tag, loc)
 	s.evictHeadLocked(main, &x, i, now, rm)
+}
+
+// dropRingLocked empties ring w and forgets its records, for a ring whose
+// bytes stopped parsing: only damaged memory can do that to a ring this
+// package wrote. The shard then goes on with what it can trust; the lost
+// entries read as misses and are not reported.
+func (s *Shard) dropRingLocked(w int) {
+	s.counters.Damaged += uint64(s.rings[w].live)
+	s.rings[w].reset()
+	old := s.idx
+	s.idx = newIndex()
+	for _, sl := range old.slots {
+		if sl != 0 && int(slotLoc(sl)>>31) != w {
+			s.idx.insert(slotTag(sl), slotLoc(sl))
+		}
+	}
 }

@@ -124,7 +124,9 @@ func (r *ring) chunk(p int) []byte {
 func (r *ring) skipPads() {
 	for r.used > 0 {
 		end := r.chunkEnd(r.head)
-		if end-r.head >= hdrLen && r.at(r.head, 1)[0]&flagPad == 0 {
+		// A pad is exactly flagPad; any other byte starts a record
+		// (or is damage, which parsing the record will find).
+		if end-r.head >= hdrLen && r.at(r.head, 1)[0] != flagPad {
 			return
 		}
 		r.used -= end - r.head

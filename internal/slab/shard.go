@@ -31,6 +31,9 @@ import (
 type Counters struct {
 	Hits, Misses, Sets uint64
 	Removed            [entry.NumReasons]uint64
+	// Damaged counts entries lost because their ring's bytes stopped
+	// parsing, which only memory corruption can cause.
+	Damaged uint64
 }
 
 // Shard is one partition of the store.
