@@ -149,13 +149,7 @@ func MeasureGCLoad(c ByteCache, keys []uint64, goroutines int, d time.Duration, 
 	res := GCLoadResult{Seconds: r.Elapsed.Seconds(), Mops: r.Mops(), HitRatio: r.HitRatio(), CPUShare: r.CPUShare,
 		P50: hist.Quantile(0.5), P99: hist.Quantile(0.99), P999: hist.Quantile(0.999), Errors: errs,
 		Cycles: m1[2].Value.Uint64() - m0[2].Value.Uint64()}
-	gcCPU := m1[0].Value.Float64() - m0[0].Value.Float64()
-	allCPU := m1[1].Value.Float64() - m0[1].Value.Float64()
-	idleCPU := m1[4].Value.Float64() - m0[4].Value.Float64()
-	if allCPU > 0 {
-		res.GCFraction = gcCPU / allCPU
-		res.GCBusyFraction = (gcCPU - idleCPU) / allCPU
-	}
+	res.GCFraction, res.GCBusyFraction = gcShares(m0, m1)
 	return res
 }
 
@@ -169,70 +163,53 @@ func RunByteMix(c ByteCache, keys []uint64, mix Mix, goroutines int, d time.Dura
 func runByteMix(c ByteCache, keys []uint64, mix Mix, goroutines int, d time.Duration, timed bool) (Result, *Histogram, uint64) {
 	mask := uint64(len(keys) - 1)
 	thr := writeThreshold(mix.WritePct)
-	var (
-		stop   atomic.Bool
-		start  = make(chan struct{})
-		wg     sync.WaitGroup
-		res    = make([]paddedResult, goroutines)
-		hists  = make([]*Histogram, goroutines)
-		errors atomic.Uint64
-	)
-	for g := range goroutines {
+	hists := make([]*Histogram, goroutines)
+	for g := range hists {
 		hists[g] = NewHistogram()
-		wg.Add(1)
-		go func(pos uint64, out *Result, h *Histogram) {
-			defer wg.Done()
-			var (
-				r   Result
-				key [KeyLen]byte
-			)
-			value := make([]byte, ValueLen)
-			buf := make([]byte, 0, ValueLen)
-			<-start
-			for !stop.Load() {
-				for range batch {
-					PutKey(&key, keys[pos&mask])
-					switch {
-					case writeOp(pos, thr):
-						PutValue(value, pos)
-						c.Set(key[:], value)
-					default:
-						r.Reads++
-						var t0 time.Time
-						sample := timed && pos%SampleEvery == 0
-						if sample {
-							t0 = time.Now()
-						}
-						v, ok := c.Get(buf[:0], key[:])
-						if sample {
-							h.Record(time.Since(t0))
-						}
-						if ok {
-							r.Hits++
-							if checkValue(v) != nil {
-								errors.Add(1)
-							}
-						}
-					}
-					pos++
-				}
-				r.Ops += batch
-			}
-			*out = r
-		}(uint64(g)*(mask+1)/uint64(goroutines), &res[g].Result, hists[g])
 	}
-	cpu0, t0 := ProcessCPU(), time.Now()
-	close(start)
-	time.Sleep(d)
-	stop.Store(true)
-	wg.Wait()
-	var total Result
-	total.Elapsed = time.Since(t0)
-	total.CPUShare = float64(ProcessCPU()-cpu0) / float64(total.Elapsed) / float64(min(goroutines, runtime.GOMAXPROCS(0)))
+	var errors atomic.Uint64
+	total := drive(goroutines, d, func(g int, stop *atomic.Bool) Result {
+		var (
+			r   Result
+			key [KeyLen]byte
+			h   = hists[g]
+		)
+		value := make([]byte, ValueLen)
+		buf := make([]byte, 0, ValueLen)
+		for pos := uint64(g) * (mask + 1) / uint64(goroutines); !stop.Load(); {
+			for range batch {
+				PutKey(&key, keys[pos&mask])
+				if writeOp(pos, thr) {
+					PutValue(value, pos)
+					c.Set(key[:], value)
+					pos++
+					continue
+				}
+				r.Reads++
+				sample := timed && pos%SampleEvery == 0
+				var t0 time.Time
+				if sample {
+					t0 = time.Now()
+				}
+				v, ok := c.Get(buf[:0], key[:])
+				if sample {
+					h.Record(time.Since(t0))
+				}
+				if ok {
+					r.Hits++
+					if checkValue(v) != nil {
+						errors.Add(1)
+					}
+				}
+				pos++
+			}
+			r.Ops += batch
+		}
+		return r
+	})
 	h := NewHistogram()
-	for g := range res {
-		total.add(res[g].Result)
-		h.Merge(hists[g])
+	for _, x := range hists {
+		h.Merge(x)
 	}
 	return total, h, errors.Load()
 }
