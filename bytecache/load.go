@@ -51,7 +51,9 @@ func (g *loadGroup[K, V]) invalidate(key string) {
 }
 
 func (g *loadGroup[K, V]) close() {
-	g.cancel(cache.ErrClosed)
+	g.mu.Lock()
+	g.cancel(cache.ErrClosed) // under mu: no load starts after this
+	g.mu.Unlock()
 	g.wg.Wait()
 }
 
@@ -89,6 +91,11 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, loader cache.Loader[
 	k := c.enc(key)
 	g := &c.loads
 	g.mu.Lock()
+	if g.ctx.Err() != nil {
+		// Closed since the check above: start nothing Close cannot wait for.
+		g.mu.Unlock()
+		return zero, cache.ErrClosed
+	}
 	l := g.inFlight[k]
 	if l == nil {
 		l = &load[V]{done: make(chan struct{})}
