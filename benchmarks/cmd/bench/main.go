@@ -86,7 +86,7 @@ func main() {
 	flag.DurationVar(&cfg.QuietBudget, "quiet-budget", time.Minute, "most time to spend waiting for other processes over the whole run")
 	flag.DurationVar(&gcCfg.Load, "gcfree-load", 4*time.Second, "gcfree suite: length of the GC load")
 	flag.DurationVar(&gcCfg.Throughput, "gcfree-tp", time.Second, "gcfree suite: length of one throughput run")
-	flag.Float64Var(&gcCfg.AllocMBps, "gcfree-alloc-rate", 256, "gcfree suite: MiB per second the stand-in application allocates during the load")
+	flag.Float64Var(&gcCfg.AllocMBps, "gcfree-alloc-rate", 512, "gcfree suite: MiB per second the stand-in application allocates during the load")
 	childOpt.register()
 	flag.Parse()
 
