@@ -68,15 +68,16 @@ func FuzzParseRecord(f *testing.F) {
 	})
 }
 
-// The index agrees with a map through inserts, removals and growth.
-func TestIndexModel(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
+// indexModel drives the index with the operations data encodes and
+// checks it against a map after each: inserts (with few distinct tags, so
+// that probe chains are long and shared) and removals, through growth.
+func indexModel(t *testing.T, data []byte) {
 	x := newIndex()
 	ref := map[uint32]uint32{} // loc -> tag; locations are unique
 	var locs []uint32
-	for step := range 20000 {
-		if len(locs) > 0 && rng.IntN(3) == 0 {
-			j := rng.IntN(len(locs))
+	for step, b := range data {
+		if len(locs) > 0 && b&1 == 1 {
+			j := int(b>>1) % len(locs)
 			loc := locs[j]
 			i, ok := x.findLoc(ref[loc], loc)
 			if !ok {
@@ -87,8 +88,7 @@ func TestIndexModel(t *testing.T) {
 			locs[j] = locs[len(locs)-1]
 			locs = locs[:len(locs)-1]
 		} else {
-			// Few distinct tags, so that probe chains are long and shared.
-			tag := tagOf(uint64(rng.IntN(50)) << 32)
+			tag := tagOf(uint64(b>>1%50) << 32)
 			loc := uint32(step)
 			x.insert(tag, loc)
 			ref[loc] = tag
@@ -103,6 +103,28 @@ func TestIndexModel(t *testing.T) {
 			t.Fatalf("location %d lost", loc)
 		}
 	}
+	if x.count > 0 && len(x.slots)*3 < x.count*4 {
+		t.Fatalf("%d slots for %d entries: more than three quarters full", len(x.slots), x.count)
+	}
+}
+
+func TestIndexModel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	data := make([]byte, 20000)
+	for i := range data {
+		// Two inserts for each removal, so that the table grows.
+		data[i] = byte(rng.IntN(128)) << 1
+		if rng.IntN(3) == 0 {
+			data[i] |= 1
+		}
+	}
+	indexModel(t, data)
+}
+
+func FuzzIndexOps(f *testing.F) {
+	f.Add([]byte{0, 2, 4, 1, 6, 3, 8})
+	f.Add(make([]byte, 200))
+	f.Fuzz(func(t *testing.T, data []byte) { indexModel(t, data[:min(len(data), 4096)]) })
 }
 
 func TestGhostWindow(t *testing.T) {
