@@ -1,7 +1,8 @@
 // Command simulate replays the shared cache traces, and the synthetic Zipf
 // workloads of internal/trace, through every Strata eviction policy, the
-// sharded Strata default, Bélády's OPT and the other Go caches of the
-// benchmark suite (plus ARC and 2Q), at each trace's conventional sizes.
+// sharded Strata default, the GC-free store (bytecache), Bélády's OPT and
+// the other Go caches of the benchmark suite (plus ARC, 2Q and freecache),
+// at each trace's conventional sizes.
 // It writes docs/hitratio.md (tables, gaps, averages and the checks of the
 // hit-ratio targets) and one SVG chart per workload in docs/hitratio/.
 //
