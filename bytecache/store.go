@@ -17,8 +17,8 @@ import (
 type StoreOptions struct {
 	// MaxBytes bounds the bytes the entries take in the slabs: each
 	// entry's key and value, plus EntryOverhead (and 8 more with a
-	// deadline). The index adds about 16 bytes per entry on top, outside
-	// the bound. 0 means DefaultMaxBytes.
+	// deadline). The index and the ghost of evicted hashes add 16 to 32
+	// bytes per entry on top, outside the bound. 0 means DefaultMaxBytes.
 	MaxBytes int64
 
 	// Shards is the number of partitions, each with its own lock, slabs
