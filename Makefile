@@ -27,7 +27,7 @@ test:
 	@# torture test runs long enough there to catch a lock-free race that
 	@# needs two cores to line up (docs/reliability.md).
 	@echo "== go test (lock-free reads, no -race) in ."
-	go test -count=1 -run 'ReadsSeeWholeValues|LoadNeverTorn|TableConcurrent|StripesWiden|Stress|Soak|SlidingExpiry|ExtendOnly' . ./entry ./shard ./internal/table
+	go test -count=1 -run 'ReadsSeeWholeValues|LoadNeverTorn|TableConcurrent|StripesWiden|Stress|Soak|SlidingExpiry|ExtendOnly' . ./entry ./shard ./internal/table ./bytecache ./internal/slab
 	go test -count=1 -run 'Torture' . -torture=8s
 
 vet:

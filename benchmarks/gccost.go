@@ -73,6 +73,18 @@ var gcMetrics = []string{
 	"/cpu/classes/gc/mark/idle:cpu-seconds",
 }
 
+// gcShares returns the GC's share of the CPU the process used between
+// two readings of gcMetrics, with and without idle-priority marking.
+func gcShares(m0, m1 []metrics.Sample) (all, busy float64) {
+	gcCPU := m1[0].Value.Float64() - m0[0].Value.Float64()
+	allCPU := m1[1].Value.Float64() - m0[1].Value.Float64()
+	idleCPU := m1[4].Value.Float64() - m0[4].Value.Float64()
+	if allCPU <= 0 {
+		return 0, 0
+	}
+	return gcCPU / allCPU, (gcCPU - idleCPU) / allCPU
+}
+
 func readGCMetrics() []metrics.Sample {
 	s := make([]metrics.Sample, len(gcMetrics))
 	for i, name := range gcMetrics {
@@ -155,12 +167,7 @@ func MeasureGC(im Impl, n int, keys []uint64, goroutines int, d time.Duration, a
 	res.Seconds = elapsed.Seconds()
 	res.Mops = float64(total.Load()) / elapsed.Seconds() / 1e6
 	gcCPU := m1[0].Value.Float64() - m0[0].Value.Float64()
-	allCPU := m1[1].Value.Float64() - m0[1].Value.Float64()
-	idleCPU := m1[4].Value.Float64() - m0[4].Value.Float64()
-	if allCPU > 0 {
-		res.GCFraction = gcCPU / allCPU
-		res.GCBusyFraction = (gcCPU - idleCPU) / allCPU
-	}
+	res.GCFraction, res.GCBusyFraction = gcShares(m0, m1)
 	res.Cycles = ms1.NumGC - ms0.NumGC
 	if res.Cycles > 0 {
 		res.GCPerCycle = time.Duration(gcCPU / float64(res.Cycles) * 1e9)

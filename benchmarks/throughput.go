@@ -86,6 +86,32 @@ func RunMix(c Cache[uint64, uint64], keys []uint64, mix Mix, goroutines int, d t
 		panic("benchmarks: RunMix needs a power-of-two key count")
 	}
 	thr := writeThreshold(mix.WritePct)
+	return drive(goroutines, d, func(g int, stop *atomic.Bool) Result {
+		var r Result
+		for pos := uint64(g) * (mask + 1) / uint64(goroutines); !stop.Load(); {
+			for range batch {
+				k := keys[pos&mask]
+				if writeOp(pos, thr) {
+					c.Set(k, pos)
+				} else {
+					r.Reads++
+					if v, ok := c.Get(k); ok {
+						r.Hits++
+						r.sink += v
+					}
+				}
+				pos++
+			}
+			r.Ops += batch
+		}
+		return r
+	})
+}
+
+// drive runs work on goroutines goroutines, all started together, for
+// about d: work(g, stop) loops until stop is set and returns what it did.
+// It returns the sum, with the elapsed time and the CPU share.
+func drive(goroutines int, d time.Duration, work func(g int, stop *atomic.Bool) Result) Result {
 	var (
 		stop  atomic.Bool
 		start = make(chan struct{})
@@ -94,28 +120,11 @@ func RunMix(c Cache[uint64, uint64], keys []uint64, mix Mix, goroutines int, d t
 	)
 	for g := range goroutines {
 		wg.Add(1)
-		go func(pos uint64, out *Result) {
+		go func() {
 			defer wg.Done()
-			var r Result
 			<-start
-			for !stop.Load() {
-				for range batch {
-					k := keys[pos&mask]
-					if writeOp(pos, thr) {
-						c.Set(k, pos)
-					} else {
-						r.Reads++
-						if v, ok := c.Get(k); ok {
-							r.Hits++
-							r.sink += v
-						}
-					}
-					pos++
-				}
-				r.Ops += batch
-			}
-			*out = r
-		}(uint64(g)*(mask+1)/uint64(goroutines), &res[g].Result)
+			res[g].Result = work(g, &stop)
+		}()
 	}
 	cpu0, t0 := ProcessCPU(), time.Now()
 	close(start)

@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/stratacache/cache"
@@ -47,16 +44,8 @@ const memoryEntryOverhead = 100
 // Delete through one cache has evicted the key from every other cache of
 // the namespace by the time it returns.
 type MemoryStore struct {
-	c      *cache.Cache[string, []byte]
-	closed atomic.Bool
-
-	mu   sync.Mutex
-	subs map[string][]*memorySub // by namespace
-}
-
-type memorySub struct {
-	s       Subscriber
-	stopped atomic.Bool
+	c *cache.Cache[string, []byte]
+	localBus
 }
 
 // NewMemoryStore returns an empty store, or an error naming the offending
@@ -83,7 +72,7 @@ func NewMemoryStore(opts MemoryStoreOptions) (*MemoryStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("multilevel: memory store: %w", err)
 	}
-	return &MemoryStore{c: c, subs: make(map[string][]*memorySub)}, nil
+	return &MemoryStore{c: c}, nil
 }
 
 func weighBytes(key string, value []byte) uint32 {
@@ -133,63 +122,10 @@ func (s *MemoryStore) Delete(ctx context.Context, key string) error {
 // they are removed.
 func (s *MemoryStore) Len() int { return s.c.Len() }
 
-// Publish calls the Message function of every subscriber of m.Namespace,
-// in turn, on this goroutine.
-func (s *MemoryStore) Publish(ctx context.Context, m Message) error {
-	if err := s.check(ctx); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	subs := slices.Clone(s.subs[m.Namespace])
-	s.mu.Unlock()
-	for _, sub := range subs {
-		if !sub.stopped.Load() && sub.s.Message != nil {
-			sub.s.Message(m)
-		}
-	}
-	return nil
-}
-
-// Subscribe registers sub for the messages of namespace and calls its Up
-// function before it returns; the subscription is never interrupted, so Up
-// is called only that once. Messages are delivered on the publishers'
-// goroutines, so sub's functions may run concurrently. Once stop returns,
-// sub is sent nothing new; a call already being made elsewhere may still
-// finish.
-func (s *MemoryStore) Subscribe(namespace string, sub Subscriber) (stop func(), err error) {
-	if s.closed.Load() {
-		return nil, ErrClosed
-	}
-	ms := &memorySub{s: sub}
-	s.mu.Lock()
-	s.subs[namespace] = append(s.subs[namespace], ms)
-	s.mu.Unlock()
-	if sub.Up != nil {
-		sub.Up()
-	}
-	stop = func() {
-		ms.stopped.Store(true)
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.subs[namespace] = slices.DeleteFunc(s.subs[namespace], func(x *memorySub) bool { return x == ms })
-		if len(s.subs[namespace]) == 0 {
-			delete(s.subs, namespace)
-		}
-	}
-	return stop, nil
-}
-
 // Close drops every entry and makes later calls fail with ErrClosed (Get
 // misses). Subscriptions stay registered but receive nothing more. It is
 // idempotent.
 func (s *MemoryStore) Close() {
 	s.closed.Store(true)
 	s.c.Close()
-}
-
-func (s *MemoryStore) check(ctx context.Context) error {
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	return ctx.Err()
 }

@@ -9,9 +9,35 @@ import (
 	"time"
 )
 
-func TestMemoryStoreBasics(t *testing.T) {
-	clk := newFakeClock()
-	s := newMemory(t, clk)
+// localStore is what the two in-process stores, MemoryStore and
+// GCFreeStore, both are.
+type localStore interface {
+	Store
+	Bus
+	Len() int
+	Close()
+}
+
+// eachLocalStore runs test on a new MemoryStore and a new GCFreeStore.
+func eachLocalStore(t *testing.T, test func(t *testing.T, s localStore, clk *fakeClock)) {
+	t.Run("memory", func(t *testing.T) {
+		clk := newFakeClock()
+		test(t, newMemory(t, clk), clk)
+	})
+	t.Run("gcfree", func(t *testing.T) {
+		clk := newFakeClock()
+		s, err := NewGCFreeStore(GCFreeStoreOptions{Clock: clk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Close)
+		test(t, s, clk)
+	})
+}
+
+func TestLocalStoreBasics(t *testing.T) { eachLocalStore(t, testLocalStoreBasics) }
+
+func testLocalStoreBasics(t *testing.T, s localStore, clk *fakeClock) {
 	ctx := context.Background()
 	if _, err := s.Get(ctx, "k"); !errors.Is(err, ErrMiss) {
 		t.Fatalf("Get of an absent key = %v, want ErrMiss", err)
@@ -46,6 +72,14 @@ func TestMemoryStoreBasics(t *testing.T) {
 	}
 	if _, err := s.Get(ctx, "d"); !errors.Is(err, ErrMiss) {
 		t.Fatal("Delete did not remove the key")
+	}
+	// A value too large to keep is dropped, not an error: the store is
+	// an optimisation.
+	if err := s.Set(ctx, "big", bytes.Repeat([]byte("x"), 5<<20), 0); err != nil {
+		t.Fatalf("an oversized value: %v", err)
+	}
+	if _, err := s.Get(ctx, "big"); !errors.Is(err, ErrMiss) {
+		t.Fatal("kept a value larger than the store keeps")
 	}
 
 	dead, cancel := context.WithCancel(ctx)
@@ -94,8 +128,11 @@ func itoa(i int) string {
 	}
 }
 
-func TestMemoryBus(t *testing.T) {
-	s := newMemory(t, nil)
+func TestLocalBus(t *testing.T) {
+	eachLocalStore(t, func(t *testing.T, s localStore, _ *fakeClock) { testLocalBus(t, s) })
+}
+
+func testLocalBus(t *testing.T, s localStore) {
 	ctx := context.Background()
 	var got []Message
 	ups := 0

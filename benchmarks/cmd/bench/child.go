@@ -23,6 +23,8 @@ type childOptions struct {
 	Samples  int
 	ZipfS    float64
 	Rate     float64 // bytes per second the GC scenario's application allocates
+	// TPDuration is the length of one throughput run (GC-free suite).
+	TPDuration time.Duration
 }
 
 func (o *childOptions) register() {
@@ -34,6 +36,7 @@ func (o *childOptions) register() {
 	flag.IntVar(&o.Samples, "child-samples", 1<<22, "internal: key samples")
 	flag.Float64Var(&o.ZipfS, "child-zipf", 1.0, "internal: Zipf exponent")
 	flag.Float64Var(&o.Rate, "child-rate", 0, "internal: application allocation rate in bytes per second")
+	flag.DurationVar(&o.TPDuration, "child-tp-duration", 0, "internal: throughput run length")
 }
 
 func (o childOptions) args() []string {
@@ -46,12 +49,16 @@ func (o childOptions) args() []string {
 		"-child-samples=" + strconv.Itoa(o.Samples),
 		"-child-zipf=" + strconv.FormatFloat(o.ZipfS, 'g', -1, 64),
 		"-child-rate=" + strconv.FormatFloat(o.Rate, 'g', -1, 64),
+		"-child-tp-duration=" + o.TPDuration.String(),
 	}
 }
 
 // runChild runs one scenario in this (fresh) process and prints its result
 // as JSON on stdout.
 func runChild(kind string, o childOptions) error {
+	if kind == "gcfree" {
+		return runGCFreeChild(o)
+	}
 	im, ok := benchmarks.Lookup(o.Cache)
 	if !ok {
 		return fmt.Errorf("unknown cache %q", o.Cache)

@@ -3,12 +3,18 @@
 //
 //	cd benchmarks && go run ./cmd/bench            # full run, under ~10 minutes on 2 cores
 //	cd benchmarks && go run ./cmd/bench -quick     # smoke run, under a minute
+//	cd benchmarks && go run ./cmd/bench -suite gcfree   # the GC-free tier: docs/gcfree-benchmarks.md
 //
 // Scenarios: throughput (Zipf keys, five read/write mixes, GOMAXPROCS and
 // 8 goroutines), memory per entry, allocations per operation, GC cost with
 // a large resident cache, and Get latency under writes. The memory and GC
 // scenarios run each cache in a fresh child process (the binary re-executed
 // with -child) so that heaps do not interfere.
+//
+// The gcfree suite compares bytecache with freecache, fastcache, bigcache,
+// otter and Strata's object cache at 1 and 10 million entries: memory per
+// entry, a full GC with the cache live, GC CPU and Get latency under a
+// 90/10 load while the heap churns, and throughput; see gcfree.go.
 package main
 
 import (
@@ -18,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,6 +62,10 @@ func main() {
 		threads   = flag.String("goroutines", "", "comma-separated goroutine counts for throughput (default: GOMAXPROCS,8)")
 		child     = flag.String("child", "", "internal: run one scenario for one cache and print JSON (mem or gc)")
 		from      = flag.String("from", "", "measure nothing: rewrite the report and charts from this results.json")
+		suite     = flag.String("suite", "main", "main: the comparison of object caches; gcfree: the GC-free tier against pointer-free caches")
+		gcSizes   = flag.String("gcfree-sizes", "1000000,10000000", "gcfree suite: comma-separated entry counts")
+		gcCaches  = flag.String("gcfree-caches", "", "gcfree suite: comma-separated caches (default all)")
+		gcCfg     = gcfreeConfig{Goroutines: []int{2, 8}}
 		childOpt  childOptions
 	)
 	flag.DurationVar(&cfg.Duration, "duration", 800*time.Millisecond, "length of one timed throughput run")
@@ -73,6 +84,9 @@ func main() {
 	flag.BoolVar(&cfg.Quick, "quick", false, "smoke run: short durations, one run, smaller heaps")
 	flag.Float64Var(&cfg.QuietCores, "quiet-cores", 0.5, "before each measurement, wait while other processes use more cores than this (0: never wait)")
 	flag.DurationVar(&cfg.QuietBudget, "quiet-budget", time.Minute, "most time to spend waiting for other processes over the whole run")
+	flag.DurationVar(&gcCfg.Load, "gcfree-load", 4*time.Second, "gcfree suite: length of the GC load")
+	flag.DurationVar(&gcCfg.Throughput, "gcfree-tp", time.Second, "gcfree suite: length of one throughput run")
+	flag.Float64Var(&gcCfg.AllocMBps, "gcfree-alloc-rate", 512, "gcfree suite: MiB per second the stand-in application allocates during the load")
 	childOpt.register()
 	flag.Parse()
 
@@ -86,6 +100,10 @@ func main() {
 
 	set := map[string]bool{}
 	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *suite == "gcfree" {
+		mainGCFree(gcCfg, *gcSizes, *gcCaches, *out, set["out"], cfg)
+		return
+	}
 	if cfg.Quick {
 		quick := map[string]func(){
 			"duration":         func() { cfg.Duration = 150 * time.Millisecond },
@@ -171,4 +189,39 @@ func fatalf(format string, args ...any) {
 
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
+
+// mainGCFree runs the gcfree suite and writes its report (by default
+// docs/gcfree-benchmarks.md, with its results.json beside it).
+func mainGCFree(cfg gcfreeConfig, sizes, caches, out string, outSet bool, main config) {
+	for _, f := range strings.Split(sizes, ",") {
+		var n int
+		if _, err := fmt.Sscan(strings.TrimSpace(f), &n); err != nil || n <= 0 {
+			fatalf("bad -gcfree-sizes entry %q", f)
+		}
+		cfg.Sizes = append(cfg.Sizes, n)
+	}
+	var impls []benchmarks.ByteImpl
+	for _, im := range benchmarks.ByteImpls() {
+		if caches == "" || slices.Contains(strings.Split(caches, ","), im.Name) {
+			impls = append(impls, im)
+		}
+	}
+	if len(impls) == 0 {
+		fatalf("-gcfree-caches selects no cache")
+	}
+	if !outSet {
+		out = "../docs/gcfree-benchmarks.md"
+	}
+	q := &quiet{limit: main.QuietCores, budget: main.QuietBudget}
+	rep := runGCFree(cfg, impls, q)
+	if err := writeGCFreeReport(rep, out); err != nil {
+		fatalf("%v", err)
+	}
+	raw, _ := json.MarshalIndent(rep, "", "  ")
+	js := strings.TrimSuffix(out, ".md") + ".json"
+	if err := os.WriteFile(js, append(raw, '\n'), 0o644); err != nil {
+		fatalf("%v", err)
+	}
+	fmt.Fprintf(os.Stderr, "wrote %s and %s in %v\n", out, js, rep.Wall.Round(time.Second))
 }

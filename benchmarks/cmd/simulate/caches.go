@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/binary"
 	"fmt"
+
+	"github.com/coocood/freecache"
 
 	arc "github.com/hashicorp/golang-lru/arc/v2"
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -9,6 +12,7 @@ import (
 	cache "github.com/stratacache/cache"
 	"github.com/stratacache/cache/benchmarks"
 	"github.com/stratacache/cache/benchmarks/internal/trace"
+	"github.com/stratacache/cache/bytecache"
 	"github.com/stratacache/cache/eviction"
 )
 
@@ -59,6 +63,9 @@ type contender struct {
 	// New builds the cache for a capacity of size entries. It is nil for
 	// OPT, whose hits are computed from the whole trace.
 	New func(size int) store
+	// Supports, if set, says whether the cache can be sized to hold
+	// size entries; points it cannot are not replayed and show as "–".
+	Supports func(size int) bool
 }
 
 // hits returns the contender's hits on keys with a cache of size entries.
@@ -78,6 +85,9 @@ const (
 	nameTheine  = "theine"
 	nameLRU     = "golang-lru LRU"
 	nameOPT     = "OPT (Bélády)"
+	// The GC-free tier and the pointer-free cache it is measured against.
+	nameGCFree    = "strata GC-free (bytecache)"
+	nameFreecache = "freecache"
 )
 
 // singleName is the row name of a Strata policy run in one shard.
@@ -96,6 +106,8 @@ var (
 		"golang-lru 2Q":  "#868e96",
 		nameOPT:          "#000000",
 		nameDefault:      "#e03131",
+		nameGCFree:       "#0b7285",
+		nameFreecache:    "#5f3dc4",
 	}
 )
 
@@ -168,6 +180,27 @@ func contenders() []contender {
 				}
 				return twoQStore{c}
 			},
+		},
+		contender{
+			Name: nameGCFree,
+			Notes: "the GC-free store (package bytecache) with 8-byte binary keys and empty values: " +
+				"`bytecache.NewStore(StoreOptions{MaxBytes: n × EntrySize(8, 0, false)})`, so its slabs hold n such " +
+				"entries (15 bytes each); default shards (one per MiB, so 1 to 8 here).",
+			Color: otherColors[nameGCFree], Width: 2.4, Seeded: true,
+			New: newGCFree,
+			Supports: func(n int) bool {
+				return int64(n)*int64(bytecache.EntrySize(8, 0, false)) >= bytecache.MinShardBytes
+			},
+		},
+		contender{
+			Name: nameFreecache,
+			Notes: "freecache v1.2.7, `NewCacheCustomTimer(n × (24+8+v), timer)`: its ring holds n entries of an " +
+				"8-byte key and a v-byte value, v = max(0, ⌈512 KiB / n⌉ − 32) so that the size reaches freecache's " +
+				"512 KiB minimum; its clock ticks once per request, which lets its access-time eviction tell " +
+				"recent from old (with its default clock in seconds, every entry of a replay would look alike). " +
+				"Below 1024 entries freecache cannot be sized to n (a value must be under 1/1024 of the size).",
+			Color: otherColors[nameFreecache],
+			New:   newFreecache, Supports: func(n int) bool { return n >= 1024 },
 		},
 		contender{
 			Name: nameOPT,
@@ -270,3 +303,61 @@ type otterStore struct {
 func (o otterStore) Get(k uint64) bool { _, ok := o.c.GetIfPresent(k); return ok }
 func (o otterStore) Set(k uint64)      { o.c.Set(k, struct{}{}) }
 func (o otterStore) Close()            { o.c.StopAllGoroutines() }
+
+// gcfreeStore drives the GC-free byte store with 8-byte binary keys.
+type gcfreeStore struct {
+	s   *bytecache.Store
+	buf []byte
+}
+
+func newGCFree(n int) store {
+	s, err := bytecache.NewStore(bytecache.StoreOptions{MaxBytes: int64(n) * int64(bytecache.EntrySize(8, 0, false))})
+	if err != nil {
+		panic(err)
+	}
+	return &gcfreeStore{s: s}
+}
+
+func binaryKey(k uint64) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], k)
+	return string(b[:])
+}
+
+func (g *gcfreeStore) Get(k uint64) (ok bool) {
+	g.buf, ok = g.s.AppendGet(g.buf[:0], binaryKey(k))
+	return ok
+}
+func (g *gcfreeStore) Set(k uint64) { g.s.Set(binaryKey(k), nil) }
+func (g *gcfreeStore) Close()       { g.s.Close() }
+
+// freecacheStore drives freecache on a clock that ticks per request.
+type freecacheStore struct {
+	c     *freecache.Cache
+	clock *tickClock
+	value []byte
+	key   [8]byte
+}
+
+// tickClock is freecache's Timer: a logical time in place of seconds.
+type tickClock struct{ t uint32 }
+
+func (c *tickClock) Now() uint32 { return c.t }
+
+func newFreecache(n int) store {
+	v := max(0, (512<<10+n-1)/n-32)
+	clk := &tickClock{}
+	return &freecacheStore{c: freecache.NewCacheCustomTimer(n*(24+8+v), clk), clock: clk, value: make([]byte, v)}
+}
+
+func (f *freecacheStore) Get(k uint64) bool {
+	f.clock.t++
+	binary.BigEndian.PutUint64(f.key[:], k)
+	_, err := f.c.Get(f.key[:])
+	return err == nil
+}
+func (f *freecacheStore) Set(k uint64) {
+	binary.BigEndian.PutUint64(f.key[:], k)
+	_ = f.c.Set(f.key[:], f.value, 0)
+}
+func (f *freecacheStore) Close() { f.c.Clear() }

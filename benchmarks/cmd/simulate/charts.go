@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -27,7 +28,17 @@ func chartOf(r *result, cs []contender) *chart.LineChart {
 		xs[i] = float64(s)
 	}
 	for i, ct := range cs {
-		ser := chart.Series{Name: ct.Name, X: xs, Y: r.Ratio[i], Color: ct.Color, Dash: ct.Dash, Width: ct.Width}
+		// Points a cache cannot be sized for are left out of its line.
+		var x, y []float64
+		for s, v := range r.Ratio[i] {
+			if !math.IsNaN(v) {
+				x, y = append(x, xs[s]), append(y, v)
+			}
+		}
+		if len(x) == 0 {
+			continue
+		}
+		ser := chart.Series{Name: ct.Name, X: x, Y: y, Color: ct.Color, Dash: ct.Dash, Width: ct.Width}
 		if ser.Dash == "" {
 			ser.Dash = "solid"
 		}

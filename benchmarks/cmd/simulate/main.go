@@ -1,7 +1,8 @@
 // Command simulate replays the shared cache traces, and the synthetic Zipf
-// workloads of benchmarks/internal/trace, through every Strata eviction policy, the
-// sharded Strata default, Bélády's OPT and the other Go caches of the
-// benchmark suite (plus ARC and 2Q), at each trace's conventional sizes.
+// workloads of benchmarks/internal/trace, through every Strata eviction
+// policy, the sharded Strata default, the GC-free store (bytecache),
+// Bélády's OPT and the other Go caches of the benchmark suite (plus ARC,
+// 2Q and freecache), at each trace's conventional sizes.
 // It writes docs/hitratio.md (tables, gaps, averages and the checks of the
 // hit-ratio targets) and one SVG chart per workload in docs/hitratio/.
 //
@@ -9,6 +10,7 @@
 //	cd benchmarks && go run ./cmd/simulate -quick    # the small traces only, a minute or two
 //	go run ./cmd/simulate -only oltp,loop -sizes 500,1000
 //	go run ./cmd/simulate -only gli -seeds 1         # one replay per cache and point
+//	go run ./cmd/simulate -caches gcfree -out ../docs/hitratio-gcfree.md   # the GC-free tier's comparison
 //
 // Caches whose hit ratio depends on a seed drawn when they are made
 // (Strata, otter, theine, ristretto) are replayed several times per point
@@ -25,7 +27,7 @@
 // the root as well as from benchmarks/. The traces are read from
 // -traces, by default $STRATA_TRACES or ../shared/traces beside the root.
 //
-// A partial run (-quick, -only or -sizes) prints its report to standard
+// A partial run (-quick, -only, -sizes or -caches) prints its report to standard
 // output and writes no files unless -out is given, so that it cannot
 // overwrite the committed full report by accident.
 package main
@@ -61,6 +63,7 @@ func mainErr(args []string) error {
 		tracesDir = fs.String("traces", "", "directory of the trace files (default $"+trace.EnvDir+" or ../shared/traces relative to the repository root)")
 		only      = fs.String("only", "", "comma-separated workloads to run, such as oltp,loop,zipf-1.0 (default all)")
 		sizesFlag = fs.String("sizes", "", "comma-separated cache sizes to use for every workload instead of the conventional ones")
+		caches    = fs.String("caches", "", "comma-separated rows to run, by name, or \"gcfree\" for the GC-free tier's comparison (default all)")
 		quick     = fs.Bool("quick", false, fmt.Sprintf("run only the small traces (at most %d requests), no synthetic workloads", quickLimit))
 		out       = fs.String("out", "", "Markdown report to write; charts go to a directory of the same name without .md (default docs/hitratio.md in the repository root; partial runs print to standard output)")
 		seeds     = fs.Int("seeds", 6, seedsUsage)
@@ -79,7 +82,7 @@ func mainErr(args []string) error {
 	outGiven := false
 	fs.Visit(func(f *flag.Flag) { outGiven = outGiven || f.Name == "out" })
 
-	sel := selection{Only: splitList(*only), Quick: *quick}
+	sel := selection{Only: splitList(*only), Quick: *quick, Caches: splitList(*caches)}
 	sizes, err := parseSizes(*sizesFlag)
 	if err != nil {
 		return err
@@ -115,7 +118,10 @@ func mainErr(args []string) error {
 	if err != nil {
 		return err
 	}
-	cs := contenders()
+	cs, err := selectContenders(contenders(), sel.Caches)
+	if err != nil {
+		return err
+	}
 	sd := seeding{Min: *seeds, Requests: seedRequests, SlowRequests: slowSeedRequests, Max: seedMax}
 	jobs := 0
 	for _, w := range ws {
@@ -177,6 +183,32 @@ func mainErr(args []string) error {
 	}
 	logf("simulate: wrote %s and %d charts in %s", reportPath, len(results), chartDir)
 	return nil
+}
+
+// gcfreeSet is what -caches gcfree selects: the GC-free store, the
+// pointer-free cache it is measured against, the object cache and OPT.
+var gcfreeSet = []string{nameDefault, nameGCFree, nameFreecache, nameOPT}
+
+// selectContenders keeps the contenders named, in report order.
+func selectContenders(all []contender, names []string) ([]contender, error) {
+	if len(names) == 1 && names[0] == "gcfree" {
+		names = gcfreeSet
+	}
+	if len(names) == 0 {
+		return all, nil
+	}
+	var out []contender
+	for _, c := range all {
+		if slices.Contains(names, c.Name) {
+			out = append(out, c)
+		}
+	}
+	for _, n := range names {
+		if !slices.ContainsFunc(out, func(c contender) bool { return c.Name == n }) {
+			return nil, fmt.Errorf("-caches: no cache called %q", n)
+		}
+	}
+	return out, nil
 }
 
 // command reconstructs the command line for the report.

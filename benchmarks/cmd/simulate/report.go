@@ -18,6 +18,7 @@ const (
 	rivalSlack  = 0.5  // the default may trail max(otter, theine) by this much
 	lruSlack    = 1.0  // and LRU on sprite and web12 by this much
 	shardSlack  = 0.5  // and differ from its policy in one shard by this much
+	gcfreeSlack = 2.0  // the GC-free store may trail the default's average by this much
 	loopOPTPart = 0.95 // on loop at 500–1000 entries it must reach this share of OPT
 )
 
@@ -46,7 +47,7 @@ func newTable(results []result, names []string) *table {
 // s, and whether that row was run.
 func (t *table) get(r *result, name string, s int) (float64, bool) {
 	i, ok := t.row[name]
-	if !ok {
+	if !ok || math.IsNaN(r.Ratio[i][s]) {
 		return 0, false
 	}
 	return round2(r.Ratio[i][s]), true
@@ -85,6 +86,9 @@ func (t *table) average(name string) average {
 	for _, r := range t.results {
 		for s := range r.W.Sizes {
 			v := r.Ratio[i][s]
+			if math.IsNaN(v) {
+				continue // a size the cache cannot be configured for
+			}
 			a.All += v
 			a.NAll++
 			if r.W.Synthetic {
@@ -136,6 +140,11 @@ func (g gap) String() string {
 // names is empty), the default's value and a reference value computed
 // from the row values.
 func (t *table) compare(workloads []string, ref func(r *result, s int) (float64, bool)) []gap {
+	return t.compareRow(nameDefault, workloads, ref)
+}
+
+// compareRow is compare for the row called name instead of the default.
+func (t *table) compareRow(name string, workloads []string, ref func(r *result, s int) (float64, bool)) []gap {
 	var gaps []gap
 	for i := range t.results {
 		r := &t.results[i]
@@ -143,7 +152,7 @@ func (t *table) compare(workloads []string, ref func(r *result, s int) (float64,
 			continue
 		}
 		for s, size := range r.W.Sizes {
-			d, ok1 := t.get(r, nameDefault, s)
+			d, ok1 := t.get(r, name, s)
 			v, ok2 := ref(r, s)
 			if ok1 && ok2 {
 				gaps = append(gaps, gap{p: point{r.W.Name, size}, def: d, ref: v})
@@ -279,6 +288,23 @@ func (t *table) checks() []check {
 			out = append(out, check{Target: target, Status: status(len(bad) == 0), Detail: detail})
 		}
 	}
+
+	// 6. The GC-free store's policy is at least as good as freecache's.
+	out = append(out, within(
+		"The GC-free store is at least freecache's at every workload and size freecache can be sized for",
+		t.compareRow(nameGCFree, nil, func(r *result, s int) (float64, bool) { return t.get(r, nameFreecache, s) }), 0))
+
+	// 7. And close to the object cache on average.
+	{
+		target := fmt.Sprintf("The GC-free store's average over all workloads and sizes is within %.0f points of the sharded default's", gcfreeSlack)
+		g, d := t.average(nameGCFree), t.average(nameDefault)
+		if g.NAll == 0 || d.NAll == 0 {
+			out = append(out, check{Target: target, Status: "SKIP", Detail: "no results for it in this run"})
+		} else {
+			out = append(out, check{Target: target, Status: status(g.All >= d.All-gcfreeSlack-1e-9),
+				Detail: fmt.Sprintf("GC-free %.2f vs default %.2f (%+.2f), over %d points", g.All, d.All, round2(g.All-d.All), g.NAll)})
+		}
+	}
 	return out
 }
 
@@ -322,6 +348,9 @@ func (t *table) writeSummary(w io.Writer) {
 		if name == nameDefault {
 			name = "**" + name + "**"
 		}
+		if r.avg.NAll != a0.NAll {
+			name += fmt.Sprintf(" (%d points)", r.avg.NAll)
+		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", name, pct(r.avg.All), pct(r.avg.Real), pct(r.avg.Synthetic))
 	}
 	fmt.Fprintln(w)
@@ -361,7 +390,7 @@ func (t *table) writeWorkload(w io.Writer, r *result, chartPath string) {
 	for s := range best {
 		best[s] = math.Inf(-1)
 		for _, n := range t.names {
-			if v, _ := t.get(r, n, s); n != nameOPT && v > best[s] {
+			if v, ok := t.get(r, n, s); ok && n != nameOPT && v > best[s] {
 				best[s] = v
 			}
 		}
@@ -369,8 +398,10 @@ func (t *table) writeWorkload(w io.Writer, r *result, chartPath string) {
 	for _, n := range t.names {
 		fmt.Fprintf(w, "| %s |", n)
 		for s := range r.W.Sizes {
-			v, _ := t.get(r, n, s)
-			if n != nameOPT && v == best[s] {
+			v, ok := t.get(r, n, s)
+			if !ok {
+				fmt.Fprintf(w, " – |")
+			} else if n != nameOPT && v == best[s] {
 				fmt.Fprintf(w, " **%.2f** |", v)
 			} else {
 				fmt.Fprintf(w, " %.2f |", v)

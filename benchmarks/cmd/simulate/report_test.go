@@ -10,7 +10,8 @@ import (
 )
 
 // rows are the row names of the test tables, in this order.
-var rows = []string{nameDefault, singleName(eviction.Default.Resolve()), nameOtter, nameTheine, nameLRU, nameOPT}
+var rows = []string{nameDefault, singleName(eviction.Default.Resolve()), nameOtter, nameTheine, nameLRU, nameOPT,
+	nameGCFree, nameFreecache}
 
 // fake builds a result: vals[row] holds one value per size.
 func fake(name string, synthetic bool, sizes []int, vals ...[]float64) result {
@@ -27,13 +28,16 @@ func passing() []result {
 			[]float64{20, 44, 93}, // otter
 			[]float64{20.5, 47.5, 94.5},
 			[]float64{0, 0, 0},
-			[]float64{24.63, 49.36, 98.71}),
+			[]float64{24.63, 49.36, 98.71},
+			[]float64{19, 46, 93},
+			[]float64{math.NaN(), 45, 92}), // freecache cannot be sized for 250
 		fake("sprite", false, []int{100, 200},
-			[]float64{21, 40}, []float64{21.2, 40}, []float64{20, 39}, []float64{20, 39}, []float64{21.58, 39.88}, []float64{50, 68}),
+			[]float64{21, 40}, []float64{21.2, 40}, []float64{20, 39}, []float64{20, 39}, []float64{21.58, 39.88}, []float64{50, 68},
+			[]float64{20, 39}, []float64{19, 38}),
 		fake("web12", false, []int{300},
-			[]float64{50}, []float64{50}, []float64{49}, []float64{50.5}, []float64{49}, []float64{66}),
+			[]float64{50}, []float64{50}, []float64{49}, []float64{50.5}, []float64{49}, []float64{66}, []float64{49}, []float64{48}),
 		fake("zipf-1.0", true, []int{100},
-			[]float64{40}, []float64{40.5}, []float64{39}, []float64{39.5}, []float64{30}, []float64{47}),
+			[]float64{40}, []float64{40.5}, []float64{39}, []float64{39.5}, []float64{30}, []float64{47}, []float64{39}, []float64{38}),
 	}
 }
 
@@ -48,7 +52,7 @@ func statuses(cs []check) string {
 func TestChecksPass(t *testing.T) {
 	tb := newTable(passing(), rows)
 	cs := tb.checks()
-	if got := statuses(cs); got != "PASS PASS PASS PASS PASS" {
+	if got := statuses(cs); got != "PASS PASS PASS PASS PASS PASS PASS" {
 		for _, c := range cs {
 			t.Logf("%s: %s: %s", c.Status, c.Target, c.Detail)
 		}
@@ -66,6 +70,13 @@ func TestChecksPass(t *testing.T) {
 	}
 	if !strings.Contains(cs[4].Detail, "zipf-1.0 at 100: 40.00 vs 40.50 (-0.50)") {
 		t.Errorf("check 5 detail = %q", cs[4].Detail)
+	}
+	// freecache's missing point is left out, not counted as 0.
+	if !strings.Contains(cs[5].Detail, "6 of 6 points within") {
+		t.Errorf("check 6 detail = %q", cs[5].Detail)
+	}
+	if !strings.Contains(cs[6].Detail, "GC-free 43.57 vs default 44.57 (-1.00), over 7 points") {
+		t.Errorf("check 7 detail = %q", cs[6].Detail)
 	}
 }
 
@@ -95,6 +106,15 @@ func TestChecksFailAtTheirThresholds(t *testing.T) {
 		{"web12 more than a point below LRU", func(rs []result) { rs[2].Ratio[4][0] = 51.01 }, 3},
 		{"sharding costs more than 0.5", func(rs []result) { rs[1].Ratio[1][1] = 40.51 }, 4},
 		{"sharding gains more than 0.5", func(rs []result) { rs[1].Ratio[1][1] = 39.49 }, 4},
+		{"GC-free below freecache", func(rs []result) { rs[0].Ratio[7][1] = 46.01 }, 5},
+		{"GC-free more than 2 below the default on average", func(rs []result) {
+			for _, r := range rs {
+				for s := range r.W.Sizes {
+					r.Ratio[6][s] = r.Ratio[0][s] - 2.01
+					r.Ratio[7][s] = r.Ratio[6][s] - 1
+				}
+			}
+		}, 6},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -110,7 +130,7 @@ func TestChecksFailAtTheirThresholds(t *testing.T) {
 					t.Errorf("check %d: %s, want %s (%s)", i+1, c.Status, want, c.Detail)
 				}
 			}
-			if d := cs[tc.check].Detail; tc.check != 1 && tc.check != 2 && !strings.Contains(d, "failing:") {
+			if d := cs[tc.check].Detail; tc.check != 1 && tc.check != 2 && tc.check != 6 && !strings.Contains(d, "failing:") {
 				t.Errorf("failing check does not list the failures: %q", d)
 			}
 		})
@@ -120,12 +140,12 @@ func TestChecksFailAtTheirThresholds(t *testing.T) {
 func TestChecksSkipWhatDidNotRun(t *testing.T) {
 	rs := passing()[3:] // only the synthetic workload
 	cs := newTable(rs, rows).checks()
-	if got := statuses(cs); got != "PASS PASS SKIP SKIP PASS" {
+	if got := statuses(cs); got != "PASS PASS SKIP SKIP PASS PASS PASS" {
 		t.Errorf("statuses = %s", got)
 	}
 	// Without otter and theine rows, their checks are skipped.
-	cs = newTable(rs, []string{nameDefault, singleName(eviction.Default.Resolve()), "x", "y", nameLRU, nameOPT}).checks()
-	if got := statuses(cs); got != "SKIP SKIP SKIP SKIP PASS" {
+	cs = newTable(rs, []string{nameDefault, singleName(eviction.Default.Resolve()), "x", "y", nameLRU, nameOPT, "z", "w"}).checks()
+	if got := statuses(cs); got != "SKIP SKIP SKIP SKIP PASS SKIP SKIP" {
 		t.Errorf("statuses without rivals = %s", got)
 	}
 }

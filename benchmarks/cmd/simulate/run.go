@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -103,7 +104,10 @@ func run(ws []workload, cs []contender, sd seeding, workers int, progress func(s
 			r.Spread[c] = make([]float64, len(w.Sizes))
 			r.Runs[c] = make([]int, len(w.Sizes))
 			r.samples[c] = make([][]float64, len(w.Sizes))
-			for s := range w.Sizes {
+			for s, size := range w.Sizes {
+				if cs[c].Supports != nil && !cs[c].Supports(size) {
+					continue // no samples: reported as "–"
+				}
 				r.Runs[c][s] = runs
 				r.samples[c][s] = make([]float64, runs)
 				for k := range runs {
@@ -199,6 +203,10 @@ func run(ws []workload, cs []contender, sd seeding, workers int, progress func(s
 func (r *result) summarise() {
 	for c := range r.samples {
 		for s, xs := range r.samples[c] {
+			if len(xs) == 0 {
+				r.Ratio[c][s] = math.NaN()
+				continue
+			}
 			sum := 0.0
 			for _, x := range xs {
 				sum += x

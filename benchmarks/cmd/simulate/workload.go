@@ -114,10 +114,14 @@ type selection struct {
 	Only  []string // short names; empty means all
 	Sizes []int    // overrides every workload's sizes when not empty
 	Quick bool     // only traces of at most quickLimit requests, no synthetic ones
+	// Caches names the rows to run; empty means all.
+	Caches []string
 }
 
 // Partial reports whether the selection leaves out part of the full run.
-func (s selection) Partial() bool { return len(s.Only) > 0 || len(s.Sizes) > 0 || s.Quick }
+func (s selection) Partial() bool {
+	return len(s.Only) > 0 || len(s.Sizes) > 0 || s.Quick || len(s.Caches) > 0
+}
 
 // workloads lists what to replay: every catalog trace found in dir, in
 // catalog order, then the synthetic Zipf workloads. A catalog trace missing

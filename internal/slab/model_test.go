@@ -1,0 +1,178 @@
+package slab
+
+import (
+	"bytes"
+	"fmt"
+	"hash/maphash"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stratacache/cache/entry"
+)
+
+type modelEntry struct {
+	value    []byte
+	deadline int64
+}
+
+// model is the reference a shard is checked against: a map that forgets
+// exactly the entries the shard reports as removed.
+type model struct {
+	t       testing.TB
+	s       *Shard
+	seed    maphash.Seed
+	m       map[string]modelEntry
+	now     int64
+	rm      Removals
+	version uint64
+}
+
+func newModel(t testing.TB, bytes int) *model {
+	seed := maphash.MakeSeed()
+	return &model{t: t, s: NewShard(bytes, seed), seed: seed, m: map[string]modelEntry{}, now: 1}
+}
+
+// settle checks the removals an operation reported against the model and
+// applies them. replaced is the key whose old value the operation may
+// report as replaced.
+func (md *model) settle(op string) {
+	md.t.Helper()
+	for i := range md.rm.Len() {
+		k, v, reason := md.rm.At(i)
+		if reason == entry.ReasonCapacity && !md.hasOnce(string(k), v) {
+			// A value refused for being too large was never stored.
+			continue
+		}
+		e, ok := md.m[string(k)]
+		if !ok || !bytes.Equal(e.value, v) {
+			md.t.Fatalf("%s: removal %d reports %q=%q (%v), model holds %q (present %v)", op, i, k, v, reason, e.value, ok)
+		}
+		if exp := e.deadline != 0 && e.deadline <= md.now; exp != (reason == entry.ReasonExpired) {
+			md.t.Fatalf("%s: %q removed as %v, but expired is %v", op, k, reason, exp)
+		}
+		delete(md.m, string(k))
+	}
+	md.rm.Reset()
+}
+
+// hasOnce reports whether the model holds v for k; an oversized value
+// never is.
+func (md *model) hasOnce(k string, v []byte) bool {
+	e, ok := md.m[k]
+	return ok && bytes.Equal(e.value, v)
+}
+
+func (md *model) set(k string, n int, ttl int64) {
+	md.version++
+	v := make([]byte, n)
+	for i := range v {
+		v[i] = byte(md.version >> (8 * (i % 8)))
+	}
+	var deadline int64
+	if ttl > 0 {
+		deadline = md.now + ttl
+	}
+	stored := md.s.Set(Hash(md.seed, k), k, v, deadline, md.now, &md.rm)
+	if stored != (RecordSize(len(k), n, deadline != 0) <= md.s.MaxRecord()) {
+		md.t.Fatalf("Set(%q, %d bytes) stored %v, max record %d", k, n, stored, md.s.MaxRecord())
+	}
+	// Settle against the old value first: the removals name it.
+	md.settle(fmt.Sprintf("Set(%q)", k))
+	if stored {
+		md.m[k] = modelEntry{value: v, deadline: deadline}
+	}
+}
+
+func (md *model) get(k string) {
+	got, ok := md.s.Get(Hash(md.seed, k), k, md.now, nil, &md.rm)
+	md.settle(fmt.Sprintf("Get(%q)", k))
+	e, present := md.m[k]
+	live := present && (e.deadline == 0 || e.deadline > md.now)
+	switch {
+	case ok && !live:
+		md.t.Fatalf("Get(%q) = %q, but the model has no live value", k, got)
+	case ok && !bytes.Equal(got, e.value):
+		md.t.Fatalf("Get(%q) = %q, want %q", k, got, e.value)
+	case !ok && live:
+		// Evicted without a report would have been caught by Len below;
+		// a live entry the model holds must be found.
+		md.t.Fatalf("Get(%q) missed a live entry", k)
+	}
+}
+
+func (md *model) del(k string) {
+	e, present := md.m[k]
+	live := present && (e.deadline == 0 || e.deadline > md.now)
+	if got := md.s.Delete(Hash(md.seed, k), k, md.now, &md.rm); got != live {
+		md.t.Fatalf("Delete(%q) = %v, want %v", k, got, live)
+	}
+	md.settle(fmt.Sprintf("Delete(%q)", k))
+}
+
+func (md *model) verify(op string) {
+	md.t.Helper()
+	if err := md.s.check(); err != nil {
+		md.t.Fatalf("after %s: %v", op, err)
+	}
+	if n := md.s.Len(); n != len(md.m) {
+		md.t.Fatalf("after %s: Len %d, model holds %d", op, n, len(md.m))
+	}
+}
+
+// run drives the model with the operations data encodes, two bytes each.
+func (md *model) run(data []byte) {
+	for i := 0; i+1 < len(data); i += 2 {
+		op, arg := data[i], data[i+1]
+		k := fmt.Sprintf("k%d", arg%64)
+		switch op % 8 {
+		case 0, 1, 2:
+			// Mostly small values, some of every size up to past the limit.
+			n := int(arg) % 24
+			if op%16 == 1 {
+				n = int(arg) * 8
+			}
+			var ttl int64
+			if op&0x80 != 0 {
+				ttl = int64(arg%5 + 1)
+			}
+			md.set(k, n, ttl)
+		case 3, 4:
+			md.get(k)
+		case 5:
+			md.del(k)
+		case 6:
+			md.now += int64(arg % 3)
+		case 7:
+			if arg == 0 {
+				md.s.Clear(md.now, &md.rm, op&0x80 != 0)
+				md.settle("Clear")
+			} else {
+				md.get(k)
+			}
+		}
+		md.verify(fmt.Sprintf("op %d (%d, %d)", i/2, op, arg))
+	}
+}
+
+func TestShardModel(t *testing.T) {
+	for seed := range uint64(12) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		data := make([]byte, 3000)
+		for i := range data {
+			data[i] = byte(rng.Uint32())
+		}
+		// Small shards wrap their rings often; bytes vary the chunk tail.
+		newModel(t, MinShardBytes+int(seed)*97).run(data)
+	}
+}
+
+func FuzzShardOps(f *testing.F) {
+	f.Add(uint16(0), []byte{0, 1, 3, 1, 5, 1, 3, 1})
+	f.Add(uint16(500), []byte{128, 7, 6, 2, 6, 2, 6, 2, 3, 7, 7, 0, 3, 7})
+	f.Add(uint16(50), []byte{17, 200, 1, 3, 3, 3, 17, 100, 0, 9})
+	f.Fuzz(func(t *testing.T, extra uint16, data []byte) {
+		// Every operation is followed by a full check; keep inputs short
+		// so that the fuzzer stays fast.
+		newModel(t, MinShardBytes+int(extra)).run(data[:min(len(data), 1024)])
+	})
+}

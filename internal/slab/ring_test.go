@@ -1,0 +1,154 @@
+package slab
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestRecordRoundTrip(t *testing.T) {
+	for _, deadline := range []int64{0, 1234567890123} {
+		key, value := "key", []byte("some value")
+		size := RecordSize(len(key), len(value), deadline != 0)
+		b := make([]byte, size+5) // a record is followed by the rest of its chunk
+		flags := byte(2)
+		if deadline != 0 {
+			flags |= flagDeadline
+		}
+		writeRecord(b[:size], flags, key, value, deadline)
+		x, ok := parseRecord(b)
+		if !ok {
+			t.Fatalf("deadline %d: record does not parse", deadline)
+		}
+		if string(x.key()) != key || !bytes.Equal(x.value(), value) || x.deadline != deadline ||
+			x.size() != size || x.flags&flagFreq != 2 {
+			t.Fatalf("deadline %d: parsed %q=%q deadline %d size %d flags %#x", deadline, x.key(), x.value(), x.deadline, x.size(), x.flags)
+		}
+	}
+}
+
+// A record cut short, or bytes that are not a record, never parse.
+func TestParseRecordRejects(t *testing.T) {
+	b := make([]byte, RecordSize(3, 4, true))
+	writeRecord(b, flagDeadline, "abc", []byte("wxyz"), 99)
+	for n := range len(b) {
+		if _, ok := parseRecord(b[:n]); ok {
+			t.Errorf("a record cut to %d of %d bytes parses", n, len(b))
+		}
+	}
+	for _, flags := range []byte{flagPad, 0x20, 0x80} {
+		c := bytes.Clone(b)
+		c[0] |= flags
+		if _, ok := parseRecord(c); ok {
+			t.Errorf("flags %#x parse", c[0])
+		}
+	}
+}
+
+func FuzzParseRecord(f *testing.F) {
+	b := make([]byte, RecordSize(3, 4, true))
+	writeRecord(b, flagDeadline|1, "abc", []byte("wxyz"), 99)
+	f.Add(b)
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0})
+	f.Add([]byte{flagDead, 255, 255, 255, 255, 255, 255, 1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		x, ok := parseRecord(b)
+		if !ok {
+			return
+		}
+		// What parses is inside b and encodes back to the same bytes.
+		if x.size() > len(b) || x.keyLen+x.valLen > x.size() {
+			t.Fatalf("record of %d bytes parsed from %d", x.size(), len(b))
+		}
+		again := make([]byte, x.size())
+		writeRecord(again, x.flags, string(x.key()), x.value(), x.deadline)
+		if !bytes.Equal(again, b[:x.size()]) {
+			t.Fatalf("re-encoding %x gives %x", b[:x.size()], again)
+		}
+	})
+}
+
+// indexModel drives the index with the operations data encodes and
+// checks it against a map after each: inserts (with few distinct tags, so
+// that probe chains are long and shared) and removals, through growth.
+func indexModel(t *testing.T, data []byte) {
+	x := newIndex()
+	ref := map[uint32]uint32{} // loc -> tag; locations are unique
+	var locs []uint32
+	for step, b := range data {
+		if len(locs) > 0 && b&1 == 1 {
+			j := int(b>>1) % len(locs)
+			loc := locs[j]
+			i, ok := x.findLoc(ref[loc], loc)
+			if !ok {
+				t.Fatalf("step %d: location %d not found", step, loc)
+			}
+			x.remove(i)
+			delete(ref, loc)
+			locs[j] = locs[len(locs)-1]
+			locs = locs[:len(locs)-1]
+		} else {
+			tag := tagOf(uint64(b>>1%50) << 32)
+			loc := uint32(step)
+			x.insert(tag, loc)
+			ref[loc] = tag
+			locs = append(locs, loc)
+		}
+		if x.count != len(ref) {
+			t.Fatalf("step %d: count %d, want %d", step, x.count, len(ref))
+		}
+	}
+	for loc, tag := range ref {
+		if _, ok := x.findLoc(tag, loc); !ok {
+			t.Fatalf("location %d lost", loc)
+		}
+	}
+	if x.count > 0 && len(x.slots)*3 < x.count*4 {
+		t.Fatalf("%d slots for %d entries: more than three quarters full", len(x.slots), x.count)
+	}
+}
+
+func TestIndexModel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	data := make([]byte, 20000)
+	for i := range data {
+		// Two inserts for each removal, so that the table grows.
+		data[i] = byte(rng.IntN(128)) << 1
+		if rng.IntN(3) == 0 {
+			data[i] |= 1
+		}
+	}
+	indexModel(t, data)
+}
+
+func FuzzIndexOps(f *testing.F) {
+	f.Add([]byte{0, 2, 4, 1, 6, 3, 8})
+	f.Add(make([]byte, 200))
+	f.Fuzz(func(t *testing.T, data []byte) { indexModel(t, data[:min(len(data), 4096)]) })
+}
+
+func TestGhostWindow(t *testing.T) {
+	g := newGhost(64)
+	g.add(1 << 40)
+	for i := range 10 {
+		g.add(uint64(i+2) << 33)
+	}
+	if !g.take(1<<40, 20) {
+		t.Fatal("a hash added 11 evictions ago is not in a window of 20")
+	}
+	if g.take(1<<40, 20) {
+		t.Fatal("a hash is found twice")
+	}
+	g.add(1 << 40)
+	for i := range 10 {
+		g.add(uint64(i+2) << 33)
+	}
+	if g.take(1<<40, 5) {
+		t.Fatal("a hash added 11 evictions ago is in a window of 5")
+	}
+	g.add(7 << 32)
+	g.grow(256)
+	if !g.take(7<<32, 5) {
+		t.Fatal("growth lost a hash")
+	}
+}

@@ -1,0 +1,270 @@
+// Package slab is the engine of the GC-free store (package bytecache):
+// entries are records in large byte chunks, found through an index of
+// uint64 slots, so the garbage collector has a few pointers per shard to
+// follow however many entries there are.
+//
+// Each shard runs S3-FIFO (Yang et al., SOSP'23) over two rings of records
+// that are logs in the manner of freecache's: a small ring, a tenth of the
+// bytes, that new keys enter, and a main ring. A record read while in the
+// small ring moves to the main ring when it reaches the small ring's head;
+// one never read leaves, and its hash goes to a ghost, which sends the key
+// straight to the main ring if it comes back soon. The main ring is a
+// CLOCK: a record at its head that was read since its last pass is copied
+// to the tail with its count lowered, one that was not is evicted. Unlike
+// the paper, records leaving the small ring unread fill the main ring
+// while it has room, so a fresh cache keeps what it is given; this also
+// keeps part of a loop larger than the cache resident.
+//
+// A Shard is safe for concurrent use: every method takes its lock.
+// Values are copied out under the lock, so no caller ever holds memory
+// that a later write reuses.
+package slab
+
+import (
+	"hash/maphash"
+	"sync"
+
+	"github.com/stratacache/cache/entry"
+)
+
+// Counters are a shard's statistics.
+type Counters struct {
+	Hits, Misses, Sets uint64
+	Removed            [entry.NumReasons]uint64
+	// Damaged counts entries lost because their ring's bytes stopped
+	// parsing, which only memory corruption can cause.
+	Damaged uint64
+}
+
+// Shard is one partition of the store.
+type Shard struct {
+	mu       sync.Mutex
+	idx      index
+	rings    [2]ring // small, main
+	ghost    ghost
+	maxSize  int          // largest record accepted
+	seed     maphash.Seed // the store's: records' keys are hashed again to find their slots
+	counters Counters
+}
+
+const (
+	small = 0
+	main  = 1
+	// smallShare is the small ring's part of a shard's bytes, in tenths.
+	smallShare = 1
+	maxFreq    = 3
+)
+
+// MinShardBytes is the smallest shard: room for a few records of a small
+// key and value in each ring.
+const MinShardBytes = 256
+
+// NewShard returns an empty shard bounded to bytes of records, for keys
+// hashed with Hash(seed, key). The caller keeps bytes within
+// [MinShardBytes, MaxRingBytes].
+func NewShard(bytes int, seed maphash.Seed) *Shard {
+	sm := bytes * smallShare / 10
+	s := &Shard{idx: newIndex(), ghost: newGhost(minIndexSlots), seed: seed}
+	s.rings[small] = newRing(sm)
+	s.rings[main] = newRing(bytes - sm)
+	s.maxSize = min(s.rings[main].maxRecord(), s.rings[main].capacity/4)
+	return s
+}
+
+// Hash is the hash every method takes: the store picks the shard with its
+// low bits, the shard the slot with its high bits.
+func Hash(seed maphash.Seed, key string) uint64 { return maphash.String(seed, key) }
+
+// MaxRecord returns the largest record the shard stores; see RecordSize.
+func (s *Shard) MaxRecord() int { return s.maxSize }
+
+func expired(x *rec, now int64) bool { return x.deadline != 0 && x.deadline <= now }
+
+// reasonFor is the reason to report for removing x: expired whatever
+// caused it, if its deadline has passed.
+func reasonFor(x *rec, now int64, r entry.Reason) entry.Reason {
+	if expired(x, now) {
+		return entry.ReasonExpired
+	}
+	return r
+}
+
+func (s *Shard) recordAt(loc uint32) (rec, bool) {
+	return s.rings[loc>>31].record(int(loc & posMask))
+}
+
+// lookupLocked finds key: its index slot, location and record.
+func (s *Shard) lookupLocked(tag uint32, key string) (i uint64, loc uint32, x rec, ok bool) {
+	for i = s.idx.home(tag); ; i = (i + 1) & s.idx.mask {
+		sl := s.idx.slots[i]
+		if sl == 0 {
+			return 0, 0, rec{}, false
+		}
+		if slotTag(sl) != tag {
+			continue
+		}
+		loc = slotLoc(sl)
+		// A record that does not parse is never a match: damaged memory
+		// reads as a miss, not as somebody else's value.
+		if x, ok = s.recordAt(loc); ok && string(x.key()) == key {
+			return i, loc, x, true
+		}
+	}
+}
+
+// Get appends the value of key to dst and reports whether it was found
+// and live. An expired record found on the way is removed.
+func (s *Shard) Get(hash uint64, key string, now int64, dst []byte, rm *Removals) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, loc, x, ok := s.lookupLocked(tagOf(hash), key)
+	if !ok {
+		s.counters.Misses++
+		return dst, false
+	}
+	if expired(&x, now) {
+		s.dropLocked(i, loc, &x, entry.ReasonExpired, rm)
+		s.counters.Misses++
+		return dst, false
+	}
+	if x.flags&flagFreq < maxFreq {
+		x.body[0]++
+	}
+	s.counters.Hits++
+	return append(dst, x.value()...), true
+}
+
+// Contains reports whether key is present and live, touching nothing.
+func (s *Shard) Contains(hash uint64, key string, now int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, _, x, ok := s.lookupLocked(tagOf(hash), key)
+	return ok && !expired(&x, now)
+}
+
+// Delete removes key and reports whether a live entry was there.
+func (s *Shard) Delete(hash uint64, key string, now int64, rm *Removals) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, loc, x, ok := s.lookupLocked(tagOf(hash), key)
+	if !ok {
+		return false
+	}
+	live := !expired(&x, now)
+	s.dropLocked(i, loc, &x, reasonFor(&x, now, entry.ReasonDeleted), rm)
+	return live
+}
+
+// dropLocked removes the record x at index slot i and location loc,
+// reporting it with reason. Its
+// bytes stay in the ring, marked dead, until the head passes them.
+func (s *Shard) dropLocked(i uint64, loc uint32, x *rec, reason entry.Reason, rm *Removals) {
+	s.reportLocked(x, reason, rm)
+	x.body[0] |= flagDead
+	r := &s.rings[loc>>31]
+	r.live--
+	r.liveSize -= x.size()
+	s.idx.remove(i)
+}
+
+func (s *Shard) reportLocked(x *rec, reason entry.Reason, rm *Removals) {
+	s.counters.Removed[reason]++
+	if rm != nil {
+		rm.add(x.key(), x.value(), reason)
+	}
+}
+
+// Set stores value under key with deadline (Unix nanoseconds, 0 for
+// none). It reports false, storing nothing, when the record would exceed
+// MaxRecord; the value is then reported as evicted for capacity.
+func (s *Shard) Set(hash uint64, key string, value []byte, deadline, now int64, rm *Removals) bool {
+	size := RecordSize(len(key), len(value), deadline != 0)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.counters.Sets++
+	tag := tagOf(hash)
+	var freq byte
+	where := small
+	if i, loc, x, ok := s.lookupLocked(tag, key); ok {
+		live := !expired(&x, now)
+		if live && x.size() == size && x.deadline != 0 == (deadline != 0) {
+			// Same shape: overwrite in place, no garbage left behind.
+			s.reportLocked(&x, entry.ReasonReplaced, rm)
+			f := x.flags & flagFreq
+			writeRecord(x.body, x.flags&^flagFreq|min(f+1, maxFreq), key, value, deadline)
+			return true
+		}
+		if live {
+			freq = min(x.flags&flagFreq+1, maxFreq)
+		}
+		where = int(loc >> 31)
+		s.dropLocked(i, loc, &x, reasonFor(&x, now, entry.ReasonReplaced), rm)
+	}
+	if size > s.maxSize {
+		s.counters.Removed[entry.ReasonCapacity]++
+		if rm != nil {
+			rm.add([]byte(key), value, entry.ReasonCapacity)
+		}
+		return false
+	}
+	if where == small && (s.ghost.take(hash, s.rings[main].live) || size > s.rings[small].maxRecord()/4) {
+		where = main
+	}
+	flags := freq
+	if deadline != 0 {
+		flags |= flagDeadline
+	}
+	r := &s.rings[where]
+	s.makeRoomLocked(where, size, now, rm)
+	p := r.alloc(size)
+	writeRecord(r.at(p, size), flags, key, value, deadline)
+	r.live++
+	r.liveSize += size
+	loc := uint32(p)
+	if where == main {
+		loc |= mainBit
+	}
+	s.idx.insert(tag, loc)
+	if len(s.idx.slots) > len(s.ghost.slots) {
+		s.ghost.grow(len(s.idx.slots))
+	}
+	return true
+}
+
+// Len returns the number of live records, expired ones included until
+// they are removed.
+func (s *Shard) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rings[small].live + s.rings[main].live
+}
+
+// Stats returns the shard's counters, its live records and their bytes.
+func (s *Shard) Stats() (c Counters, entries int, bytes int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.counters, s.rings[small].live + s.rings[main].live,
+		int64(s.rings[small].liveSize + s.rings[main].liveSize)
+}
+
+// Clear removes every record, reporting each with ReasonCleared (or
+// ReasonExpired). It keeps the chunks for reuse unless release is set.
+func (s *Shard) Clear(now int64, rm *Removals, release bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for w := range s.rings {
+		r := &s.rings[w]
+		r.walk(func(_ int, x rec, ok bool) bool {
+			if ok && x.flags&flagDead == 0 {
+				s.reportLocked(&x, reasonFor(&x, now, entry.ReasonCleared), rm)
+			}
+			return true
+		})
+		r.reset()
+		if release {
+			clear(r.chunks)
+		}
+	}
+	s.idx.reset()
+	s.ghost.reset()
+}
