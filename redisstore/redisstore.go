@@ -60,8 +60,9 @@ type Store struct {
 }
 
 var (
-	_ multilevel.Store = (*Store)(nil)
-	_ multilevel.Bus   = (*Store)(nil)
+	_ multilevel.Store  = (*Store)(nil)
+	_ multilevel.Bus    = (*Store)(nil)
+	_ multilevel.Leaser = (*Store)(nil)
 )
 
 // New returns a Store on client, or an error naming the offending field of

@@ -15,11 +15,12 @@ import (
 
 // storeRules are the ACL rules of the user a Store runs as for the
 // namespace "users" with the default channel prefix: its keys, its
-// invalidation channel, and the commands the Store sends. They are the
-// rules docs/multilevel.md gives for production.
+// invalidation channel, and the commands the Store sends (EVALSHA and
+// EVAL run the script that releases a lease). They are the rules
+// docs/multilevel.md gives for production.
 var storeRules = []string{
 	"~users:*", "&strata:invalidate:users",
-	"+get", "+set", "+del", "+publish", "+subscribe", "+ping",
+	"+get", "+set", "+del", "+publish", "+subscribe", "+ping", "+evalsha", "+eval",
 }
 
 // startSecureRedis starts a redis-server as production runs one: TLS only
