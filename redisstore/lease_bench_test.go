@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
 	"strconv"
 	"sync"
 	"testing"
@@ -25,10 +26,11 @@ func BenchmarkLeaseStampedeRedis(b *testing.B) {
 		for _, on := range []bool{false, true} {
 			b.Run(topo.name+"/lease="+strconv.FormatBool(on), func(b *testing.B) {
 				db := newDatabase(5 * time.Millisecond)
+				ns := freshNamespace("stampede")
 				cs := make([]*multilevel.Cache[int, user], instances)
 				for i := range cs {
 					c, err := multilevel.New(multilevel.Options[int, user]{
-						Store: srv.store(b, Options{}), Namespace: "stampede-" + strconv.FormatBool(on),
+						Store: srv.store(b, Options{}), Namespace: ns,
 						Load: db.load, Timeout: 250 * time.Millisecond,
 						Lease: multilevel.LeaseOptions{Enabled: on, Wait: 2 * time.Second}})
 					if err != nil {
@@ -72,6 +74,11 @@ func BenchmarkLeaseStampedeRedis(b *testing.B) {
 	}
 }
 
+// freshNamespace returns a namespace no earlier run used: with -count,
+// a benchmark's runs share its server, and must not find each other's
+// keys.
+func freshNamespace(prefix string) string { return prefix + "-" + rand.Text()[:8] }
+
 // stampedeRound has callers goroutines per instance read id at the same
 // moment, and returns the sum and the maximum of their latencies.
 func stampedeRound(b *testing.B, cs []*multilevel.Cache[int, user], callers, id int) (sum, worst time.Duration) {
@@ -110,7 +117,7 @@ func BenchmarkLeaseMissRedis(b *testing.B) {
 	for _, on := range []bool{false, true} {
 		b.Run("lease="+strconv.FormatBool(on), func(b *testing.B) {
 			c, err := multilevel.New(multilevel.Options[int64, profile]{
-				Store: srv.store(b, Options{}), Namespace: "miss-" + strconv.FormatBool(on), Load: loadProfile,
+				Store: srv.store(b, Options{}), Namespace: freshNamespace("miss"), Load: loadProfile,
 				Lease: multilevel.LeaseOptions{Enabled: on}})
 			if err != nil {
 				b.Fatal(err)
