@@ -183,11 +183,11 @@ func TestClusterMasterKilledUnderTraffic(t *testing.T) {
 	worst := max(slowest[0], slowest[1])
 	t.Logf("cluster failover: healthy again %v after the kill; the killed master's slots answered %v after it; "+
 		"%d Gets, slowest %v (bound %v); %d Sets, %d failed; store calls failed %d, rejected by the breaker %d, breaker opened %d times; "+
-		"afterwards %d of %d keys found in the store, %d reloaded",
+		"afterwards %d of %d keys found in the store, %d reloaded (%d store misses, %d failed store calls)",
 		healthy.Round(time.Millisecond), answered.Sub(killed).Round(time.Millisecond),
 		gets[0]+gets[1], worst.Round(time.Millisecond), getBound, sets.Load(), setErrors.Load(),
 		during.Errors-before.Errors, during.Rejected-before.Rejected, during.BreakerOpened-before.BreakerOpened,
-		st.L2.Hits, keys, st.Origin.Loads)
+		st.L2.Hits, keys, st.Origin.Loads, st.L2.Misses, st.L2.Errors)
 	if worst > getBound {
 		t.Errorf("the slowest Get took %v, more than the bound %v", worst, getBound)
 	}
