@@ -93,9 +93,6 @@ func (c *Cluster) Addrs() []string {
 	return addrs
 }
 
-// Nodes returns the nodes, masters and replicas, in creation order.
-func (c *Cluster) Nodes() []*Server { return append([]*Server(nil), c.nodes...) }
-
 // MasterOf returns the node that serves key's slot now, as a live node
 // sees it.
 func (c *Cluster) MasterOf(key string) *Server {
