@@ -35,6 +35,12 @@ type core[K comparable, V any] struct {
 	br        *breaker // nil when disabled
 	guard     *writeGuard
 
+	// Options.Lease: leaser is nil when it is off.
+	leaser               Leaser
+	leaseWait, leasePoll time.Duration
+	leaseSeq             atomic.Uint64
+	fills                *fillSignals
+
 	n counters
 
 	// Close handshake: operations that may touch the store register in
@@ -84,6 +90,11 @@ func newCore[K comparable, V any](o *Options[K, V]) (_ *core[K, V], err error) {
 	}
 	if o.NoInvalidation {
 		c.bus = nil
+	}
+	if o.Lease.Enabled {
+		c.leaser = c.store.(Leaser) // validated, or our own MemoryStore
+		c.leaseWait, c.leasePoll = o.leaseTimes()
+		c.fills = &fillSignals{m: make(map[string]*fillSignal)}
 	}
 	defer func() {
 		if err != nil && c.ownStore != nil {
@@ -169,6 +180,7 @@ func (c *core[K, V]) stats() Stats {
 	st.L1 = c.l1.Stats()
 	st.L2, st.Origin, st.Invalidation = c.n.snapshot()
 	st.Breaker = breakerState(c.br)
+	st.Lease = c.n.leases()
 	if c.br != nil {
 		st.L2.BreakerOpened = c.br.Opened()
 	}

@@ -19,6 +19,9 @@ func (c *core[K, V]) onMessage(m Message) {
 	}
 	c.guard.changed(m.Key) // a load of key running here must not write back
 	c.l1.Delete(key)
+	if c.fills != nil {
+		c.fills.notify(m.Key) // a load waiting on another's lease reads the store again
+	}
 	// Counted once the key is gone, so that whoever reads the count
 	// (Stats) can rely on the eviction having happened.
 	c.n.received.Add(1)
@@ -30,6 +33,9 @@ func (c *core[K, V]) onMessage(m Message) {
 // store reads may predate a lost message.
 func (c *core[K, V]) onUp() {
 	c.l1.Clear()
+	if c.fills != nil {
+		c.fills.notifyAll()
+	}
 	c.n.resyncs.Add(1)
 	c.n.subscribed.Store(true)
 }

@@ -1,9 +1,12 @@
 package multilevel
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"hash/maphash"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/stratacache/cache"
@@ -31,9 +34,9 @@ const DefaultMemoryStoreBytes = 64 << 20
 // and value: the entry struct, its map slot and the slice header.
 const memoryEntryOverhead = 100
 
-// MemoryStore is an in-process Store and Bus: a bounded Strata cache of
-// byte slices with per-entry expiry, and a bus that delivers invalidations
-// to the caches of this process that share it. It is what a Cache uses
+// MemoryStore is an in-process Store, Bus and Leaser: a bounded Strata
+// cache of byte slices with per-entry expiry, and a bus that delivers
+// invalidations to the caches of this process that share it. It is what a Cache uses
 // when Options.Store is nil; share one between several caches (with
 // different namespaces, or with the same one for caches that must
 // invalidate each other) to bound their memory together.
@@ -46,7 +49,18 @@ const memoryEntryOverhead = 100
 type MemoryStore struct {
 	c *cache.Cache[string, []byte]
 	localBus
+
+	// Writes of a key hold its stripe, so that TryLease and Release,
+	// which read before they write, are atomic with respect to them.
+	seed    maphash.Seed
+	stripes [64]sync.Mutex
 }
+
+var (
+	_ Store  = (*MemoryStore)(nil)
+	_ Bus    = (*MemoryStore)(nil)
+	_ Leaser = (*MemoryStore)(nil)
+)
 
 // NewMemoryStore returns an empty store, or an error naming the offending
 // field of opts.
@@ -72,7 +86,7 @@ func NewMemoryStore(opts MemoryStoreOptions) (*MemoryStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("multilevel: memory store: %w", err)
 	}
-	return &MemoryStore{c: c}, nil
+	return &MemoryStore{c: c, seed: maphash.MakeSeed()}, nil
 }
 
 func weighBytes(key string, value []byte) uint32 {
@@ -98,6 +112,9 @@ func (s *MemoryStore) Set(ctx context.Context, key string, value []byte, ttl tim
 	if err := s.check(ctx); err != nil {
 		return err
 	}
+	mu := s.stripe(key)
+	mu.Lock()
+	defer mu.Unlock()
 	switch {
 	case ttl < 0:
 		s.c.Delete(key)
@@ -114,8 +131,48 @@ func (s *MemoryStore) Delete(ctx context.Context, key string) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
+	mu := s.stripe(key)
+	mu.Lock()
+	defer mu.Unlock()
 	s.c.Delete(key)
 	return nil
+}
+
+// TryLease stores lease under key for ttl if key holds nothing live, and
+// reports whether it did (see Leaser). The store keeps lease itself.
+func (s *MemoryStore) TryLease(ctx context.Context, key string, lease []byte, ttl time.Duration) (bool, error) {
+	if err := s.check(ctx); err != nil {
+		return false, err
+	}
+	if ttl <= 0 {
+		return false, fmt.Errorf("multilevel: MemoryStore.TryLease of %q for %v: the lifetime must be positive", key, ttl)
+	}
+	mu := s.stripe(key)
+	mu.Lock()
+	defer mu.Unlock()
+	if _, ok := s.c.Peek(key); ok {
+		return false, nil
+	}
+	s.c.SetWithTTL(key, lease, ttl)
+	return true, nil
+}
+
+// Release deletes key if it holds lease (see Leaser).
+func (s *MemoryStore) Release(ctx context.Context, key string, lease []byte) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	mu := s.stripe(key)
+	mu.Lock()
+	defer mu.Unlock()
+	if v, ok := s.c.Peek(key); ok && bytes.Equal(v, lease) {
+		s.c.Delete(key)
+	}
+	return nil
+}
+
+func (s *MemoryStore) stripe(key string) *sync.Mutex {
+	return &s.stripes[maphash.String(s.seed, key)%uint64(len(s.stripes))]
 }
 
 // Len returns the number of entries held, expired ones included until

@@ -6,7 +6,9 @@
 // bytes; if the store misses too, it calls Options.Load and writes the
 // value back to the store and the L1. However many goroutines miss on a
 // key at once, one store read and at most one load run for it per
-// instance. Set and Delete go through both levels and tell the other
+// instance; with Options.Lease, at most one load runs for it across all
+// the instances that share the store, as long as it delivers within
+// Lease.Wait. Set and Delete go through both levels and tell the other
 // instances, over the store's pub/sub bus, to evict the key from their L1.
 //
 // The store is an optimisation, never a dependency: every call to it has a

@@ -95,7 +95,8 @@ type Options[K comparable, V any] struct {
 	DecodeKey func(s string) (K, error)
 
 	// Load fetches a value that neither level holds, for Get. It runs
-	// once per key at a time per instance however many Gets miss, on a
+	// once per key at a time per instance however many Gets miss (once
+	// across the instances with Lease), on a
 	// goroutine of the L1's, never under a lock. Its context carries the
 	// first caller's values but not its cancellation; it is cancelled by
 	// L1.LoadTimeout and by Close, and Load must return soon after.
@@ -113,6 +114,44 @@ type Options[K comparable, V any] struct {
 
 	// Breaker tunes the circuit breaker in front of Store.
 	Breaker BreakerOptions
+
+	// Lease, when enabled, makes the instances that share Store load a
+	// key missing from every level once between them instead of once
+	// each: see LeaseOptions. Off by default.
+	Lease LeaseOptions
+}
+
+// LeaseOptions turns on one origin load per key across the instances that
+// share a store. A Get that misses the L1 and the store takes a short
+// lease on the key in the store before it loads; the other instances that
+// miss meanwhile find the lease and wait for the value to appear in the
+// store instead of loading it too. They are woken by the invalidation the
+// loading instance publishes once the value is stored, or find it by
+// polling; if it does not appear within Wait (the holder died, its load
+// failed or is slow), each loads the key itself. The zero value is off.
+//
+// The mode costs a miss one more store round trip (the lease) and, with a
+// bus, one publish; a read that waits costs at most Wait more than its
+// own load would have. The Store must implement Leaser (MemoryStore and
+// the Redis store do). Enable it only once every instance of the
+// namespace runs a version that knows leases: an older one takes a lease
+// for undecodable bytes, and loads the key and overwrites the lease.
+type LeaseOptions struct {
+	// Enabled turns the mode on. It needs no bus, but one wakes the
+	// waiting instances as soon as the value is stored.
+	Enabled bool
+
+	// Wait bounds how long a read waits for another instance's load, and
+	// is the lifetime of a lease in the store, so that a lease whose
+	// holder died ends by itself. Set it above the loader's usual
+	// latency: a load slower than Wait is repeated by every waiting
+	// instance. 0 means DefaultLeaseWait.
+	Wait time.Duration
+
+	// Poll is how often a waiting read looks in the store besides when
+	// an invalidation of the key wakes it (without a bus, polling is all
+	// there is). 0 means DefaultLeasePoll; it is capped at Wait.
+	Poll time.Duration
 }
 
 // BreakerOptions tunes the circuit breaker that stops calls to a failing
@@ -145,6 +184,8 @@ const (
 	DefaultL1TTL     = time.Minute
 	DefaultL2TTL     = time.Hour
 	DefaultTimeout   = 50 * time.Millisecond
+	DefaultLeaseWait = 500 * time.Millisecond
+	DefaultLeasePoll = 10 * time.Millisecond
 	localNamespace   = "local"
 )
 
@@ -184,6 +225,15 @@ func (o *Options[K, V]) validate() error {
 		return optionError("L2TTL", "is %v; it must be 0 (default), positive, or cache.NoTTL", o.L2TTL)
 	case o.Timeout < 0:
 		return optionError("Timeout", "is %v; it must be 0 (default) or positive", o.Timeout)
+	case o.Lease.Wait < 0:
+		return optionError("Lease.Wait", "is %v; it must be 0 (default) or positive", o.Lease.Wait)
+	case o.Lease.Poll < 0:
+		return optionError("Lease.Poll", "is %v; it must be 0 (default) or positive", o.Lease.Poll)
+	}
+	if o.Lease.Enabled && o.Store != nil {
+		if _, ok := o.Store.(Leaser); !ok {
+			return optionError("Lease.Enabled", "is set but the Store (%T) does not implement Leaser", o.Store)
+		}
 	}
 	return o.Breaker.validate()
 }
@@ -217,6 +267,18 @@ func (o *Options[K, V]) l1Options() cache.Options[K, V] {
 		l1.TTL = DefaultL1TTL
 	}
 	return l1
+}
+
+// leaseTimes returns the lease's Wait and Poll with their defaults applied.
+func (o *Options[K, V]) leaseTimes() (wait, poll time.Duration) {
+	wait, poll = o.Lease.Wait, o.Lease.Poll
+	if wait == 0 {
+		wait = DefaultLeaseWait
+	}
+	if poll == 0 {
+		poll = DefaultLeasePoll
+	}
+	return wait, min(poll, wait)
 }
 
 // storeTTL returns the lifetime to give the store: L2TTL with its

@@ -45,6 +45,9 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"Breaker.OpenFor", Options[string, int]{Breaker: BreakerOptions{OpenFor: -1}}},
 		{"Breaker.Probes", Options[string, int]{Breaker: BreakerOptions{Probes: -1}}},
 		{"DecodeKey", Options[string, int]{Store: ms, Namespace: "n", EncodeKey: strings.ToUpper}},
+		{"Lease.Wait", Options[string, int]{Lease: LeaseOptions{Enabled: true, Wait: -time.Second}}},
+		{"Lease.Poll", Options[string, int]{Lease: LeaseOptions{Poll: -time.Second}}},
+		{"Lease.Enabled", Options[string, int]{Store: &spyStore{Store: ms}, Namespace: "n", Lease: LeaseOptions{Enabled: true}}},
 	}
 	for _, tc := range cases {
 		c, err := New(tc.opts)

@@ -48,8 +48,12 @@ func (c *core[K, V]) loadThrough(ctx context.Context, key K, load func(context.C
 	skey := c.keys.storeKey(key)
 	quiet := c.guard.watch(skey)
 	data, err := c.storeGet(ctx, skey)
-	writeBack := true
+	writeBack, leased := true, false
 	switch {
+	case err == nil && isLease(data):
+		// Another instance is loading the key (Options.Lease): a miss.
+		c.n.l2Misses.Add(1)
+		leased = true
 	case err == nil:
 		v, err := c.values.unmarshal(data)
 		if err == nil {
@@ -73,12 +77,29 @@ func (c *core[K, V]) loadThrough(ctx context.Context, key K, load func(context.C
 	}
 
 	if load == nil {
-		if err == nil {
+		if err == nil && !leased {
 			// Undecodable bytes and nothing to replace them with: drop
 			// them so that readers stop paying for the decode.
 			_ = c.storeDelete(ctx, skey)
 		}
 		return v, ErrNotFound
+	}
+	var lease []byte
+	if c.leaser != nil && writeBack && (leased || errors.Is(err, ErrMiss)) {
+		var out leaseOutcome
+		v, lease, out = c.leaseOrWait(ctx, skey, leasedBy(leased, data))
+		switch out {
+		case leaseShared:
+			return v, nil
+		case leaseCanceled:
+			return v, context.Cause(ctx)
+		case leaseNoStore:
+			writeBack = false
+		}
+	}
+	filled := false
+	if lease != nil {
+		defer func() { c.endLease(ctx, skey, lease, filled) }()
 	}
 	if v, err = c.callLoad(ctx, key, load); err != nil {
 		return v, err
@@ -87,10 +108,20 @@ func (c *core[K, V]) loadThrough(ctx context.Context, key K, load func(context.C
 	// the one just loaded: leave it be.
 	if writeBack && quiet() {
 		if data, err := c.marshal(v); err == nil {
-			_ = c.storeSet(ctx, skey, data, c.l2TTL) // counted; the value is good either way
+			// Counted; the value is good either way. Over a lease of
+			// ours, it ends the lease too.
+			filled = c.storeSet(ctx, skey, data, c.l2TTL) == nil
 		}
 	}
 	return v, nil
+}
+
+// leasedBy returns the lease the store held instead of a value, or nil.
+func leasedBy(leased bool, data []byte) []byte {
+	if leased {
+		return data
+	}
+	return nil
 }
 
 // callLoad calls load (Options.Load or a GetOrLoad's loader) and counts

@@ -29,12 +29,30 @@ type Stats struct {
 
 	// Breaker is the state of the store's circuit breaker now.
 	Breaker BreakerState
+
+	// Lease counts the leases of Options.Lease; all zero when it is off.
+	Lease LeaseStats
+}
+
+// LeaseStats counts what Options.Lease did on this instance's misses.
+type LeaseStats struct {
+	// Acquired counts the leases this instance took: loads it made on
+	// behalf of every instance, take-overs of a lease that ended without
+	// a value included.
+	Acquired uint64
+	// Waited counts misses that found another instance's lease and
+	// waited; Shared those that got its value, TimedOut those that gave up
+	// after Lease.Wait and loaded the key themselves. The rest took the
+	// lease over (counted in Acquired too), met a failing store or
+	// undecodable bytes, or were cancelled.
+	Waited, Shared, TimedOut uint64
 }
 
 // StoreStats counts the calls a Cache made, or did not make, to its store.
 type StoreStats struct {
 	// Hits and Misses count reads that found a value and reads that got
-	// ErrMiss.
+	// ErrMiss or another instance's lease (Options.Lease). The reads of a
+	// wait for a lease's value are counted in Stats.Lease instead.
 	Hits, Misses uint64
 	// DecodeErrors counts reads that found bytes the codec could not
 	// decode (corrupt, written with another format, or over
@@ -141,6 +159,15 @@ type counters struct {
 	sent, sendErrors, received       atomic.Uint64
 	undecodable, resyncs             atomic.Uint64
 	subscribed                       atomic.Bool
+	leasesAcquired, leaseWaits       atomic.Uint64
+	leaseShared, leaseTimeouts       atomic.Uint64
+}
+
+func (c *counters) leases() LeaseStats {
+	return LeaseStats{
+		Acquired: c.leasesAcquired.Load(), Waited: c.leaseWaits.Load(),
+		Shared: c.leaseShared.Load(), TimedOut: c.leaseTimeouts.Load(),
+	}
 }
 
 func (c *counters) snapshot() (l2 StoreStats, origin OriginStats, inv InvalidationStats) {

@@ -97,3 +97,29 @@ func ExampleNewClientLogger() {
 	redis.SetLogger(redisstore.NewClientLogger(slog.Default(), slog.LevelWarn))
 	// or, to silence them: redis.SetLogger(redisstore.NewClientLogger(nil, 0))
 }
+
+// Many replicas on a Redis Cluster, loading a missing key once between
+// them: the replica that misses first takes a lease on the key, and the
+// others wait for its value for at most Lease.Wait. (Not run: it needs a
+// cluster.)
+func Example_clusterWithLeases() {
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{
+		Addrs:                 []string{"redis-0:6379", "redis-1:6379", "redis-2:6379"},
+		ContextTimeoutEnabled: true,
+	})
+	defer rdb.Close()
+	store, err := redisstore.New(rdb, redisstore.Options{})
+	if err != nil {
+		panic(err)
+	}
+	opts := multilevel.Options[int, User]{Store: store, Namespace: "users:v1", Load: loadUser}
+	opts.Lease.Enabled = true
+	opts.Lease.Wait = 300 * time.Millisecond // above loadUser's slowest usual answer
+	users, err := multilevel.New(opts)
+	if err != nil {
+		panic(err)
+	}
+	defer users.Close()
+	u, err := users.Get(context.Background(), 42)
+	fmt.Println(u.Name, err, users.Stats().Lease)
+}

@@ -19,7 +19,7 @@ func (s *Store) Publish(ctx context.Context, m multilevel.Message) error {
 	if err != nil {
 		return err
 	}
-	return s.client.Publish(ctx, s.opts.ChannelPrefix+m.Namespace, payload).Err()
+	return s.failed(s.client.Publish(ctx, s.opts.ChannelPrefix+m.Namespace, payload).Err())
 }
 
 // Subscribe delivers the messages of namespace to sub from a goroutine of
@@ -114,6 +114,7 @@ func (r *receiver) run() {
 		if ctx.Err() != nil {
 			return
 		}
+		_ = r.store.failed(err) // on a cluster, the next session may need another node
 		if active {
 			if !r.call(ctx, g, func() { r.down(err) }) {
 				return

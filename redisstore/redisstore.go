@@ -22,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -53,13 +54,15 @@ const DefaultChannelPrefix = "strata:invalidate:"
 // of its subscriptions: closing the client is up to its owner, after the
 // caches using the Store are closed.
 type Store struct {
-	client redis.UniversalClient
-	opts   Options
+	client  redis.UniversalClient
+	cluster *redis.ClusterClient // client, if it is one
+	opts    Options
 }
 
 var (
-	_ multilevel.Store = (*Store)(nil)
-	_ multilevel.Bus   = (*Store)(nil)
+	_ multilevel.Store  = (*Store)(nil)
+	_ multilevel.Bus    = (*Store)(nil)
+	_ multilevel.Leaser = (*Store)(nil)
 )
 
 // New returns a Store on client, or an error naming the offending field of
@@ -96,7 +99,8 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 		opts.RetryMax = 2 * time.Second
 	}
 	opts.RetryMax = max(opts.RetryMax, opts.RetryMin)
-	return &Store{client: client, opts: opts}, nil
+	cluster, _ := client.(*redis.ClusterClient)
+	return &Store{client: client, cluster: cluster, opts: opts}, nil
 }
 
 func optionError(field string, d time.Duration) error {
@@ -124,15 +128,35 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	if errors.Is(err, redis.Nil) {
 		return nil, multilevel.ErrMiss
 	}
-	return b, err
+	return b, s.failed(err)
 }
 
 // Set stores value under key (SET, with PX when ttl is not 0).
 func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	return s.client.Set(ctx, key, value, ttl).Err()
+	return s.failed(s.client.Set(ctx, key, value, ttl).Err())
 }
 
 // Delete removes key (DEL).
 func (s *Store) Delete(ctx context.Context, key string) error {
-	return s.client.Del(ctx, key).Err()
+	return s.failed(s.client.Del(ctx, key).Err())
+}
+
+// failed returns err. On a Redis Cluster it first asks the client to
+// reload the cluster's layout, unless err is an answer that says nothing
+// of the layout (a reply of Redis's own other than CLUSTERDOWN) or the
+// caller's cancellation: a master that stopped answering may have been
+// replaced by its replica, and go-redis would otherwise keep sending its
+// slots' commands to the dead address until its next periodic reload (a
+// minute, by default). go-redis runs one reload at a time, at most five a
+// second, so a failing node costs a few CLUSTER SLOTS calls per second.
+func (s *Store) failed(err error) error {
+	if err == nil || s.cluster == nil || errors.Is(err, context.Canceled) {
+		return err
+	}
+	var reply redis.Error
+	if errors.As(err, &reply) && !strings.HasPrefix(reply.Error(), "CLUSTERDOWN") {
+		return err
+	}
+	s.cluster.ReloadState(context.Background())
+	return err
 }

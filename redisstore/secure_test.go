@@ -15,11 +15,12 @@ import (
 
 // storeRules are the ACL rules of the user a Store runs as for the
 // namespace "users" with the default channel prefix: its keys, its
-// invalidation channel, and the commands the Store sends. They are the
-// rules docs/multilevel.md gives for production.
+// invalidation channel, and the commands the Store sends (EVALSHA and
+// EVAL run the script that releases a lease). They are the rules
+// docs/multilevel.md gives for production.
 var storeRules = []string{
 	"~users:*", "&strata:invalidate:users",
-	"+get", "+set", "+del", "+publish", "+subscribe", "+ping",
+	"+get", "+set", "+del", "+publish", "+subscribe", "+ping", "+evalsha", "+eval",
 }
 
 // startSecureRedis starts a redis-server as production runs one: TLS only
@@ -27,14 +28,16 @@ var storeRules = []string{
 // with a password and storeRules.
 func startSecureRedis(t testing.TB) *redisServer {
 	t.Helper()
-	return &redisServer{redistest.StartWith(t, redistest.Config{TLS: true, User: "strata-users", Rules: storeRules})}
+	return &redisServer{Server: redistest.StartWith(t, redistest.Config{TLS: true, User: "strata-users", Rules: storeRules})}
 }
 
-// forEachServer runs scenario against an open redis-server and against a
-// secured one (startSecureRedis), as subtests.
+// forEachServer runs scenario against an open redis-server, a secured
+// one (startSecureRedis) and an open Redis Cluster (startCluster), as
+// subtests.
 func forEachServer(t *testing.T, scenario func(t *testing.T, srv *redisServer)) {
 	t.Run("open", func(t *testing.T) { scenario(t, startRedis(t)) })
 	t.Run("acl+tls", func(t *testing.T) { scenario(t, startSecureRedis(t)) })
+	t.Run("cluster", func(t *testing.T) { scenario(t, startCluster(t)) })
 }
 
 // A misconfigured client fails Ping at once with an error naming the
@@ -43,7 +46,7 @@ func forEachServer(t *testing.T, scenario func(t *testing.T, srv *redisServer)) 
 func TestSecureRedisPingNamesTheCause(t *testing.T) {
 	srv := startSecureRedis(t)
 	open := startRedis(t)
-	noPing := &redisServer{redistest.StartWith(t, redistest.Config{TLS: true, User: "reader", Rules: []string{"~users:*", "+get"}})}
+	noPing := &redisServer{Server: redistest.StartWith(t, redistest.Config{TLS: true, User: "reader", Rules: []string{"~users:*", "+get"}})}
 	cases := []struct {
 		name  string
 		setup func(o *redis.Options)

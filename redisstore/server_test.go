@@ -22,25 +22,70 @@ type quietLogger struct{}
 
 func (quietLogger) Printf(context.Context, string, ...any) {}
 
-// redisServer is a redis-server process the test controls.
-type redisServer struct{ *redistest.Server }
+// redisServer is the Redis a test controls: one redis-server process, or
+// a cluster of them.
+type redisServer struct {
+	*redistest.Server                    // nil for a cluster
+	cluster           *redistest.Cluster // nil for one server
+}
 
 // startRedis starts a fresh redis-server, or skips the test (fails it when
 // CI=true) if there is no redis-server binary.
 func startRedis(t testing.TB) *redisServer {
 	t.Helper()
-	return &redisServer{redistest.Start(t)}
+	return &redisServer{Server: redistest.Start(t)}
 }
 
-func (s *redisServer) addr() string { return s.Addr() }
-func (s *redisServer) start()       { s.Restart() }
-func (s *redisServer) kill()        { s.Kill() }
-
-// client returns a go-redis client for the server, closed when the test
-// ends, with the short timeouts the fault tests want.
-func (s *redisServer) client(t testing.TB) *redis.Client {
+// startCluster starts a fresh Redis Cluster of three masters with a
+// replica each, or skips the test (fails it when CI=true) if there is no
+// redis-server or redis-cli binary.
+func startCluster(t testing.TB) *redisServer {
 	t.Helper()
+	return &redisServer{cluster: redistest.StartCluster(t, redistest.ClusterConfig{Masters: 3, Replicas: 1})}
+}
+
+func (s *redisServer) addr() string { return s.Addr() } // one server only
+
+// start restarts what kill stopped: the server, or every node of the
+// cluster, waiting until it is healthy again.
+func (s *redisServer) start() {
+	if s.cluster != nil {
+		s.cluster.Restart()
+		return
+	}
+	s.Restart()
+}
+
+// kill crashes the server, or every node of the cluster.
+func (s *redisServer) kill() {
+	if s.cluster != nil {
+		s.cluster.Kill()
+		return
+	}
+	s.Kill()
+}
+
+// client returns a go-redis client for the server or the cluster, closed
+// when the test ends, with the short timeouts the fault tests want.
+func (s *redisServer) client(t testing.TB) redis.UniversalClient {
+	t.Helper()
+	if s.cluster != nil {
+		c := redis.NewClusterClient(s.clusterOptions())
+		t.Cleanup(func() { _ = c.Close() })
+		return c
+	}
 	return newClient(t, s.options())
+}
+
+// clusterOptions are the options of a cluster client: every node as a
+// seed, and the timeouts of options.
+func (s *redisServer) clusterOptions() *redis.ClusterOptions {
+	return &redis.ClusterOptions{
+		Addrs:                 s.cluster.Addrs(),
+		ContextTimeoutEnabled: true,
+		DialTimeout:           200 * time.Millisecond,
+		MaxRetries:            -1,
+	}
 }
 
 // options are the client options for the server: its address, user,

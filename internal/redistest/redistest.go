@@ -72,15 +72,7 @@ func Start(t testing.TB) *Server {
 // the test (fails it when CI=true) if there is no redis-server binary.
 func StartWith(t testing.TB, cfg Config) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		msg := "redis-server not found in PATH: the Redis integration tests did NOT run " +
-			"(apt-get install redis-server, or see .ci/run)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip("!!! SKIPPED: " + msg)
-	}
+	bin := lookPath(t, "redis-server")
 	cfg.Rules = append([]string(nil), cfg.Rules...)
 	s := &Server{t: t, bin: bin, port: freePort(t), cfg: cfg}
 	dir := t.TempDir()
@@ -111,6 +103,22 @@ func StartWith(t testing.TB, cfg Config) *Server {
 	s.Restart()
 	t.Cleanup(s.Kill)
 	return s
+}
+
+// lookPath returns the path of the program name (redis-server,
+// redis-cli), or skips the test (fails it when CI=true) if there is none.
+func lookPath(t testing.TB, name string) string {
+	t.Helper()
+	bin, err := exec.LookPath(name)
+	if err != nil {
+		msg := name + " not found in PATH: the Redis integration tests did NOT run " +
+			"(apt-get install redis-server, which brings redis-cli, or see .ci/run)"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip("!!! SKIPPED: " + msg)
+	}
+	return bin
 }
 
 // Addr returns the server's host:port.
@@ -178,6 +186,14 @@ func (s *Server) Kill() {
 	_ = cmd.Wait()
 }
 
+// running reports whether the server's process was started and not
+// killed since.
+func (s *Server) running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd != nil
+}
+
 // answersPing speaks just enough RESP to ask the server whether it is up,
 // without a client library and its retries: over TLS if the server wants
 // it, and, with a user, by logging in (whatever the user's rules allow,
@@ -214,6 +230,15 @@ func randomPassword(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// portFree reports whether port can be listened on on loopback now.
+func portFree(port int) bool {
+	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		return false
+	}
+	return l.Close() == nil
 }
 
 // freePort returns a loopback port that was free a moment ago.
