@@ -34,7 +34,11 @@ func New[K comparable, V any](opts Options[K, V]) (*Cache[K, V], error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	c := &Cache[K, V]{c: newCore(&opts)}
+	policies, err := opts.customPolicies()
+	if err != nil {
+		return nil, err
+	}
+	c := &Cache[K, V]{c: newCore(&opts, policies)}
 	// A cache dropped without Close stops its expiry goroutine when it is
 	// collected; no removals are reported then. Every method keeps c
 	// reachable until it returns (runtime.KeepAlive), so a call whose

@@ -51,7 +51,9 @@ type core[K comparable, V any] struct {
 	finished chan struct{} // closed when the expiry goroutine exits
 }
 
-func newCore[K comparable, V any](o *Options[K, V]) *core[K, V] {
+// newCore builds the cache o describes; policies, when not nil, are the
+// shards' policies of the user's making (see Options.customPolicies).
+func newCore[K comparable, V any](o *Options[K, V], policies []eviction.Policy[K, V]) *core[K, V] {
 	n := o.shardCount()
 	c := &core[K, V]{
 		shards:   make([]*shard.Shard[K, V], n),
@@ -98,7 +100,11 @@ func newCore[K comparable, V any](o *Options[K, V]) *core[K, V] {
 		group = eviction.NewGroup()
 	}
 	for i := range c.shards {
-		c.shards[i] = shard.New[K, V](shard.Config{
+		var p eviction.Policy[K, V]
+		if policies != nil {
+			p = policies[i]
+		}
+		c.shards[i] = shard.NewWithPolicy[K, V](shard.Config{
 			Capacity:          shareOf(c.bound, n, i),
 			Policy:            o.Policy,
 			Group:             group,
@@ -107,7 +113,7 @@ func newCore[K comparable, V any](o *Options[K, V]) *core[K, V] {
 			Weighted:          o.Weigher != nil,
 			TrackWrites:       o.RefreshAfter > 0,
 			Clock:             c.now,
-		})
+		}, p)
 	}
 	return c
 }

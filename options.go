@@ -44,6 +44,13 @@ type Options[K comparable, V any] struct {
 	// value, eviction.Default, is the best measured policy.
 	Policy eviction.Algorithm
 
+	// NewPolicy, if set, plugs in an eviction policy of your own instead
+	// of Policy (leave Policy at Default): New calls it once per shard,
+	// with the shard's share of the bound, and each call must return a
+	// new policy. It needs MaxEntries or MaxWeight. See eviction.Custom
+	// for the contract, and the eviction/evictiontest kit to check it.
+	NewPolicy func(capacity int64) eviction.Custom[K, V]
+
 	// Shards is the number of partitions, a power of two, and for a
 	// bounded cache at most the bound (each shard needs a share of at
 	// least 1). 0 means 64, reduced for small caches: a bounded cache
@@ -145,6 +152,10 @@ func (o *Options[K, V]) validate() error {
 		return optionError("TTL", "is %v; it must be 0 (no expiry) or positive", o.TTL)
 	case !o.Policy.Valid():
 		return optionError("Policy", "is %v, which is not a known algorithm", o.Policy)
+	case o.NewPolicy != nil && o.Policy != eviction.Default:
+		return optionError("NewPolicy", "is set and so is Options.Policy (%v); choose one", o.Policy)
+	case o.NewPolicy != nil && o.capacity() == 0:
+		return optionError("NewPolicy", "is set but the cache is unbounded (MaxEntries and MaxWeight are 0); a policy would never be asked")
 	case o.Shards < 0 || o.Shards&(o.Shards-1) != 0:
 		return optionError("Shards", "is %d; it must be 0 (automatic) or a power of two", o.Shards)
 	case o.Shards > 1<<16:
@@ -162,6 +173,23 @@ func (o *Options[K, V]) validate() error {
 		return optionError("NegativeTTL", "is %v; it must be 0 (no negative caching) or positive", o.NegativeTTL)
 	}
 	return nil
+}
+
+// customPolicies calls NewPolicy for each shard, with the shard's share of
+// the bound, or returns nil when NewPolicy is not set.
+func (o *Options[K, V]) customPolicies() ([]eviction.Policy[K, V], error) {
+	if o.NewPolicy == nil {
+		return nil, nil
+	}
+	n := o.shardCount()
+	ps := make([]eviction.Policy[K, V], n)
+	for i := range ps {
+		ps[i] = eviction.NewCustom(o.NewPolicy, shareOf(o.capacity(), n, i))
+		if ps[i] == nil {
+			return nil, optionError("NewPolicy", "returned nil for shard %d of %d", i, n)
+		}
+	}
+	return ps, nil
 }
 
 // capacity returns the bound the options set, in weight units (entries

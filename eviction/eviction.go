@@ -2,6 +2,12 @@
 // policy that decides which of its entries to give up when the shard is
 // over capacity, and ships the policies.
 //
+// Two contracts: [Custom] is the stable one for policies written outside
+// Strata (Options.NewPolicy plugs one in; package evictiontest checks
+// one); [Policy] is the shard's own, which the built-in policies implement
+// on the shard's entries directly, and which carries no compatibility
+// promise beyond this module. Choose a built-in with [Algorithm].
+//
 // A policy is always called with its shard's policy lock held, so it needs
 // no synchronisation of its own; what the shards of one cache share (a
 // [Group]) locks for itself. Reads and writes reach it late and in batches
@@ -14,7 +20,10 @@ package eviction
 
 import "github.com/stratacache/cache/entry"
 
-// Policy orders a shard's entries for eviction.
+// Policy orders a shard's entries for eviction. It is the shard's contract
+// with the built-in policies, in terms of the shard's entries (package
+// entry, internal to Strata): it may change in any release. Write a
+// policy of your own against [Custom] instead.
 //
 // The shard calls Add once when an entry becomes resident, then any number
 // of Access and Update calls, and finally exactly one of Remove (the shard

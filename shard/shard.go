@@ -36,7 +36,8 @@ type Config struct {
 	// Capacity bounds the total weight of the shard's entries; 0 means
 	// unbounded (no policy is kept at all).
 	Capacity int64
-	// Policy picks the eviction algorithm.
+	// Policy picks the eviction algorithm, unless the shard is made by
+	// NewWithPolicy.
 	Policy eviction.Algorithm
 	// Group, when not nil, is shared by the policies of all the shards of
 	// one cache (see eviction.Group).
@@ -87,7 +88,7 @@ type Shard[K comparable, V any] struct {
 	weight    int64 // of the entries in the table
 	deadlines bool  // some entry was given a deadline since the last clear
 	closed    bool
-	writes    []record[K, V]  // the write buffer (see maintain.go)
+	writes    []record[K, V]   // the write buffer (see maintain.go)
 	flights   map[K]*Flight[V] // loads in progress, by key; nil until the first
 	sets      uint64
 	removed   [entry.NumReasons]uint64
@@ -100,12 +101,19 @@ type Shard[K comparable, V any] struct {
 	policyMu sync.Mutex
 	policy   eviction.Policy[K, V] // nil when unbounded
 	wheel    *timerwheel.Wheel[K, V]
-	spare    []record[K, V]         // the other write buffer, being applied
-	due      []*entry.Entry[K, V]   // entries the wheel found due
+	spare    []record[K, V]       // the other write buffer, being applied
+	due      []*entry.Entry[K, V] // entries the wheel found due
 }
 
 // New returns an empty shard.
 func New[K comparable, V any](cfg Config) *Shard[K, V] {
+	return NewWithPolicy[K, V](cfg, nil)
+}
+
+// NewWithPolicy is New with a policy of the caller's making (a user's,
+// see eviction.NewCustom) in place of cfg.Policy's; a nil p means
+// cfg.Policy's. An unbounded shard keeps no policy and ignores p.
+func NewWithPolicy[K comparable, V any](cfg Config, p eviction.Policy[K, V]) *Shard[K, V] {
 	s := &Shard[K, V]{
 		clock:             cfg.Clock,
 		bounded:           cfg.Capacity > 0,
@@ -119,7 +127,10 @@ func New[K comparable, V any](cfg Config) *Shard[K, V] {
 	}
 	s.active.Store(1)
 	if s.bounded {
-		s.policy = eviction.NewMember[K, V](cfg.Policy, cfg.Capacity, cfg.Group)
+		s.policy = p
+		if p == nil {
+			s.policy = eviction.NewMember[K, V](cfg.Policy, cfg.Capacity, cfg.Group)
+		}
 		s.setCapacityLocked(cfg.Capacity, cfg.Weighted)
 	}
 	return s
