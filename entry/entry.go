@@ -1,6 +1,8 @@
 // Package entry defines the node a Strata shard stores for each key, and the
 // intrusive list that threads nodes through eviction queues and timer-wheel
-// buckets.
+// buckets. It is internal to the cache: its API carries no compatibility
+// promise, and exports only what the cache's other packages use. A policy
+// written outside Strata sees an entry as an eviction.Handle.
 //
 // An Entry is owned by exactly one shard and changed only with that shard's
 // lock held. Readers take no lock: the key and hash never change, the

@@ -68,8 +68,8 @@ func (l *List[K, V]) PushBack(e *Entry[K, V]) {
 	l.len++
 }
 
-// PushFront prepends e, which must not be in a list of the same link set.
-func (l *List[K, V]) PushFront(e *Entry[K, V]) {
+// pushFront prepends e, which must not be in a list of the same link set.
+func (l *List[K, V]) pushFront(e *Entry[K, V]) {
 	prev, next := l.links(e)
 	*prev, *next = nil, l.head
 	if l.head == nil {

@@ -72,7 +72,7 @@ func TestListMatchesSlice(t *testing.T) {
 			l.PushBack(e)
 			*want = append(*want, e)
 		} else {
-			l.PushFront(e)
+			l.pushFront(e)
 			*want = append([]*Entry[int, int]{e}, *want...)
 		}
 		check(&policy, wantP)

@@ -11,7 +11,7 @@ import (
 // This file holds runtime control of a shard: resizing, ordered views of
 // its entries, and the policy state snapshots save and restore. It walks
 // the policy, not the map; an unbounded shard has no policy, and falls
-// back to AppendSaved's copy ordered by write time.
+// back to appendSaved's copy ordered by write time.
 
 // SetCapacity changes the shard's bound to capacity and evicts (reason
 // ReasonCapacity, or ReasonExpired for entries past their deadline) until
@@ -114,7 +114,7 @@ func (s *Shard[K, V]) AppendOrdered(buf []Ranked[K, V], hottest bool, n int) []R
 // State is a live entry as copied out by [Shard.AppendState]: what a
 // snapshot saves to restore it and the policy's view of it.
 type State[K comparable, V any] struct {
-	Saved[K, V]
+	savedEntry[K, V]
 	// Rank is the entry's position, coldest first, as a fraction of the
 	// shard's entries in units of 1/RankScale: 0 is the coldest, just
 	// under RankScale the hottest. Shards of different sizes compare.
@@ -138,8 +138,8 @@ func (s *Shard[K, V]) AppendState(buf []State[K, V]) []State[K, V] {
 	if s.policy == nil {
 		// No policy, no order but the write times, which compare
 		// across shards better than ranks would: every entry ranks 0.
-		for _, e := range s.AppendSaved(nil) {
-			buf = append(buf, State[K, V]{Saved: e})
+		for _, e := range s.appendSaved(nil) {
+			buf = append(buf, State[K, V]{savedEntry: e})
 		}
 		return buf
 	}
@@ -155,7 +155,7 @@ func (s *Shard[K, V]) AppendState(buf []State[K, V]) []State[K, V] {
 		if !ok {
 			return true
 		}
-		st := State[K, V]{Saved: saved, Rank: rankOf(at, of)}
+		st := State[K, V]{savedEntry: saved, Rank: rankOf(at, of)}
 		if counter != nil {
 			st.Frequency = uint8(min(counter.Frequency(e.Hash()), 255))
 		}
@@ -174,9 +174,9 @@ func rankOf(pos, of int) uint32 {
 
 // byWriteTime returns the shard's live entries, least recently written
 // first: the order of an unbounded shard, which keeps no policy.
-func (s *Shard[K, V]) byWriteTime(buf []Saved[K, V]) []Saved[K, V] {
-	buf = s.AppendSaved(buf)
-	slices.SortStableFunc(buf, func(a, b Saved[K, V]) int { return cmp.Compare(b.Age, a.Age) })
+func (s *Shard[K, V]) byWriteTime(buf []savedEntry[K, V]) []savedEntry[K, V] {
+	buf = s.appendSaved(buf)
+	slices.SortStableFunc(buf, func(a, b savedEntry[K, V]) int { return cmp.Compare(b.Age, a.Age) })
 	return buf
 }
 

@@ -4,7 +4,7 @@ import (
 	"testing"
 )
 
-// AppendSaved copies live values with their remaining lifetime and age,
+// appendSaved copies live values with their remaining lifetime and age,
 // and leaves out expired and negative entries.
 func TestAppendSaved(t *testing.T) {
 	s, clk := newShard(0)
@@ -16,11 +16,11 @@ func TestAppendSaved(t *testing.T) {
 	s.Finish("neg", 0, f, OutcomeNegative, 0, 1, 0)
 	clk.now += 5 // "gone" expires now
 
-	got := map[string]Saved[string, int]{}
-	for _, e := range s.AppendSaved(nil) {
+	got := map[string]savedEntry[string, int]{}
+	for _, e := range s.appendSaved(nil) {
 		got[e.Key] = e
 	}
-	want := map[string]Saved[string, int]{
+	want := map[string]savedEntry[string, int]{
 		"forever": {Key: "forever", Value: 1, TTL: 0, Age: 15},
 		"timed":   {Key: "timed", Value: 2, TTL: 95, Age: 5},
 	}

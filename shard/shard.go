@@ -3,7 +3,7 @@
 // without it, the eviction policy that bounds it, the timer wheel that
 // expires it, and the buffers through which reads and writes reach the
 // policy. It is internal to the cache: its API carries no compatibility
-// promise.
+// promise, and exports only what the cache itself uses.
 //
 // A read takes no lock and writes no memory shared with other readers but
 // one slot of its stripe (stripe.go); in race-detector builds it takes the
@@ -136,11 +136,11 @@ func NewWithPolicy[K comparable, V any](cfg Config, p eviction.Policy[K, V]) *Sh
 	return s
 }
 
-// MaxSlack bounds, for a shard that counts entries, how many it may hold
+// maxSlack bounds, for a shard that counts entries, how many it may hold
 // beyond its share while writes' bookkeeping waits to be applied: the
-// slack is a sixteenth of the share, at most MaxSlack entries. A shard
+// slack is a sixteenth of the share, at most maxSlack entries. A shard
 // whose share is below 16 never goes over it.
-const MaxSlack = 64
+const maxSlack = 64
 
 // setCapacityLocked sets the bound and the slack that goes with it. The
 // caller holds mu, or owns the shard still.
@@ -148,7 +148,7 @@ func (s *Shard[K, V]) setCapacityLocked(capacity int64, weighted bool) {
 	s.capacity = capacity
 	s.slack = capacity / 16
 	if !weighted {
-		s.slack = min(s.slack, MaxSlack)
+		s.slack = min(s.slack, maxSlack)
 		// Counted entries: the bound and its slack are also the most
 		// the table will ever hold.
 		s.table.SetLimit(int(min(capacity+s.slack, math.MaxInt32)))
@@ -291,10 +291,10 @@ func (s *Shard[K, V]) AppendLive(buf []Pair[K, V]) []Pair[K, V] {
 	return buf
 }
 
-// Saved is a live entry as copied out by [Shard.AppendSaved], with what a
+// savedEntry is a live entry as copied out by appendSaved, with what a
 // snapshot needs to restore it: its remaining lifetime and how long ago it
 // was last written.
-type Saved[K comparable, V any] struct {
+type savedEntry[K comparable, V any] struct {
 	Key   K
 	Value V
 	// TTL is the remaining lifetime in nanoseconds, 0 if the entry never
@@ -307,10 +307,10 @@ type Saved[K comparable, V any] struct {
 	Age int64
 }
 
-// AppendSaved appends the shard's live entries, negative entries excluded,
+// appendSaved appends the shard's live entries, negative entries excluded,
 // to buf, holding the lock shared while it copies: the copy is the shard at
 // one moment. It costs one walk of the table and no allocation beyond buf's growth.
-func (s *Shard[K, V]) AppendSaved(buf []Saved[K, V]) []Saved[K, V] {
+func (s *Shard[K, V]) appendSaved(buf []savedEntry[K, V]) []savedEntry[K, V] {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.clock()
@@ -326,18 +326,18 @@ func (s *Shard[K, V]) AppendSaved(buf []Saved[K, V]) []Saved[K, V] {
 // savedLocked copies e as a snapshot saves it, or reports false if a
 // snapshot skips it (negative, or expired at now). The caller holds the
 // lock, shared or exclusive.
-func (s *Shard[K, V]) savedLocked(e *entry.Entry[K, V], now int64) (Saved[K, V], bool) {
+func (s *Shard[K, V]) savedLocked(e *entry.Entry[K, V], now int64) (savedEntry[K, V], bool) {
 	if e.Negative() {
-		return Saved[K, V]{}, false
+		return savedEntry[K, V]{}, false
 	}
 	var ttl int64
 	if d := e.Deadline(); d != 0 {
 		if d <= now {
-			return Saved[K, V]{}, false
+			return savedEntry[K, V]{}, false
 		}
 		ttl = d - now
 	}
-	return Saved[K, V]{Key: e.Key(), Value: e.Value(), TTL: ttl, Age: s.ageLocked(e, now)}, true
+	return savedEntry[K, V]{Key: e.Key(), Value: e.Value(), TTL: ttl, Age: s.ageLocked(e, now)}, true
 }
 
 // Counters is a snapshot of a shard's statistics.
@@ -377,7 +377,7 @@ func (s *Shard[K, V]) Len() int {
 }
 
 // ageLocked is how long ago e's value was written, or 0 if the shard's
-// entries do not record write times (see Saved.Age).
+// entries do not record write times (see saved.Age).
 func (s *Shard[K, V]) ageLocked(e *entry.Entry[K, V], now int64) int64 {
 	if !s.full {
 		return 0
