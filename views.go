@@ -14,7 +14,8 @@ import (
 // peer with the hottest keys, or to find what is about to leave.
 //
 // What "hot" means is the policy's own order, which each documents with
-// its eviction.Algorithm constant (and docs/eviction.md). An unbounded
+// its eviction.Algorithm constant (and docs/eviction.md); a policy of your
+// own (Options.NewPolicy), its Ordered method. An unbounded
 // cache orders entries by when they were last written. Shards are merged
 // by relative rank (the k-th of m ranks at k/m), exact with one shard.
 //
