@@ -76,7 +76,8 @@ func (h Handle[K, V]) Hash() uint64 { return h.e.Hash() }
 
 // Weight returns the entry's weight as the policy was last told it: 1 in
 // a cache that counts entries, else what Options.Weigher returned (0
-// counted as 1). It changes only between an Update and the one before it.
+// counted as 1). It changes only when a write replaces the value, which
+// the policy then hears of with Update.
 func (h Handle[K, V]) Weight() uint32 { return h.e.Weight() }
 
 // IsZero reports whether h is the zero Handle.
