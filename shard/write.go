@@ -184,8 +184,17 @@ func (s *Shard[K, V]) storeLocked(key K, hash uint64, value V, weight uint32, tt
 		if s.keepReplaced && !e.Negative() {
 			out.PushBack(copyRemoved(e, reason))
 		}
-		s.weight += int64(weight) - int64(e.StoredWeight())
+		oldWeight, oldDeadline := e.StoredWeight(), e.Deadline()
+		s.weight += int64(weight) - int64(oldWeight)
 		e.Write(value, weight, now, deadline, ttl, negative)
+		if weight == oldWeight && (deadline == oldDeadline || (oldDeadline != 0 && deadline > oldDeadline)) {
+			// Nothing the bound needs changed, and the wheel finds a
+			// later deadline by itself when the old one comes due: the
+			// write reaches the policy as a read does, as a hint, which
+			// keeps hot keys' overwrites out of the policy's queue.
+			s.recordRead(e)
+			return
+		}
 		s.bufferLocked(e, opUpdate, weight)
 		return
 	}
