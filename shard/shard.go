@@ -87,9 +87,10 @@ type Shard[K comparable, V any] struct {
 	weight    int64 // of the entries in the table
 	deadlines bool  // some entry was given a deadline since the last clear
 	closed    bool
-	writes    []record[K, V]  // the write buffer (see maintain.go)
+	writes    []record[K, V]   // the write buffer (see maintain.go)
 	flights   map[K]*Flight[V] // loads in progress, by key; nil until the first
 	sets      uint64
+	waited    uint64 // writes that waited for the policy lock
 	removed   [entry.NumReasons]uint64
 
 	// pending is len(writes), readable without mu; timed is true while
@@ -100,8 +101,8 @@ type Shard[K comparable, V any] struct {
 	policyMu sync.Mutex
 	policy   eviction.Policy[K, V] // nil when unbounded
 	wheel    *timerwheel.Wheel[K, V]
-	spare    []record[K, V]         // the other write buffer, being applied
-	due      []*entry.Entry[K, V]   // entries the wheel found due
+	spare    []record[K, V]       // the other write buffer, being applied
+	due      []*entry.Entry[K, V] // entries the wheel found due
 }
 
 // New returns an empty shard.
@@ -335,6 +336,9 @@ type Counters struct {
 	Removed                          [entry.NumReasons]uint64
 	Len                              int
 	Weight                           int64
+	// WaitedWrites counts the writes that found the write buffer full or
+	// the slack used up, and so waited for the policy lock (roomLocked).
+	WaitedWrites uint64
 }
 
 // Counters returns the shard's statistics. Len includes expired entries not
@@ -347,6 +351,8 @@ func (s *Shard[K, V]) Counters() Counters {
 		Removed: s.removed,
 		Len:     s.table.Len(),
 		Weight:  s.weight,
+
+		WaitedWrites: s.waited,
 	}
 	for i := range s.stripes {
 		st := &s.stripes[i]

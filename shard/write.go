@@ -123,6 +123,7 @@ func (s *Shard[K, V]) roomLocked(w *writer, e *entry.Entry[K, V], weight uint32)
 	s.mu.Unlock()
 	s.policyMu.Lock()
 	s.mu.Lock()
+	s.waited++
 	w.policy = true
 	return false
 }

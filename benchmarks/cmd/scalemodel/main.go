@@ -3,22 +3,30 @@
 // shard, how busy that shard's serial sections are, and the core count at
 // which the busiest one saturates.
 //
-// Its inputs are the per-write costs of the serial sections, measured on
-// this machine by the shard package's BenchmarkWriteSections, for the
-// design before the write buffer (the whole write under the shard lock:
-// "set" run on that tree) and after it ("data", under the data lock; and
-// "drain", the policy lock's share per write):
+// Its inputs are the per-write costs of the serial sections, measured by
+// the shard package's BenchmarkWriteSections on the tree before the write
+// buffer (the whole write under the shard lock: "set") and on this one
+// ("data", under the data lock; "drain", the policy lock's share per
+// write), each for writes that insert a new key and for overwrites:
 //
-//	cd shard && go test -run '^$' -bench WriteSections -count 6 > new.txt
-//	cd benchmarks && go run ./cmd/scalemodel -old 1050 < ../shard/new.txt
+//	git worktree add /tmp/old 4e5e74b   # the last tree before the write buffer
+//	(cd /tmp/old && go test -run '^$' -bench WriteSections -count 6 ./shard) > old.txt
+//	go test -run '^$' -bench WriteSections -count 6 ./shard > new.txt
+//	cd benchmarks && go run ./cmd/scalemodel -old ../old.txt -new ../new.txt
 //
-// The model: N cores issue writes back to back, each spending free
+// (The old tree needs shard/sections_bench_test.go copied in, without the
+// data and drain runs.)
+//
+// The model: N cores issue writes back to back, each spending -free
 // nanoseconds outside any shard lock (hashing, the caller's own work) plus
-// the sections of its write. A serial section of cost c on the hottest
-// shard, which receives a share h of all writes, is busy
-// U = N·h·c / (free + cost of a write) of the time, and saturates at U = 1:
-// beyond that, adding cores adds waiting, not writes. Readers take no lock
-// in either design and are left out.
+// the sections of its write. Keys follow Zipf(s) over -keys keys, placed
+// on -shards shards at random as a good hash places them; the cache holds
+// the -capacity most popular keys, so a write of one of them overwrites
+// and any other inserts (and evicts). A serial section of mean cost c on
+// the hottest shard, which receives a share h of all writes, is busy
+// U = N·h·c / (free + mean cost of a write) of the time and saturates at
+// U = 1: beyond that, more cores add waiting, not writes. Readers take no
+// lock in either design and are left out.
 package main
 
 import (
@@ -35,38 +43,52 @@ import (
 )
 
 func main() {
-	old := flag.Float64("old", 0, "ns per write held under the shard lock by the old design (its BenchmarkWriteSections/set); required")
+	oldPath := flag.String("old", "", "BenchmarkWriteSections output of the tree before the write buffer")
+	newPath := flag.String("new", "", "BenchmarkWriteSections output of this tree")
 	free := flag.Float64("free", 100, "ns per write spent outside any shard lock (hashing, the caller's work)")
 	keys := flag.Int("keys", 1_000_000, "distinct keys")
+	capacity := flag.Int("capacity", 100_000, "entries the cache holds")
 	shards := flag.Int("shards", 64, "shards (the cache's default)")
 	flag.Parse()
-	if *old <= 0 {
-		fmt.Fprintln(os.Stderr, "scalemodel: -old is required: the old design's ns per write under the lock")
-		os.Exit(2)
+	old, err := parseFile(*oldPath)
+	if err == nil {
+		var m map[string]float64
+		m, err = parseFile(*newPath)
+		for k, v := range m {
+			old["new "+k] = v
+		}
 	}
-	m, err := parseBench(os.Stdin)
+	for _, need := range []string{"set/insert", "set/overwrite", "new data/insert", "new data/overwrite", "new drain/insert", "new drain/overwrite"} {
+		if err == nil && old[need] == 0 {
+			err = fmt.Errorf("no BenchmarkWriteSections/%s in the input", strings.TrimPrefix(need, "new "))
+		}
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scalemodel:", err)
-		os.Exit(1)
+		os.Exit(2)
 	}
-	data, drain := m["data"], m["drain"]
-	if data == 0 || drain == 0 {
-		fmt.Fprintln(os.Stderr, "scalemodel: stdin has no BenchmarkWriteSections/data and /drain lines")
-		os.Exit(1)
+	in := old
+	cost := func(name string, overwrite float64) float64 {
+		return overwrite*in[name+"/overwrite"] + (1-overwrite)*in[name+"/insert"]
 	}
-	fmt.Printf("Inputs (ns per write, medians): old design under its lock %.0f; new: data lock %.0f, policy drain %.0f; outside locks %.0f. %d keys over %d shards.\n\n",
-		*old, data, drain, *free, *keys, *shards)
-	fmt.Println("| Zipf s | hottest shard's share of writes | cores | old: lock busy | new: data lock busy | new: policy busy | old saturates at | new saturates at |")
-	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- |")
+	fmt.Printf("Inputs, ns per write (medians; insert / overwrite): old design under its lock %.0f / %.0f; "+
+		"new design under the data lock %.0f / %.0f, policy drain %.0f / %.0f; outside locks %.0f. "+
+		"%d keys, the %d most popular resident, %d shards.\n\n",
+		in["set/insert"], in["set/overwrite"], in["new data/insert"], in["new data/overwrite"],
+		in["new drain/insert"], in["new drain/overwrite"], *free, *keys, *capacity, *shards)
+	fmt.Println("| Zipf s | hottest shard's share of writes | of them overwrites | cores | old: lock busy | new: data lock busy | new: policy busy | old saturates at | new saturates at |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, s := range []float64{0.8, 0.9, 1.0, 1.1, 1.2} {
-		h := hottestShare(s, *keys, *shards)
-		oldOp := *free + *old
-		newOp := *free + data + drain
-		oldSat := oldOp / (h * *old)
-		newSat := newOp / (h * max(data, drain))
+		h, hotOver, allOver := hottestShare(s, *keys, *capacity, *shards)
+		oldOp := *free + cost("set", allOver)
+		newOp := *free + cost("new data", allOver) + cost("new drain", allOver)
+		oldHot := cost("set", hotOver)
+		dataHot, drainHot := cost("new data", hotOver), cost("new drain", hotOver)
+		oldSat := oldOp / (h * oldHot)
+		newSat := newOp / (h * max(dataHot, drainHot))
 		for _, n := range []float64{2, 8, 16, 64} {
-			fmt.Printf("| %.1f | %.1f%% | %.0f | %s | %s | %s | %.0f cores | %.0f cores |\n", s, 100*h, n,
-				busy(n*h**old/oldOp), busy(n*h*data/newOp), busy(n*h*drain/newOp), oldSat, newSat)
+			fmt.Printf("| %.1f | %.1f%% | %.0f%% | %.0f | %s | %s | %s | %.0f cores | %.0f cores |\n", s, 100*h, 100*hotOver, n,
+				busy(n*h*oldHot/oldOp), busy(n*h*dataHot/newOp), busy(n*h*drainHot/newOp), oldSat, newSat)
 		}
 	}
 }
@@ -79,19 +101,45 @@ func busy(u float64) string {
 	return fmt.Sprintf("%.0f%%", 100*u)
 }
 
-// hottestShare returns the largest share of Zipf(s) accesses over n keys
-// that one of the shards receives, keys placed on shards at random as a
-// good hash places them (the same placement for every s).
-func hottestShare(s float64, n, shards int) float64 {
+// hottestShare returns the largest share of Zipf(s) accesses over n
+// keys that one of the shards receives, keys placed on shards at random
+// as a good hash places them (the same placement for every s); and the
+// share of that shard's accesses, and of all accesses, that go to the
+// capacity most popular keys.
+func hottestShare(s float64, n, capacity, shards int) (h, hotOver, allOver float64) {
 	r := rand.New(rand.NewPCG(7, 11))
 	load := make([]float64, shards)
-	var total float64
+	over := make([]float64, shards)
+	var total, totalOver float64
 	for k := 1; k <= n; k++ {
 		p := math.Pow(float64(k), -s)
-		load[r.IntN(shards)] += p
+		i := r.IntN(shards)
+		load[i] += p
 		total += p
+		if k <= capacity {
+			over[i] += p
+			totalOver += p
+		}
 	}
-	return slices.Max(load) / total
+	hot := 0
+	for i := range load {
+		if load[i] > load[hot] {
+			hot = i
+		}
+	}
+	return load[hot] / total, over[hot] / load[hot], totalOver / total
+}
+
+func parseFile(path string) (map[string]float64, error) {
+	if path == "" {
+		return nil, fmt.Errorf("-old and -new are required (see the command's doc)")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return parseBench(f)
 }
 
 // parseBench reads `go test -bench` output and returns, for each
