@@ -11,13 +11,21 @@ import "github.com/stratacache/cache/entry"
 // returned with found true; a negative entry does not count as a value.
 // A store supersedes any load of key in flight.
 func (s *Shard[K, V]) Set(key K, hash uint64, value V, weight uint32, ttl int64, onlyIfAbsent bool) (cur V, found bool, removed entry.List[K, V]) {
+	// Probe the table before locking, as reads do: an overwrite then
+	// finds its entry without a probe (and its cache misses) under the
+	// lock. Entries leave the table only under the lock, so one still
+	// resident there is the key's current entry.
+	seen := s.table.Get(hash, key)
 	var w writer[K, V]
 	for s.lockWrite(&w); ; {
 		if s.closed {
 			break
 		}
 		now := s.nowLocked(ttl)
-		e := s.table.Get(hash, key)
+		e := seen
+		if e == nil || !e.Resident() {
+			e = s.table.Get(hash, key)
+		}
 		if onlyIfAbsent && e != nil && !e.Negative() && !e.ExpiredAt(now) {
 			cur, found = e.Value(), true
 			s.unlockWrite(&w, &removed)
