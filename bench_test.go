@@ -55,6 +55,23 @@ func runMix(b *testing.B, c *Cache[uint64, uint64], writePercent uint64) {
 			i++
 		}
 	})
+	b.StopTimer()
+	reportWaits(b, c)
+}
+
+// reportWaits reports the share of writes that waited for a shard's
+// policy lock because its write buffer was full or its slack used up: the
+// only time a writer waits for policy work.
+func reportWaits(b *testing.B, c *Cache[uint64, uint64]) {
+	var sets, waited uint64
+	for _, s := range c.c.shards {
+		n := s.Counters()
+		sets += n.Sets
+		waited += n.WaitedWrites
+	}
+	if sets > 0 {
+		b.ReportMetric(100*float64(waited)/float64(sets), "%writes-waited")
+	}
 }
 
 func BenchmarkGet(b *testing.B) {

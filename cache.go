@@ -203,7 +203,7 @@ func (c *Cache[K, V]) Clear() {
 }
 
 // All iterates over the live entries, skipping negative entries. Each
-// shard is copied under its shared lock and yielded with no lock held, so
+// shard is copied under its lock and yielded with no lock held, so
 // the loop body may use the cache. Entries written or removed during
 // iteration may or may not be seen; no entry is seen twice. Memory: one
 // shard's worth of pairs.
@@ -223,8 +223,8 @@ func (c *Cache[K, V]) Keys() iter.Seq[K] {
 // MaxWeight hold exactly until the next write. Writes leave their policy
 // bookkeeping in a per-shard buffer, applied by whichever writer next
 // finds the shard's policy lock free, so under concurrent writes a shard
-// may briefly hold more than its share of the bound (see Options.MaxEntries
-// for how much). Flush waits for maintenance running on other goroutines;
+// may briefly hold more than its share of the bound (Options.MaxEntries
+// says how much). Flush waits for maintenance running on other goroutines;
 // it costs a lock of every shard and the work it finds. Removals are
 // reported to OnEvict before it returns.
 func (c *Cache[K, V]) Flush() {

@@ -288,7 +288,7 @@ func TestBoundUnderConcurrentWriters(t *testing.T) {
 // TestFillingToTheBoundKeepsAlmostEverything: each shard is bounded by its
 // own share, so a cache given exactly MaxEntries distinct keys evicts the
 // overflow of its fullest shards: about 0.5% of the keys on average (the
-// worst of 100 fills at this size lost 0.7%; see the README). A
+// worst of 100 fills at this size lost 0.7%; see docs/cache.md). A
 // shard-sizing bug (shares that do not add up, or a wrong shard count)
 // shows up here as a larger loss.
 func TestFillingToTheBoundKeepsAlmostEverything(t *testing.T) {

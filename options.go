@@ -15,13 +15,19 @@ import (
 // reads the struct and never writes to it.
 type Options[K comparable, V any] struct {
 	// MaxEntries bounds the number of entries. 0 means no bound on the
-	// count. Do not combine with MaxWeight.
+	// count. Do not combine with MaxWeight. Under concurrent writes a
+	// shard may briefly hold up to a sixteenth of its share more, at most
+	// 64 entries (shards whose share is below 16 never do), until pending
+	// bookkeeping is applied; Cache.Flush makes the bound exact (see
+	// docs/write-path.md).
 	MaxEntries int
 
 	// MaxWeight bounds the sum of Weigher(key, value) over all entries;
 	// it requires Weigher. An entry heavier than one shard's share
 	// (MaxWeight divided by the shard count) is never stored: it is
-	// reported to OnEvict with ReasonCapacity at once.
+	// reported to OnEvict with ReasonCapacity at once. Like MaxEntries, a
+	// shard may briefly exceed its share, by up to a sixteenth of it,
+	// until Cache.Flush or the next drain.
 	MaxWeight int64
 
 	// Weigher returns an entry's weight, for MaxWeight. It runs on the

@@ -26,7 +26,7 @@ func (c *core[K, V]) peek(key K) (V, bool) {
 }
 
 // all yields the live entries one shard at a time. It copies a shard's
-// entries under its shared lock and yields with no lock held, so the loop
+// entries under its lock and yields with no lock held, so the loop
 // body may use the cache.
 func (c *core[K, V]) all() iter.Seq2[K, V] {
 	return func(yield func(K, V) bool) {

@@ -86,7 +86,7 @@ var ErrBadSnapshot = errors.New("bad snapshot")
 // frequency estimate, in the format of docs/snapshot.md. Negative entries
 // are not saved.
 //
-// It runs alongside traffic: each shard is copied under its shared lock,
+// It runs alongside traffic: each shard is copied under its lock,
 // one at a time, and encoded with no lock held, so shards are saved at
 // different moments (not a point-in-time snapshot). Memory: one shard's
 // entries and a write buffer; cost: one codec Marshal per key and value.

@@ -20,7 +20,7 @@ import (
 // by relative rank (the k-th of m ranks at k/m), exact with one shard.
 //
 // Each shard applies its buffered reads, then copies up to n entries under
-// its shared lock (writers to it wait); the merge and the loop run with no
+// its locks (writers to it wait); the merge and the loop run with no
 // lock held. Memory: up to n entries per shard. The views are not reads:
 // they change neither the order nor Stats.
 func (c *Cache[K, V]) Hottest(n int) iter.Seq2[K, V] { return keepAlive2(c, c.c.ordered(true, n)) }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/VictoriaMetrics/fastcache"
@@ -57,7 +58,7 @@ const bigcacheEntry = 18 + KeyLen + ValueLen + 4
 func ByteImpls() []ByteImpl {
 	return []ByteImpl{
 		{Name: "strata-gcfree", Notes: "`bytecache.New[string, []byte](Options{MaxBytes, Codec: codec.Raw})`: the typed cache; " +
-			"MaxBytes = 1.05 × n × `EntrySize(16, 4+64)` (the codec's 4-byte header); Get decodes a fresh []byte.",
+			"MaxBytes = 1.05 × n × `EntrySize(16, h+64)`, h the codec's header (" + strconv.Itoa(rawHeaderLen) + " bytes: format and value type); Get decodes a fresh []byte.",
 			New: newGCFreeTyped},
 		{Name: "strata-gcfree-bytes", Notes: "`bytecache.NewStore(StoreOptions{MaxBytes})`, the byte store under it: " +
 			"MaxBytes = 1.05 × n × `EntrySize(16, 64)`; Get is `AppendGet` into the caller's buffer.",

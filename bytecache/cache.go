@@ -19,7 +19,7 @@ import (
 // msgpack-encoded.
 type Options[K comparable, V any] struct {
 	// MaxBytes, Shards and TTL are as in StoreOptions. MaxBytes counts
-	// the encoded keys and values (with the codec's 4-byte header).
+	// the encoded keys and values (with the codec's header, which records the value type).
 	MaxBytes int64
 	Shards   int
 	TTL      time.Duration

@@ -118,7 +118,7 @@ func (o Outcome) String() string {
 // applied if a write superseded the load or the shard is closed. The
 // caller publishes the result on f afterwards.
 func (s *Shard[K, V]) Finish(key K, hash uint64, f *Flight[V], out Outcome, value V, weight uint32, ttl int64) (removed entry.List[K, V]) {
-	var w writer
+	var w writer[K, V]
 	for s.lockWrite(&w); ; {
 		if s.flights[key] == f {
 			delete(s.flights, key)
@@ -133,10 +133,10 @@ func (s *Shard[K, V]) Finish(key K, hash uint64, f *Flight[V], out Outcome, valu
 		now := s.nowLocked(ttl)
 		switch out {
 		case OutcomeValue:
-			s.storeLocked(key, hash, value, weight, ttl, now, e, false, &removed)
+			s.storeLocked(&w, key, hash, value, weight, ttl, now, e, false, &removed)
 		case OutcomeNegative:
 			var zero V
-			s.storeLocked(key, hash, zero, weight, ttl, now, e, true, &removed)
+			s.storeLocked(&w, key, hash, zero, weight, ttl, now, e, true, &removed)
 		case OutcomeRemove:
 			if e != nil {
 				s.unlinkLocked(e, reasonAt(e, now, entry.ReasonDeleted), &removed)

@@ -91,6 +91,7 @@ type Shard[K comparable, V any] struct {
 	writes    []record[K, V]   // the write buffer (see maintain.go)
 	flights   map[K]*Flight[V] // loads in progress, by key; nil until the first
 	sets      uint64
+	waited    uint64 // writes that waited for the policy lock
 	removed   [entry.NumReasons]uint64
 
 	// pending is len(writes), readable without mu; timed is true while
@@ -346,6 +347,9 @@ type Counters struct {
 	Removed                          [entry.NumReasons]uint64
 	Len                              int
 	Weight                           int64
+	// WaitedWrites counts the writes that found the write buffer full or
+	// the slack used up, and so waited for the policy lock (roomLocked).
+	WaitedWrites uint64
 }
 
 // Counters returns the shard's statistics. Len includes expired entries not
@@ -358,6 +362,8 @@ func (s *Shard[K, V]) Counters() Counters {
 		Removed: s.removed,
 		Len:     s.table.Len(),
 		Weight:  s.weight,
+
+		WaitedWrites: s.waited,
 	}
 	for i := range s.stripes {
 		st := &s.stripes[i]

@@ -1,6 +1,7 @@
 package shard
 
 import (
+	"math/rand/v2"
 	"runtime"
 	"sync/atomic"
 	"unsafe"
@@ -90,11 +91,15 @@ func (s *Shard[K, V]) record(st *stripe[K, V], n uint32, e *entry.Entry[K, V]) {
 	}
 }
 
-// recordRead hands a read of e that is not a Get (GetOrSet's hit) to the
-// policy, as Read does.
+// recordRead hands a read of e that is not a Get (GetOrSet's hit, an
+// overwrite recorded as a read) to the policy, sampled as Read samples
+// once readers contend. These reads have no stripe counter of their own,
+// so the sample is drawn from the runtime's cheap random source.
 func (s *Shard[K, V]) recordRead(e *entry.Entry[K, V]) {
 	if s.bounded {
 		st, n := s.stripe()
-		s.record(st, n, e)
+		if sampled(n, uint64(rand.Uint32())) {
+			s.record(st, n, e)
+		}
 	}
 }

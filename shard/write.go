@@ -11,13 +11,21 @@ import "github.com/stratacache/cache/entry"
 // returned with found true; a negative entry does not count as a value.
 // A store supersedes any load of key in flight.
 func (s *Shard[K, V]) Set(key K, hash uint64, value V, weight uint32, ttl int64, onlyIfAbsent bool) (cur V, found bool, removed entry.List[K, V]) {
-	var w writer
+	// Probe the table before locking, as reads do: an overwrite then
+	// finds its entry without a probe (and its cache misses) under the
+	// lock. Entries leave the table only under the lock, so one still
+	// resident there is the key's current entry.
+	seen := s.table.Get(hash, key)
+	var w writer[K, V]
 	for s.lockWrite(&w); ; {
 		if s.closed {
 			break
 		}
 		now := s.nowLocked(ttl)
-		e := s.table.Get(hash, key)
+		e := seen
+		if e == nil || !e.Resident() {
+			e = s.table.Get(hash, key)
+		}
 		if onlyIfAbsent && e != nil && !e.Negative() && !e.ExpiredAt(now) {
 			cur, found = e.Value(), true
 			s.unlockWrite(&w, &removed)
@@ -28,7 +36,7 @@ func (s *Shard[K, V]) Set(key K, hash uint64, value V, weight uint32, ttl int64,
 			continue
 		}
 		s.supersedeLocked(key)
-		s.storeLocked(key, hash, value, weight, ttl, now, e, false, &removed)
+		s.storeLocked(&w, key, hash, value, weight, ttl, now, e, false, &removed)
 		break
 	}
 	s.unlockWrite(&w, &removed)
@@ -38,7 +46,7 @@ func (s *Shard[K, V]) Set(key K, hash uint64, value V, weight uint32, ttl int64,
 // Delete removes key, negative entry included, and reports whether a live
 // value was removed. It supersedes any load of key in flight.
 func (s *Shard[K, V]) Delete(key K, hash uint64) (found bool, removed entry.List[K, V]) {
-	var w writer
+	var w writer[K, V]
 	s.lockWrite(&w)
 	s.supersedeLocked(key)
 	if e := s.table.Get(hash, key); e != nil {
@@ -65,7 +73,7 @@ const (
 // This lets a compute function run with no lock held. OpSet and OpDelete
 // supersede any load of key in flight.
 func (s *Shard[K, V]) Apply(key K, hash uint64, ver Version[K, V], op Op, value V, weight uint32, ttl int64) (applied bool, removed entry.List[K, V]) {
-	var w writer
+	var w writer[K, V]
 	for s.lockWrite(&w); ; {
 		e := s.table.Get(hash, key)
 		if e != ver.e || (e != nil && e.Generation() != ver.gen) {
@@ -82,7 +90,7 @@ func (s *Shard[K, V]) Apply(key K, hash uint64, ver Version[K, V], op Op, value 
 		now := s.nowLocked(ttl)
 		s.supersedeLocked(key)
 		if op == OpSet {
-			s.storeLocked(key, hash, value, weight, ttl, now, e, false, &removed)
+			s.storeLocked(&w, key, hash, value, weight, ttl, now, e, false, &removed)
 		} else if e != nil {
 			s.unlinkLocked(e, reasonAt(e, now, entry.ReasonDeleted), &removed)
 		}
@@ -93,12 +101,16 @@ func (s *Shard[K, V]) Apply(key K, hash uint64, ver Version[K, V], op Op, value 
 }
 
 // writer is the state of one write: whether it holds the policy lock as
-// well as the data lock (see roomLocked).
-type writer struct{ policy bool }
+// well as the data lock (see roomLocked), and the entry of an overwrite
+// that reaches the policy as a read (see storeLocked).
+type writer[K comparable, V any] struct {
+	policy bool
+	hint   *entry.Entry[K, V]
+}
 
 // lockWrite takes the data lock for a write.
-func (s *Shard[K, V]) lockWrite(w *writer) {
-	*w = writer{}
+func (s *Shard[K, V]) lockWrite(w *writer[K, V]) {
+	*w = writer[K, V]{}
 	s.mu.Lock()
 }
 
@@ -109,7 +121,7 @@ func (s *Shard[K, V]) lockWrite(w *writer) {
 // caller looks again and writes holding both, and unlockWrite then
 // applies every pending write and evicts down to the exact bound before
 // it lets go. That is the only time a writer waits for policy work.
-func (s *Shard[K, V]) roomLocked(w *writer, e *entry.Entry[K, V], weight uint32) bool {
+func (s *Shard[K, V]) roomLocked(w *writer[K, V], e *entry.Entry[K, V], weight uint32) bool {
 	if w.policy {
 		return true
 	}
@@ -123,6 +135,7 @@ func (s *Shard[K, V]) roomLocked(w *writer, e *entry.Entry[K, V], weight uint32)
 	s.mu.Unlock()
 	s.policyMu.Lock()
 	s.mu.Lock()
+	s.waited++
 	w.policy = true
 	return false
 }
@@ -130,15 +143,18 @@ func (s *Shard[K, V]) roomLocked(w *writer, e *entry.Entry[K, V], weight uint32)
 // unlockWrite ends a write: it releases the data lock and maintains the
 // shard if the policy lock is free, or, for a write that holds both,
 // maintains it before releasing them.
-func (s *Shard[K, V]) unlockWrite(w *writer, out *entry.List[K, V]) {
+func (s *Shard[K, V]) unlockWrite(w *writer[K, V], out *entry.List[K, V]) {
 	if w.policy {
 		s.maintainBothLocked(out)
 		s.mu.Unlock()
 		s.policyMu.Unlock()
-		return
+	} else {
+		s.mu.Unlock()
+		s.maintain(out)
 	}
-	s.mu.Unlock()
-	s.maintain(out)
+	if w.hint != nil {
+		s.recordRead(w.hint)
+	}
 }
 
 // nowLocked returns the time when a write may need it: when the shard
@@ -157,7 +173,7 @@ func (s *Shard[K, V]) nowLocked(ttl int64) int64 {
 // then the zero V). A value a negative entry overwrites is reported as
 // deleted, not replaced; a negative entry overwritten by anything is
 // counted but not reported, having no value. The caller holds mu.
-func (s *Shard[K, V]) storeLocked(key K, hash uint64, value V, weight uint32, ttl int64, now int64, e *entry.Entry[K, V], negative bool, out *entry.List[K, V]) {
+func (s *Shard[K, V]) storeLocked(w *writer[K, V], key K, hash uint64, value V, weight uint32, ttl int64, now int64, e *entry.Entry[K, V], negative bool, out *entry.List[K, V]) {
 	s.sets++
 	if s.capacity > 0 && int64(weight) > s.capacity {
 		// Storing it would flush the whole shard and then the entry
@@ -184,8 +200,18 @@ func (s *Shard[K, V]) storeLocked(key K, hash uint64, value V, weight uint32, tt
 		if s.keepReplaced && !e.Negative() {
 			out.PushBack(copyRemoved(e, reason))
 		}
-		s.weight += int64(weight) - int64(e.StoredWeight())
+		oldWeight, oldDeadline := e.StoredWeight(), e.Deadline()
+		s.weight += int64(weight) - int64(oldWeight)
 		e.Write(value, weight, now, deadline, ttl, negative)
+		if weight == oldWeight && (deadline == oldDeadline || (oldDeadline != 0 && deadline > oldDeadline)) {
+			// Nothing the bound needs changed, and the wheel finds a
+			// later deadline by itself when the old one comes due: the
+			// write reaches the policy as a read does, as a hint, which
+			// keeps hot keys' overwrites out of the policy's queue.
+			// unlockWrite records it once the data lock is released.
+			w.hint = e
+			return
+		}
 		s.bufferLocked(e, opUpdate, weight)
 		return
 	}

@@ -1,4 +1,4 @@
-// Command gcfree is the README's quick start for the GC-free tier, kept
+// Command gcfree is the quick start of docs/gcfree.md for the GC-free tier, kept
 // here so that it is compiled and vetted with the rest of the module.
 package main
 

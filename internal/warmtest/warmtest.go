@@ -40,6 +40,12 @@ func Restart(t testing.TB, keys []uint64, opts cache.Options[uint64, uint64]) (u
 
 	before := cache.Must(cache.New(opts))
 	Replay(before, first)
+	// Apply the pending writes, so that the snapshot holds what the
+	// bound allows and no more.
+	before.Flush()
+	if bound := opts.MaxEntries; bound > 0 && before.Len() > bound {
+		t.Fatalf("%d entries after Flush, over the bound of %d", before.Len(), bound)
+	}
 	var buf bytes.Buffer
 	if _, err := before.SaveSnapshot(&buf, cache.SnapshotOptions{}); err != nil {
 		t.Fatal(err)

@@ -456,7 +456,7 @@ func writeTargets(b *bytes.Buffer, r *report) {
 		}
 	}
 	tpTarget([]string{"100% read", "90/10"}, 1.0)
-	tpTarget([]string{"75/25", "50/50"}, 1.2)
+	tpTarget([]string{"75/25", "50/50"}, 1.1)
 	tpTarget([]string{"100% write"}, 1.0)
 
 	{

@@ -71,10 +71,10 @@ func i32be(vs ...int32) []byte {
 	return b
 }
 
-func tracesDir(t *testing.T) string { return tracetest.Dir(t, filepath.Join("..", "..")) }
+func tracesDir(t *testing.T) string { return tracetest.Dir(t, filepath.Join("..", "..", "..")) }
 
 func load(t *testing.T, name string) []uint64 {
-	return tracetest.Keys(t, filepath.Join("..", ".."), name)
+	return tracetest.Keys(t, filepath.Join("..", "..", ".."), name)
 }
 
 // --- formats -----------------------------------------------------------------
