@@ -32,7 +32,8 @@ type Options[K comparable, V any] struct {
 	Weigher func(key K, value V) uint32
 
 	// TTL is how long an entry lives after it is written, unless a write
-	// gives its own. 0 means entries do not expire.
+	// or a loader gives its own or ExpireAfterWrite decides. 0 means
+	// entries do not expire.
 	TTL time.Duration
 
 	// ExpireAfterAccess makes each Get hit restart the entry's lifetime
