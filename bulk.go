@@ -17,6 +17,15 @@ type bulkItem[K comparable, V any] struct {
 	f    *shard.Flight[V]
 }
 
+// loadedItem is what a bulk load found for one of its keys: the value, if
+// ok, with its weight and lifetime.
+type loadedItem[V any] struct {
+	value  V
+	ok     bool
+	weight uint32
+	life   int64
+}
+
 // result is what one key's waiters get.
 type result[V any] struct {
 	value V
@@ -42,7 +51,7 @@ func (c *core[K, V]) getMany(ctx context.Context, keys []K, bl BulkLoader[K, V])
 	for _, key := range keys {
 		h := c.hasher.Hash(key)
 		s := c.shardFor(h)
-		v, found, written := s.Read(key, h)
+		v, found, written := c.read(s, key, h)
 		switch found {
 		case shard.FoundValue:
 			out[key] = v
@@ -118,33 +127,54 @@ func (c *core[K, V]) startBulk(parent context.Context, items []bulkItem[K, V], b
 	go func() {
 		defer cancel()
 		var (
-			found   map[K]V
-			err     error
-			weights []uint32
+			got []loadedItem[V]
+			err error
 		)
 		ctx, end := c.startTrace(ctx, LoadInfo{Keys: len(keys), Bulk: true, Refresh: refresh})
 		start := c.now()
 		guard(func() {
-			found, err = bl.LoadMany(ctx, keys)
-			if err == nil {
-				weights = make([]uint32, len(items))
-				for i, it := range items {
-					if v, ok := found[it.key]; ok {
-						weights[i] = c.weigh(it.key, v)
-					}
-				}
-			}
+			got, err = c.loadMany(ctx, bl, keys, items)
 		}, func(abort error) {
-			c.finishBulk(items, found, weights, err, abort, refresh, c.now()-start, end)
+			c.finishBulk(items, got, err, abort, refresh, c.now()-start, end)
 		})
 	}()
 }
 
-// finishBulk settles every flight of a bulk load: values found are stored,
-// requested keys left out are not found, and an error fails them all. The
-// call is counted and its trace ended (end may be nil), then waiters are
-// released, then OnEvict hears of the removals.
-func (c *core[K, V]) finishBulk(items []bulkItem[K, V], found map[K]V, weights []uint32, err, abort error, refresh bool, took int64, end func(error)) {
+// loadMany calls bl (LoadManyTTL if it has it) for keys and returns what it
+// found for each of items, in order, with weights and lifetimes; it runs
+// user code, so its caller guards it.
+func (c *core[K, V]) loadMany(ctx context.Context, bl BulkLoader[K, V], keys []K, items []bulkItem[K, V]) ([]loadedItem[V], error) {
+	got := make([]loadedItem[V], len(items))
+	if tl, ok := bl.(TTLBulkLoader[K, V]); ok {
+		found, err := tl.LoadManyTTL(ctx, keys)
+		if err != nil {
+			return nil, err
+		}
+		for i, it := range items {
+			if t, ok := found[it.key]; ok {
+				got[i] = loadedItem[V]{t.Value, true, c.weigh(it.key, t.Value), c.loadedLifetime(it.key, t.Value, t.TTL)}
+			}
+		}
+		return got, nil
+	}
+	found, err := bl.LoadMany(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	for i, it := range items {
+		if v, ok := found[it.key]; ok {
+			got[i] = loadedItem[V]{v, true, c.weigh(it.key, v), c.lifetimeOf(it.key, v, 0)}
+		}
+	}
+	return got, nil
+}
+
+// finishBulk settles every flight of a bulk load: values found (got, in
+// the order of items) are stored, requested keys left out are not found,
+// and an error fails them all. The call is counted and its trace ended
+// (end may be nil), then waiters are released, then OnEvict hears of the
+// removals.
+func (c *core[K, V]) finishBulk(items []bulkItem[K, V], got []loadedItem[V], err, abort error, refresh bool, took int64, end func(error)) {
 	if abort != nil {
 		err = abort
 	}
@@ -162,9 +192,8 @@ func (c *core[K, V]) finishBulk(items []bulkItem[K, V], found map[K]V, weights [
 			l    int64
 		)
 		if err == nil {
-			var ok bool
-			if v, ok = found[it.key]; ok {
-				out, w, l = shard.OutcomeValue, weights[i], c.lifetime(0)
+			if g := got[i]; g.ok {
+				v, out, w, l = g.value, shard.OutcomeValue, g.weight, g.life
 			} else {
 				kerr = ErrNotFound
 			}

@@ -67,14 +67,25 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 	return v, ok
 }
 
+// GetWithTTL is Get that also returns how long the value has left after
+// this read (NoTTL if it never expires), read with the value from the same
+// write. A multilevel store uses it so that whoever reads a value from it
+// keeps it no longer than the store does.
+func (c *Cache[K, V]) GetWithTTL(key K) (V, time.Duration, bool) {
+	v, ttl, ok := c.c.getWithTTL(key)
+	runtime.KeepAlive(c)
+	return v, ttl, ok
+}
+
 // GetOrLoad returns the value stored under key, loading it with loader on
 // a miss (nil, or a typed nil such as a nil LoaderFunc, means
 // Options.Load; ErrNoLoader if that is nil too).
 //
 // However many goroutines miss on key together, loader runs once, on a
 // goroutine of its own, and they all get its result; each caller stops
-// waiting when its own ctx ends. A successful load is stored with the
-// default TTL unless the key was written or deleted meanwhile. An error, a
+// waiting when its own ctx ends. A successful load is stored unless the key
+// was written or deleted meanwhile, for the lifetime a TTLLoader gives, else
+// the one Options.ExpireAfterWrite computes, else the default TTL. An error, a
 // panic (*PanicError) or runtime.Goexit reaches every waiting caller and
 // nothing is cached, except ErrNotFound, cached for Options.NegativeTTL if
 // set. With Options.RefreshAfter, a hit on an older value returns it and
@@ -98,7 +109,8 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, loader Loader[K, V])
 // the keys, in the order given: loader's error fails every key it was
 // asked for, and a caller whose ctx ends gets ctx.Err(). The map holds the
 // values found even when the error is not nil. Stale hits are reloaded in
-// the background by a second call of loader.
+// the background by a second call of loader. Values are stored for the
+// lifetimes a TTLBulkLoader gives, as GetOrLoad stores its value.
 func (c *Cache[K, V]) GetMany(ctx context.Context, keys []K, loader BulkLoader[K, V]) (map[K]V, error) {
 	defer runtime.KeepAlive(c)
 	return c.c.getMany(ctx, keys, loader)
@@ -113,7 +125,8 @@ func (c *Cache[K, V]) Peek(key K) (V, bool) {
 	return v, ok
 }
 
-// Set stores value under key with the cache's default TTL, replacing any
+// Set stores value under key with the cache's default lifetime
+// (Options.ExpireAfterWrite, else Options.TTL), replacing any
 // previous value, and evicts as needed to stay within bounds before it
 // returns.
 func (c *Cache[K, V]) Set(key K, value V) {
@@ -121,8 +134,8 @@ func (c *Cache[K, V]) Set(key K, value V) {
 	c.c.set(key, value, 0, false)
 }
 
-// SetWithTTL is Set with the entry's own lifetime: ttl 0 uses the cache's
-// default, NoTTL never expires, and a negative ttl stores an entry that is
+// SetWithTTL is Set with the entry's own lifetime, which wins over
+// Options.ExpireAfterWrite: ttl 0 uses the cache's default, NoTTL never expires, and a negative ttl stores an entry that is
 // already expired (it is never returned and is reported as expired).
 func (c *Cache[K, V]) SetWithTTL(key K, value V, ttl time.Duration) {
 	defer runtime.KeepAlive(c)

@@ -25,6 +25,13 @@ type core[K comparable, V any] struct {
 	wall    func() time.Time // Options.Clock.Now or time.Now, for snapshots
 	jitter  float64
 
+	// Options.ExpireAfterWrite and ExpireAfterRead, or nil.
+	expireAfterWrite func(K, V) time.Duration
+	expireAfterRead  func(K, V, time.Duration) time.Duration
+	// plainGet: Get is a shard read and nothing more (no refresh-ahead,
+	// no ExpireAfterRead), decided once so a Get tests one flag.
+	plainGet bool
+
 	// Loading (load.go, bulk.go).
 	loader       Loader[K, V]     // Options.Load, or nil
 	bulkLoader   BulkLoader[K, V] // Options.LoadMany, or nil
@@ -68,6 +75,10 @@ func newCore[K comparable, V any](o *Options[K, V], policies []eviction.Policy[K
 		finished: make(chan struct{}),
 		shut:     make(chan struct{}),
 
+		expireAfterWrite: o.ExpireAfterWrite,
+		expireAfterRead:  o.ExpireAfterRead,
+		plainGet:         (o.RefreshAfter == 0 || o.Load == nil) && o.ExpireAfterRead == nil,
+
 		loadTimeout:  o.LoadTimeout,
 		refreshAfter: int64(o.RefreshAfter),
 		negative:     o.NegativeTTL > 0,
@@ -109,6 +120,7 @@ func newCore[K comparable, V any](o *Options[K, V], policies []eviction.Policy[K
 			Policy:            o.Policy,
 			Group:             group,
 			ExpireAfterAccess: o.ExpireAfterAccess,
+			ReadExpiry:        o.ExpireAfterRead != nil,
 			KeepReplaced:      o.OnEvict != nil,
 			Weighted:          o.Weigher != nil,
 			TrackWrites:       o.RefreshAfter > 0,

@@ -24,7 +24,7 @@ func (c *core[K, V]) getOrLoad(ctx context.Context, key K, ld Loader[K, V]) (V, 
 	}
 	h := c.hasher.Hash(key)
 	s := c.shardFor(h)
-	v, found, written := s.Read(key, h)
+	v, found, written := c.read(s, key, h)
 	switch found {
 	case shard.FoundValue:
 		c.maybeRefresh(ctx, key, h, written, ld)
@@ -103,36 +103,51 @@ func (c *core[K, V]) startLoad(parent context.Context, key K, h uint64, f *shard
 	go func() {
 		defer cancel()
 		var (
-			v   V
-			err error
-			w   uint32
+			v    V
+			err  error
+			w    uint32
+			life int64
 		)
 		ctx, end := c.startTrace(ctx, LoadInfo{Keys: 1, Refresh: refresh})
 		start := c.now()
 		guard(func() {
-			v, err = ld.Load(ctx, key)
-			if err == nil {
-				w = c.weigh(key, v) // user code too: guarded
+			var ttl time.Duration
+			if tl, ok := ld.(TTLLoader[K, V]); ok {
+				v, ttl, err = tl.LoadTTL(ctx, key)
+			} else {
+				v, err = ld.Load(ctx, key)
+			}
+			if err == nil { // user code too: guarded
+				w, life = c.weigh(key, v), c.loadedLifetime(key, v, ttl)
 			}
 		}, func(abort error) {
-			c.finishLoad(key, h, f, v, w, err, abort, refresh, c.now()-start, end)
+			c.finishLoad(key, h, f, v, w, life, err, abort, refresh, c.now()-start, end)
 		})
 	}()
 }
 
-// finishLoad stores a load's result as its outcome says, counts it, ends
-// its trace (end may be nil), then releases its waiters, then reports
-// removals to OnEvict.
-func (c *core[K, V]) finishLoad(key K, h uint64, f *shard.Flight[V], v V, w uint32, err, abort error, refresh bool, took int64, end func(error)) {
+// loadedLifetime is the lifetime of a loaded value: the loader's own ttl,
+// not jittered, or the cache's (ExpireAfterWrite, TTL) when ttl is 0.
+func (c *core[K, V]) loadedLifetime(key K, v V, ttl time.Duration) int64 {
+	switch {
+	case ttl == 0:
+		return c.lifetimeOf(key, v, 0)
+	case ttl == NoTTL:
+		return 0
+	}
+	return int64(ttl)
+}
+
+// finishLoad stores a load's result, with lifetime life, as its outcome
+// says, counts it, ends its trace (end may be nil), then releases its
+// waiters, then reports removals to OnEvict.
+func (c *core[K, V]) finishLoad(key K, h uint64, f *shard.Flight[V], v V, w uint32, life int64, err, abort error, refresh bool, took int64, end func(error)) {
 	if abort != nil {
 		err = abort
 	}
-	var (
-		out  shard.Outcome
-		life int64
-	)
+	var out shard.Outcome
 	if err == nil {
-		out, life = shard.OutcomeValue, c.lifetime(0)
+		out = shard.OutcomeValue
 	} else {
 		var zero V
 		v = zero

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Loader fetches the value of a key the cache does not hold, for
@@ -27,6 +28,68 @@ type LoaderFunc[K comparable, V any] func(ctx context.Context, key K) (V, error)
 
 // Load calls f.
 func (f LoaderFunc[K, V]) Load(ctx context.Context, key K) (V, error) { return f(ctx, key) }
+
+// TTLLoader is a Loader that also says how long each value it loads lives:
+// GetOrLoad, and the refreshes it starts, call LoadTTL in its place. The
+// lifetime means what SetWithTTL's ttl means: 0 the cache's own
+// (Options.ExpireAfterWrite, else Options.TTL), NoTTL never, and negative
+// returns the value to the callers waiting without keeping it. It is not
+// jittered: the loader knows how long its answer is good for.
+type TTLLoader[K comparable, V any] interface {
+	Loader[K, V]
+	LoadTTL(ctx context.Context, key K) (V, time.Duration, error)
+}
+
+// TTLLoaderFunc adapts a function to a TTLLoader.
+type TTLLoaderFunc[K comparable, V any] func(ctx context.Context, key K) (V, time.Duration, error)
+
+// Load calls f and drops the lifetime.
+func (f TTLLoaderFunc[K, V]) Load(ctx context.Context, key K) (V, error) {
+	v, _, err := f(ctx, key)
+	return v, err
+}
+
+// LoadTTL calls f.
+func (f TTLLoaderFunc[K, V]) LoadTTL(ctx context.Context, key K) (V, time.Duration, error) {
+	return f(ctx, key)
+}
+
+// WithTTL is a value with the lifetime to keep it for, as a TTLBulkLoader
+// returns it; TTL means what TTLLoader's lifetime means.
+type WithTTL[V any] struct {
+	Value V
+	TTL   time.Duration
+}
+
+// TTLBulkLoader is a BulkLoader that also says how long each value it
+// loads lives: GetMany, and the refreshes it starts, call LoadManyTTL in
+// its place.
+type TTLBulkLoader[K comparable, V any] interface {
+	BulkLoader[K, V]
+	LoadManyTTL(ctx context.Context, keys []K) (map[K]WithTTL[V], error)
+}
+
+// TTLBulkLoaderFunc adapts a function to a TTLBulkLoader.
+type TTLBulkLoaderFunc[K comparable, V any] func(ctx context.Context, keys []K) (map[K]WithTTL[V], error)
+
+// LoadMany calls f and drops the lifetimes, copying the values into a
+// new map.
+func (f TTLBulkLoaderFunc[K, V]) LoadMany(ctx context.Context, keys []K) (map[K]V, error) {
+	timed, err := f(ctx, keys)
+	if timed == nil {
+		return nil, err
+	}
+	m := make(map[K]V, len(timed))
+	for k, t := range timed {
+		m[k] = t.Value
+	}
+	return m, err
+}
+
+// LoadManyTTL calls f.
+func (f TTLBulkLoaderFunc[K, V]) LoadManyTTL(ctx context.Context, keys []K) (map[K]WithTTL[V], error) {
+	return f(ctx, keys)
+}
 
 // BulkLoader fetches the values of many keys in one call, for GetMany.
 // It runs like a Loader, with every key it is given registered as being

@@ -35,30 +35,54 @@ type modelRun struct {
 	capacity int
 	ttl      time.Duration
 	access   bool
-	strict   bool // check LRU order of capacity evictions
-	entries  map[int]*modelEntry
-	stamp    int
-	events   []evictEvent
-	gets     [2]uint64 // hits, misses
-	sets     uint64
-	removed  [NumReasons]uint64
-	nextVal  int
+	// writeLife and readLife turn on Options.ExpireAfterWrite and
+	// ExpireAfterRead, with lifetimes that depend on the value (see
+	// modelWriteLife and modelReadLife).
+	writeLife, readLife bool
+	strict              bool // check LRU order of capacity evictions
+	entries             map[int]*modelEntry
+	stamp               int
+	events              []evictEvent
+	gets                [2]uint64 // hits, misses
+	sets                uint64
+	removed             [NumReasons]uint64
+	nextVal             int
 	// added is the key whose entry the cache added last (an overwrite
 	// updates in place and adds nothing), -1 if none: a policy spares it
 	// while it holds others, so a resize evicts around it.
 	added int
 }
 
-func newModelRun(t testing.TB, capacity int, ttl time.Duration, access bool, policy eviction.Algorithm) *modelRun {
+// modelWriteLife is the model's ExpireAfterWrite: every kind of answer,
+// chosen by the value.
+func modelWriteLife(_, v int) time.Duration {
+	return [...]time.Duration{0, 700 * time.Millisecond, NoTTL, 1500 * time.Millisecond, -time.Second}[v%5]
+}
+
+// modelReadLife is the model's ExpireAfterRead: leave, set or clear the
+// deadline, chosen by the value.
+func modelReadLife(_, v int, _ time.Duration) time.Duration {
+	return [...]time.Duration{0, time.Second, NoTTL, 300 * time.Millisecond}[v%4]
+}
+
+func newModelRun(t testing.TB, capacity int, ttl time.Duration, access, writeLife, readLife bool, policy eviction.Algorithm) *modelRun {
 	m := &modelRun{
 		t: t, clock: newFakeClock(), capacity: capacity, ttl: ttl, access: access,
+		writeLife: writeLife, readLife: readLife,
 		strict: policy.Resolve() == eviction.LRU, entries: map[int]*modelEntry{}, added: -1,
 	}
 	m.start = m.clock.Now()
-	c, err := New(Options[int, int]{
+	opts := Options[int, int]{
 		MaxEntries: capacity, TTL: ttl, ExpireAfterAccess: access, Policy: policy, Shards: 1, Clock: m.clock,
 		OnEvict: func(k, v int, r Reason) { m.events = append(m.events, evictEvent{k, v, r}) },
-	})
+	}
+	if writeLife {
+		opts.ExpireAfterWrite = modelWriteLife
+	}
+	if readLife {
+		opts.ExpireAfterRead = modelReadLife
+	}
+	c, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,8 +111,12 @@ func (m *modelRun) oldest(except int) int {
 	return best
 }
 
-// lifetime mirrors how the cache turns a write's TTL into a deadline.
-func (m *modelRun) lifetime(ttl time.Duration) (deadline, life time.Duration) {
+// lifetime mirrors how the cache turns a write's TTL into a deadline, for
+// a write of value v.
+func (m *modelRun) lifetime(ttl time.Duration, v int) (deadline, life time.Duration) {
+	if ttl == 0 && m.writeLife {
+		ttl = modelWriteLife(0, v)
+	}
 	switch ttl {
 	case 0:
 		ttl = m.ttl
@@ -192,6 +220,15 @@ func (m *modelRun) get(k int) {
 		if m.access && e.ttl > 0 {
 			e.deadline = m.now() + 1 + e.ttl
 		}
+		if m.readLife {
+			switch d := modelReadLife(k, v, 0); d {
+			case 0:
+			case NoTTL:
+				e.deadline = 0
+			default:
+				e.deadline = m.now() + 1 + d
+			}
+		}
 	} else {
 		m.gets[1]++
 	}
@@ -214,7 +251,7 @@ func (m *modelRun) set(k int, ttl time.Duration) {
 	} else {
 		m.c.SetWithTTL(k, v, ttl)
 	}
-	d, life := m.lifetime(ttl)
+	d, life := m.lifetime(ttl, v)
 	m.settle(fmt.Sprintf("SetWithTTL(%d, %d, %v)", k, v, ttl), k, &modelEntry{value: v, deadline: d, ttl: life})
 }
 
@@ -233,7 +270,7 @@ func (m *modelRun) getOrSet(k int) {
 	if loaded || got != v {
 		m.t.Fatalf("GetOrSet(%d, %d) = %d, %v on a miss", k, v, got, loaded)
 	}
-	d, life := m.lifetime(0)
+	d, life := m.lifetime(0, v)
 	m.settle("GetOrSet miss", k, &modelEntry{value: v, deadline: d, ttl: life})
 }
 
@@ -252,7 +289,7 @@ func (m *modelRun) compute(k int, action Action) {
 		if !ok || got != v {
 			m.t.Fatalf("Compute(%d, set %d) = %d, %v", k, v, got, ok)
 		}
-		d, life := m.lifetime(0)
+		d, life := m.lifetime(0, v)
 		m.settle("Compute set", k, &modelEntry{value: v, deadline: d, ttl: life})
 	case ActionDelete:
 		if ok {
@@ -390,7 +427,11 @@ func runModel(t testing.TB, seed uint64, data []byte) {
 	policies := append([]eviction.Algorithm{eviction.Default}, eviction.Algorithms()...)
 	policy := policies[r.IntN(len(policies))]
 	ttl := []time.Duration{0, 3 * time.Second}[r.IntN(2)]
-	m := newModelRun(t, 1+r.IntN(8), ttl, r.IntN(3) == 0, policy)
+	access := r.IntN(3) == 0
+	// Value-decided lifetimes in a third of the runs each; reads set
+	// lifetimes only without ExpireAfterAccess, which they replace.
+	writeLife, readLife := r.IntN(3) == 0, !access && r.IntN(3) == 0
+	m := newModelRun(t, 1+r.IntN(8), ttl, access, writeLife, readLife, policy)
 	for i := 0; i+1 < len(data); i += 2 {
 		m.step(data[i], data[i+1])
 	}

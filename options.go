@@ -38,13 +38,40 @@ type Options[K comparable, V any] struct {
 	Weigher func(key K, value V) uint32
 
 	// TTL is how long an entry lives after it is written, unless a write
-	// gives its own. 0 means entries do not expire.
+	// or a loader gives its own or ExpireAfterWrite decides. 0 means
+	// entries do not expire.
 	TTL time.Duration
 
 	// ExpireAfterAccess makes each Get hit restart the entry's lifetime
 	// (a sliding expiry): an entry expires once it has gone unread and
 	// unwritten for its TTL.
 	ExpireAfterAccess bool
+
+	// ExpireAfterWrite, if set, computes the lifetime of each value
+	// written without one of its own, from its key and the value: on
+	// create and on update, by Set, GetOrSet, Compute, and loads and
+	// refreshes whose loader gives no lifetime (see TTLLoader). It runs on
+	// the writing goroutine before any lock is taken (for GetOrSet, also
+	// when the value already there is kept), so it must be cheap and must
+	// not use the cache. Its result means what SetWithTTL's ttl means: 0
+	// Options.TTL, NoTTL never, negative already expired; TTLJitter
+	// shortens it as it does TTL. An explicit lifetime (SetWithTTL, a
+	// TTLLoader's, a snapshot's remaining one) wins over it, and negative
+	// entries keep NegativeTTL. nil means every such value lives for TTL.
+	ExpireAfterWrite func(key K, value V) time.Duration
+
+	// ExpireAfterRead, if set, sets an entry's lifetime on each hit of
+	// Get, GetOrLoad and GetMany (not Peek, All or GetOrSet): it gets the
+	// key, the value read and the time that value had left (NoTTL if
+	// none), and returns its lifetime from now on: 0 leaves it as it was,
+	// NoTTL never expires, negative expires it once this read returns.
+	// The lifetime lands on the version of the value it was computed from
+	// or on none: if a write replaced the value meanwhile, the read starts
+	// again with the new value. It runs on the reading goroutine, with no
+	// lock held, so it must be cheap. Cost: a clock read and a call per
+	// hit, and every entry is the size an ExpireAfterAccess cache's are.
+	// It cannot be combined with ExpireAfterAccess, which it generalises.
+	ExpireAfterRead func(key K, value V, remaining time.Duration) time.Duration
 
 	// Policy chooses the eviction algorithm each shard runs. The zero
 	// value, eviction.Default, is the best measured policy.
@@ -156,6 +183,8 @@ func (o *Options[K, V]) validate() error {
 		return optionError("Weigher", "is set but Options.MaxWeight is 0; the weights would bound nothing")
 	case o.TTL < 0:
 		return optionError("TTL", "is %v; it must be 0 (no expiry) or positive", o.TTL)
+	case o.ExpireAfterRead != nil && o.ExpireAfterAccess:
+		return optionError("ExpireAfterRead", "and Options.ExpireAfterAccess are both set; choose one (ExpireAfterRead returning its own lifetime is a sliding expiry)")
 	case !o.Policy.Valid():
 		return optionError("Policy", "is %v, which is not a known algorithm", o.Policy)
 	case o.NewPolicy != nil && o.Policy != eviction.Default:

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"iter"
+	"time"
 
 	"github.com/stratacache/cache/shard"
 )
@@ -10,14 +11,69 @@ import (
 func (c *core[K, V]) get(key K) (V, bool) {
 	h := c.hasher.Hash(key)
 	s := c.shardFor(h)
-	if c.refreshAfter == 0 || c.loader == nil {
+	if c.plainGet {
 		return s.Get(key, h)
 	}
-	v, found, written := s.Read(key, h)
+	v, found, written := c.read(s, key, h)
 	if found == shard.FoundValue {
 		c.maybeRefresh(context.Background(), key, h, written, c.loader)
 	}
 	return v, found == shard.FoundValue
+}
+
+// read is the shard's Read, with Options.ExpireAfterRead applied to a hit.
+func (c *core[K, V]) read(s *shard.Shard[K, V], key K, h uint64) (V, shard.Found, int64) {
+	if c.expireAfterRead == nil {
+		return s.Read(key, h)
+	}
+	v, found, written, _ := c.readTimed(s, key, h)
+	return v, found, written
+}
+
+// readTimed is read, also returning the time a hit has left after it:
+// NoTTL if none.
+func (c *core[K, V]) readTimed(s *shard.Shard[K, V], key K, h uint64) (V, shard.Found, int64, time.Duration) {
+	for count := true; ; count = false {
+		v, found, written, hit := s.ReadHit(key, h, count)
+		if found != shard.FoundValue {
+			return v, found, written, 0
+		}
+		remaining := NoTTL
+		if r := hit.Remaining(); r >= 0 {
+			remaining = time.Duration(r)
+		}
+		if c.expireAfterRead == nil {
+			return v, found, written, remaining
+		}
+		d := c.expireAfterRead(key, v, remaining)
+		if d == 0 {
+			return v, found, written, remaining
+		}
+		// The lifetime was computed from this version's value: it lands
+		// on this version or, if a write came first, on none. NoTTL is too
+		// far to represent, and so never expires.
+		if s.Retime(hit, int64(d)) {
+			if d > 0 && d != NoTTL && !c.janitor.Load() {
+				c.startJanitor()
+			}
+			return v, found, written, max(d, 0)
+		}
+	}
+}
+
+// getWithTTL is Get, also returning the time the value has left.
+func (c *core[K, V]) getWithTTL(key K) (V, time.Duration, bool) {
+	h := c.hasher.Hash(key)
+	s := c.shardFor(h)
+	v, found, written, remaining := c.readTimed(s, key, h)
+	if found != shard.FoundValue {
+		var zero V
+		return zero, 0, false
+	}
+	if !c.plainGet {
+		c.maybeRefresh(context.Background(), key, h, written, c.loader)
+	}
+	return v, remaining, true
 }
 
 func (c *core[K, V]) peek(key K) (V, bool) {

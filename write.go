@@ -30,6 +30,24 @@ func (c *core[K, V]) lifetime(ttl time.Duration) int64 {
 	return int64(ttl)
 }
 
+// lifetimeOf is the lifetime of value written under key with ttl as
+// lifetime takes it, Options.ExpireAfterWrite deciding when ttl is 0.
+func (c *core[K, V]) lifetimeOf(key K, value V, ttl time.Duration) int64 {
+	if ttl != 0 || c.expireAfterWrite == nil {
+		return c.lifetime(ttl)
+	}
+	switch d := c.expireAfterWrite(key, value); {
+	case d == 0:
+		return c.jittered(c.ttl)
+	case d == NoTTL:
+		return 0
+	case d > 0:
+		return c.jittered(int64(d))
+	default:
+		return int64(d) // already expired
+	}
+}
+
 // jittered shortens a lifetime from the options by a random fraction of
 // itself below Options.TTLJitter. Since the fraction is below 1, the result
 // stays positive. It costs one call to the runtime's per-thread generator.
@@ -47,7 +65,7 @@ func (c *core[K, V]) jittered(life int64) int64 {
 func (c *core[K, V]) set(key K, value V, ttl time.Duration, onlyIfAbsent bool) (V, bool) {
 	w := c.weigh(key, value)
 	h := c.hasher.Hash(key)
-	life := c.lifetime(ttl)
+	life := c.lifetimeOf(key, value, ttl)
 	cur, found, removed := c.shardFor(h).Set(key, h, value, w, life, onlyIfAbsent)
 	c.afterWrite(life, &removed)
 	return cur, found
@@ -78,18 +96,19 @@ func (c *core[K, V]) compute(key K, fn func(old V, found bool) (V, Action)) (V, 
 		var (
 			op     shard.Op
 			w      uint32
+			life   int64
 			result V
 			stored bool
 		)
 		switch action {
 		case ActionSet:
 			op, w, result, stored = shard.OpSet, c.weigh(key, v), v, true
+			life = c.lifetimeOf(key, v, 0)
 		case ActionDelete:
 			op = shard.OpDelete
 		default:
 			op, result, stored = shard.OpKeep, old, found
 		}
-		life := c.lifetime(0)
 		applied, removed := s.Apply(key, h, ver, op, v, w, life)
 		c.afterWrite(life, &removed)
 		if applied {

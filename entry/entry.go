@@ -413,6 +413,27 @@ func (e *Entry[K, V]) Extend(m Meta, now int64) bool {
 	return true
 }
 
+// Never is the deadline of an entry that has a timer section but does not
+// expire: it is later than any clock reading, and a snapshot saves it as no
+// deadline at all.
+const Never = int64(math.MaxInt64)
+
+// Retime sets the deadline of the version m describes (as Load returned
+// it) to deadline, earlier or later, and reports whether it did; false
+// means a write, or the expiry of that version, came first, and the caller
+// should look the key up again. Like Extend it needs no lock, and a
+// lifetime computed from one version's value can never land on another.
+// The entry must have a timer section (shards that retime entries make
+// them with NewFull).
+func (e *Entry[K, V]) Retime(m Meta, deadline int64) bool {
+	if !e.seq.CompareAndSwap(m.seq, m.seq+1) {
+		return false
+	}
+	e.x.Load().expires.Store(deadline)
+	e.seq.Store(m.seq)
+	return true
+}
+
 // ClaimExpired reports whether the entry's deadline is at or before now,
 // deciding it atomically with respect to Extend: when it reports true, the
 // version is retired, so a read of it still in flight can no longer extend
@@ -420,7 +441,9 @@ func (e *Entry[K, V]) Extend(m Meta, now int64) bool {
 // exclusive lock and removes the entry when it reports true.
 func (e *Entry[K, V]) ClaimExpired(now int64) bool {
 	if !e.ExpiredAt(now) {
-		return false // Extend only moves deadlines later
+		// Extend only moves deadlines later; a Retime that moves one
+		// earlier after this check is seen by reads, and by the next tick.
+		return false
 	}
 	s := e.lockSeq()
 	if !e.ExpiredAt(now) {

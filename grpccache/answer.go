@@ -40,20 +40,17 @@ func (e *handlerError) Error() string { return e.err.Error() }
 // on a goroutine of the cache with the first caller's context values but
 // not its cancellation. It returns errBypass when the cache cannot answer,
 // and a status error when ctx ends first. A panic in call is raised again
-// in every caller waiting for it, as a *cache.PanicError.
+// in every caller waiting for it, as a *cache.PanicError. The answer is
+// stored for its rule's lifetime, which the loader gives the cache (a
+// cache.TTLLoader), so every level of a multilevel cache keeps it.
 func (ic *interceptor) fetch(ctx context.Context, m *method, key string, out proto.Message, call func(ctx context.Context) (any, error)) error {
-	data, err := ic.cache.GetOrLoad(ctx, key, cache.LoaderFunc[string, []byte](func(ctx context.Context, key string) ([]byte, error) {
+	data, err := ic.cache.GetOrLoad(ctx, key, cache.TTLLoaderFunc[string, []byte](func(ctx context.Context, key string) ([]byte, time.Duration, error) {
 		resp, err := call(ctx)
 		data, life, err := m.encode(resp, err)
 		if err != nil {
-			return nil, &handlerError{err}
+			return nil, 0, &handlerError{err}
 		}
-		if life != 0 {
-			// GetOrLoad stores with the cache's default lifetime; this
-			// write, made while the load runs, takes precedence.
-			ic.cache.SetWithTTL(key, data, life)
-		}
-		return data, nil
+		return data, life, nil
 	}))
 	if err != nil {
 		return failure(ctx, m, err)

@@ -53,10 +53,11 @@ import (
 type Cache interface {
 	// GetOrLoad returns the bytes stored under key or, on a miss, calls
 	// loader (once however many callers miss on key at the same time),
-	// stores its result and returns it to them all. A loader error reaches
-	// every waiting caller and nothing is stored. A SetWithTTL of key made
-	// while loader runs wins over loader's result. Each caller stops
-	// waiting when its own ctx ends.
+	// stores its result and returns it to them all. The interceptors'
+	// loader is a cache.TTLLoader: its result is stored for the lifetime
+	// it gives (0: the cache's default). A loader error reaches every
+	// waiting caller and nothing is stored. Each caller stops waiting when
+	// its own ctx ends.
 	GetOrLoad(ctx context.Context, key string, loader cache.Loader[string, []byte]) ([]byte, error)
 
 	// SetWithTTL stores value under key for ttl: 0 means the cache's

@@ -15,16 +15,14 @@ import (
 // one of them is then served by the others without running their handler.
 // They must run the same response types for the methods they cache.
 //
-// A rule's TTL and NotFoundTTL apply to both levels, through
-// m.SetWithTTL: the store keeps the answer that long, and so does the L1
-// of the instance that computed it, unless its L1.TTL is shorter; a TTL
-// of 0 means m's own lifetimes (L2TTL and L1.TTL). The load's write-back
-// to the store does not replace that lifetime. An instance that finds an
-// answer in the store cannot see how long it has left there and keeps it
-// in its L1 for its L1.TTL, so an answer may be served up to L1.TTL past
-// its TTL: keep L1.TTL short next to the rules' TTLs. A few seconds still
-// let the L1 serve most calls, and a store hit costs microseconds on a
-// MemoryStore, a round trip on Redis.
+// A rule's TTL and NotFoundTTL apply to both levels: the store keeps the
+// answer that long, and so does the L1 of the instance that computed it,
+// unless its L1.TTL is shorter; a TTL of 0 means m's own lifetimes (L2TTL
+// and L1.TTL). An instance that finds an answer in the store keeps it in
+// its L1 no longer than it has left there, so no instance serves an
+// answer past its TTL. That takes a store that tells the time a value
+// has left (a multilevel.TTLGetter: MemoryStore and the Redis store are);
+// with another store, an answer read from it lives its L1.TTL in the L1.
 //
 // Build m with Format codec.FormatRaw, since answers already are bytes,
 // and with no Load: the handler is the loader. A store failure is never a

@@ -137,6 +137,56 @@ func TestMultilevelSharesAnswersBetweenServers(t *testing.T) {
 	}
 }
 
+// TestReplicasNeverServePastTheRuleTTL: two replicas whose L1.TTL (ten
+// minutes) is far longer than the rule's minute. Replica B reads A's
+// answer from the store with 10s left; once the minute since A computed it
+// has passed, neither replica serves it: B's L1 kept it only for what it
+// had left in the store, and B runs its handler again.
+func TestReplicasNeverServePastTheRuleTTL(t *testing.T) {
+	ctx := testContext(t)
+	clk := newFakeClock()
+	store := newRecordingStore(t, clk)
+	replica := func() *multilevel.Cache[string, []byte] {
+		o := multilevel.Options[string, []byte]{Store: store, Namespace: "answers", Format: codec.FormatRaw}
+		o.L1.TTL = 10 * time.Minute
+		o.L1.Clock = clk
+		m, err := multilevel.New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(m.Close)
+		return m
+	}
+	ma, mb := replica(), replica()
+	srvA, connA := cachedServer(t, nil, Options{Cache: Multilevel(ma), Identity: AuthorizationIdentity})
+	srvB, connB := cachedServer(t, nil, Options{Cache: Multilevel(mb), Identity: AuthorizationIdentity})
+	alice := as(ctx, "alice")
+
+	mustString(t, alice, connA, methodUpper, "hi", "HI|alice") // A computes: t=0
+	clk.Advance(50 * time.Second)
+	mustString(t, alice, connB, methodUpper, "hi", "HI|alice") // B from the store
+	if a, b := srvA.Calls(methodUpper), srvB.Calls(methodUpper); a != 1 || b != 0 {
+		t.Fatalf("handler runs: %d on A, %d on B; want B to serve A's answer", a, b)
+	}
+	clk.Advance(10*time.Second - 1)
+	mustString(t, alice, connB, methodUpper, "hi", "HI|alice")
+	if b := srvB.Calls(methodUpper); b != 0 {
+		t.Fatalf("B ran its handler %d times within the rule's minute", b)
+	}
+	clk.Advance(1) // the minute since A computed the answer is over
+	mustString(t, alice, connB, methodUpper, "hi", "HI|alice")
+	if b := srvB.Calls(methodUpper); b != 1 {
+		t.Fatalf("B ran its handler %d times after the rule's minute, want once: it served A's answer from its L1 past its TTL", b)
+	}
+	mustString(t, alice, connA, methodUpper, "hi", "HI|alice") // B's new answer
+	if a := srvA.Calls(methodUpper); a != 1 {
+		t.Fatalf("A ran its handler %d times; want it to serve B's fresh answer", a)
+	}
+	if st := ma.Stats(); st.L2.Hits != 1 {
+		t.Fatalf("A's stats %+v: after its L1 dropped its answer at the minute, it should read B's from the store", st)
+	}
+}
+
 func TestMultilevelOfNilIsNoCache(t *testing.T) {
 	_, err := UnaryServerInterceptor(Options{Cache: Multilevel(nil), Methods: textRules(), Identity: SharedByEveryone})
 	if err == nil || !strings.Contains(err.Error(), "Options.Cache") {

@@ -19,6 +19,9 @@ type core[K comparable, V any] struct {
 	ownL1  bool
 	loader cache.Loader[K, V] // loadThrough with Options.Load, made once
 	l1TTL  time.Duration      // the L1's default lifetime; 0 if unknown (L1Cache)
+	// l1Expiry is L1.ExpireAfterWrite, which decides the L1's lifetime of
+	// each value in l1TTL's place; nil if unset or unknown.
+	l1Expiry func(K, V) time.Duration
 
 	store    Store
 	ownStore *MemoryStore // the private store New made, if any
@@ -27,7 +30,7 @@ type core[K comparable, V any] struct {
 
 	keys      *keyCodec[K]
 	values    valueCodec[V]
-	load      func(context.Context, K) (V, error)
+	load      loadFunc[K, V] // Options.Load, or nil
 	namespace string
 	id        string // this instance's Sender id
 	l2TTL     time.Duration
@@ -64,7 +67,6 @@ func newCore[K comparable, V any](o *Options[K, V]) (_ *core[K, V], err error) {
 	}
 	c := &core[K, V]{
 		values:    values,
-		load:      o.Load,
 		namespace: o.Namespace,
 		id:        rand.Text(),
 		l2TTL:     o.storeTTL(),
@@ -114,8 +116,12 @@ func newCore[K comparable, V any](o *Options[K, V]) (_ *core[K, V], err error) {
 		}
 		c.ownL1 = true
 		c.l1TTL = o.l1Options().TTL
+		c.l1Expiry = o.L1.ExpireAfterWrite
 	}
-	c.loader = cache.LoaderFunc[K, V](func(ctx context.Context, key K) (V, error) {
+	if o.Load != nil {
+		c.load = timedLoad(cache.LoaderFunc[K, V](o.Load))
+	}
+	c.loader = cache.TTLLoaderFunc[K, V](func(ctx context.Context, key K) (V, time.Duration, error) {
 		return c.loadThrough(ctx, key, c.load)
 	})
 	c.closeCtx, c.cancelClose = context.WithCancel(context.Background())

@@ -63,8 +63,9 @@ const (
 // found is what the store held instead (nil: nothing, else another
 // instance's lease). It takes the lease or waits for the holder's value.
 // With leaseHeld, mine is the lease to release; with leaseShared, v is
-// the value.
-func (c *core[K, V]) leaseOrWait(ctx context.Context, skey string, found []byte) (v V, mine []byte, out leaseOutcome) {
+// the value, and left the time it has left in the store (0: no expiry, or
+// the store cannot tell).
+func (c *core[K, V]) leaseOrWait(ctx context.Context, skey string, found []byte) (v V, left time.Duration, mine []byte, out leaseOutcome) {
 	// Watch for the holder's invalidation before asking, so that one
 	// published in between is not missed.
 	next, done := c.fills.watch(skey)
@@ -73,10 +74,10 @@ func (c *core[K, V]) leaseOrWait(ctx context.Context, skey string, found []byte)
 		mine = c.newLease()
 		switch got, err := c.tryLease(ctx, skey, mine); {
 		case err != nil:
-			return v, nil, leaseNoStore
+			return v, 0, nil, leaseNoStore
 		case got:
 			c.n.leasesAcquired.Add(1)
-			return v, mine, leaseHeld
+			return v, 0, mine, leaseHeld
 		}
 	}
 	c.n.leaseWaits.Add(1)
@@ -89,7 +90,7 @@ func (c *core[K, V]) leaseOrWait(ctx context.Context, skey string, found []byte)
 // is taken over. mine is the lease to try then; readNow says whether to
 // read the store before the first wait (the lease was just refused, so
 // the key may hold a value already).
-func (c *core[K, V]) awaitLease(ctx context.Context, skey string, mine []byte, readNow bool, next func() <-chan struct{}) (v V, _ []byte, _ leaseOutcome) {
+func (c *core[K, V]) awaitLease(ctx context.Context, skey string, mine []byte, readNow bool, next func() <-chan struct{}) (v V, left time.Duration, _ []byte, _ leaseOutcome) {
 	deadline := time.NewTimer(c.leaseWait)
 	defer deadline.Stop()
 	poll := time.NewTicker(c.leasePoll)
@@ -99,25 +100,25 @@ func (c *core[K, V]) awaitLease(ctx context.Context, skey string, mine []byte, r
 		if !readNow {
 			select {
 			case <-ctx.Done():
-				return v, nil, leaseCanceled
+				return v, 0, nil, leaseCanceled
 			case <-deadline.C:
 				c.n.leaseTimeouts.Add(1)
-				return v, nil, leaseLoad
+				return v, 0, nil, leaseLoad
 			case <-woken:
 			case <-poll.C:
 			}
 		}
 		readNow = false
 		woken = next() // before the read: a fill during it wakes the next wait
-		data, err := c.storeGet(ctx, skey)
+		data, left, err := c.storeGet(ctx, skey)
 		switch {
 		case err == nil && !isLease(data):
 			if v, err := c.values.unmarshal(data); err == nil {
 				c.n.leaseShared.Add(1)
-				return v, nil, leaseShared
+				return v, left, nil, leaseShared
 			}
 			c.n.l2DecodeErrors.Add(1)
-			return v, nil, leaseLoad // to be overwritten by this load
+			return v, 0, nil, leaseLoad // to be overwritten by this load
 		case err == nil:
 			// Still leased, by the holder or by one that took over.
 		case errors.Is(err, ErrMiss):
@@ -128,14 +129,14 @@ func (c *core[K, V]) awaitLease(ctx context.Context, skey string, mine []byte, r
 			}
 			got, err := c.tryLease(ctx, skey, mine)
 			if err != nil {
-				return v, nil, leaseNoStore
+				return v, 0, nil, leaseNoStore
 			}
 			if got {
 				c.n.leasesAcquired.Add(1)
-				return v, mine, leaseHeld
+				return v, 0, mine, leaseHeld
 			}
 		default:
-			return v, nil, leaseNoStore
+			return v, 0, nil, leaseNoStore
 		}
 	}
 }

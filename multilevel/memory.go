@@ -57,9 +57,10 @@ type MemoryStore struct {
 }
 
 var (
-	_ Store  = (*MemoryStore)(nil)
-	_ Bus    = (*MemoryStore)(nil)
-	_ Leaser = (*MemoryStore)(nil)
+	_ Store     = (*MemoryStore)(nil)
+	_ Bus       = (*MemoryStore)(nil)
+	_ Leaser    = (*MemoryStore)(nil)
+	_ TTLGetter = (*MemoryStore)(nil)
 )
 
 // NewMemoryStore returns an empty store, or an error naming the offending
@@ -104,6 +105,22 @@ func (s *MemoryStore) Get(ctx context.Context, key string) ([]byte, error) {
 		return v, nil
 	}
 	return nil, ErrMiss
+}
+
+// GetTTL is Get that also returns the time the value has left: 0 if it
+// does not expire.
+func (s *MemoryStore) GetTTL(ctx context.Context, key string) ([]byte, time.Duration, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	v, left, ok := s.c.GetWithTTL(key)
+	if !ok {
+		return nil, 0, ErrMiss
+	}
+	if left == cache.NoTTL {
+		left = 0
+	}
+	return v, left, nil
 }
 
 // Set stores value under key for ttl (0: no expiry, negative: removes the

@@ -106,7 +106,9 @@ func (c *Cache[K, V]) Get(ctx context.Context, key K) (V, error) {
 // levels, and so the loader of the call that started it; the others'
 // loaders are not called. loader runs as Options.Load does (see there for
 // its context), its calls count in Stats().Origin, and its errors reach
-// the callers as Get returns those of Options.Load.
+// the callers as Get returns those of Options.Load. A cache.TTLLoader's
+// lifetime is the value's in the store (instead of L2TTL) and in the L1
+// (unless the L1's own is shorter).
 //
 // A SetWithTTL or Set of key made while loader runs, by loader itself
 // too, wins over the loaded value: neither level is then written with

@@ -3,6 +3,7 @@ package multilevel
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/stratacache/cache"
 	"github.com/stratacache/cache/codec"
@@ -17,11 +18,11 @@ func (c *core[K, V]) get(ctx context.Context, key K, loader cache.Loader[K, V]) 
 	}
 	through := c.loader
 	if loader != nil {
-		through = cache.LoaderFunc[K, V](func(ctx context.Context, key K) (V, error) {
+		through = cache.TTLLoaderFunc[K, V](func(ctx context.Context, key K) (V, time.Duration, error) {
 			if isnil.IsNil(loader) { // a typed nil means Options.Load, as nil does
 				return c.loadThrough(ctx, key, c.load)
 			}
-			return c.loadThrough(ctx, key, loader.Load)
+			return c.loadThrough(ctx, key, timedLoad(loader))
 		})
 	}
 	// The L1 coalesces misses: loadThrough runs once per key at a time,
@@ -29,12 +30,29 @@ func (c *core[K, V]) get(ctx context.Context, key K, loader cache.Loader[K, V]) 
 	return c.l1.GetOrLoad(ctx, key, through)
 }
 
+// loadFunc is a loader as loadThrough calls it: with the value's lifetime
+// (0: none of its own; see cache.TTLLoader).
+type loadFunc[K comparable, V any] func(context.Context, K) (V, time.Duration, error)
+
+// timedLoad returns the loadFunc of ld: its LoadTTL if it is a TTLLoader.
+func timedLoad[K comparable, V any](ld cache.Loader[K, V]) loadFunc[K, V] {
+	if tl, ok := ld.(cache.TTLLoader[K, V]); ok {
+		return tl.LoadTTL
+	}
+	return func(ctx context.Context, key K) (V, time.Duration, error) {
+		v, err := ld.Load(ctx, key)
+		return v, 0, err
+	}
+}
+
 // loadThrough is the L1's loader: the store, then load (nil: none). Only
 // the loader's own errors leave it; the store's become a fall-through to
-// the loader.
-func (c *core[K, V]) loadThrough(ctx context.Context, key K, load func(context.Context, K) (V, error)) (v V, err error) {
+// the loader. It returns the L1 lifetime of the value too (see l1Life): a
+// value from the store lives in the L1 no longer than it has left in the
+// store, and a loaded one no longer than its loader said.
+func (c *core[K, V]) loadThrough(ctx context.Context, key K, load loadFunc[K, V]) (v V, life time.Duration, err error) {
 	if !c.enter() {
-		return v, ErrClosed
+		return v, 0, ErrClosed
 	}
 	defer c.running.Done()
 	if !c.ownL1 {
@@ -47,7 +65,7 @@ func (c *core[K, V]) loadThrough(ctx context.Context, key K, load func(context.C
 
 	skey := c.keys.storeKey(key)
 	quiet := c.guard.watch(skey)
-	data, err := c.storeGet(ctx, skey)
+	data, left, err := c.storeGet(ctx, skey)
 	writeBack, leased := true, false
 	switch {
 	case err == nil && isLease(data):
@@ -58,7 +76,7 @@ func (c *core[K, V]) loadThrough(ctx context.Context, key K, load func(context.C
 		v, err := c.values.unmarshal(data)
 		if err == nil {
 			c.n.l2Hits.Add(1)
-			return v, nil
+			return v, c.l1Life(key, v, left), nil
 		}
 		// Written for another type, corrupt, written with another
 		// codec, or too large to decode: a miss whose bytes the load
@@ -82,17 +100,17 @@ func (c *core[K, V]) loadThrough(ctx context.Context, key K, load func(context.C
 			// them so that readers stop paying for the decode.
 			_ = c.storeDelete(ctx, skey)
 		}
-		return v, ErrNotFound
+		return v, 0, ErrNotFound
 	}
 	var lease []byte
 	if c.leaser != nil && writeBack && (leased || errors.Is(err, ErrMiss)) {
 		var out leaseOutcome
-		v, lease, out = c.leaseOrWait(ctx, skey, leasedBy(leased, data))
+		v, left, lease, out = c.leaseOrWait(ctx, skey, leasedBy(leased, data))
 		switch out {
 		case leaseShared:
-			return v, nil
+			return v, c.l1Life(key, v, left), nil
 		case leaseCanceled:
-			return v, context.Cause(ctx)
+			return v, 0, context.Cause(ctx)
 		case leaseNoStore:
 			writeBack = false
 		}
@@ -101,19 +119,21 @@ func (c *core[K, V]) loadThrough(ctx context.Context, key K, load func(context.C
 	if lease != nil {
 		defer func() { c.endLease(ctx, skey, lease, filled) }()
 	}
-	if v, err = c.callLoad(ctx, key, load); err != nil {
-		return v, err
+	var ttl time.Duration
+	if v, ttl, err = c.callLoad(ctx, key, load); err != nil {
+		return v, 0, err
 	}
 	// A write of key since the store read may hold a newer value than
-	// the one just loaded: leave it be.
-	if writeBack && quiet() {
+	// the one just loaded: leave it be. One the loader says is already
+	// expired is not stored at all.
+	if writeBack && ttl >= 0 && quiet() {
 		if data, err := c.marshal(v); err == nil {
 			// Counted; the value is good either way. Over a lease of
 			// ours, it ends the lease too.
-			filled = c.storeSet(ctx, skey, data, c.l2TTL) == nil
+			filled = c.storeSet(ctx, skey, data, c.storeLife(ttl)) == nil
 		}
 	}
-	return v, nil
+	return v, c.l1Life(key, v, ttl), nil
 }
 
 // leasedBy returns the lease the store held instead of a value, or nil.
@@ -127,7 +147,7 @@ func leasedBy(leased bool, data []byte) []byte {
 // callLoad calls load (Options.Load or a GetOrLoad's loader) and counts
 // the outcome. A panic is counted and passed on to the L1, which turns it
 // into a *cache.PanicError.
-func (c *core[K, V]) callLoad(ctx context.Context, key K, load func(context.Context, K) (V, error)) (v V, err error) {
+func (c *core[K, V]) callLoad(ctx context.Context, key K, load loadFunc[K, V]) (v V, ttl time.Duration, err error) {
 	c.n.loads.Add(1)
 	returned := false
 	defer func() {
@@ -140,9 +160,9 @@ func (c *core[K, V]) callLoad(ctx context.Context, key K, load func(context.Cont
 			c.n.loadErrors.Add(1)
 		}
 	}()
-	v, err = load(ctx, key)
+	v, ttl, err = load(ctx, key)
 	returned = true
-	return v, err
+	return v, ttl, err
 }
 
 // marshal encodes v, counting a failure (a panic in a user's Marshal

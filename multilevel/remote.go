@@ -44,14 +44,23 @@ func outcome(parent context.Context, err error) brOutcome {
 	return brFailure
 }
 
-// storeGet reads key from the store.
-func (c *core[K, V]) storeGet(ctx context.Context, key string) ([]byte, error) {
-	var data []byte
+// storeGet reads key from the store, with the time the value has left
+// there if the store can tell (a TTLGetter): 0 if it does not expire or
+// the store cannot tell.
+func (c *core[K, V]) storeGet(ctx context.Context, key string) ([]byte, time.Duration, error) {
+	var (
+		data []byte
+		left time.Duration
+	)
 	err := c.call(ctx, func(ctx context.Context) (err error) {
+		if tg, ok := c.store.(TTLGetter); ok {
+			data, left, err = tg.GetTTL(ctx, key)
+			return err
+		}
 		data, err = c.store.Get(ctx, key)
 		return err
 	})
-	return data, err
+	return data, left, err
 }
 
 // storeSet writes data under key for ttl, the store's 0 meaning none.

@@ -68,11 +68,36 @@ func (c *core[K, V]) storeLife(ttl time.Duration) time.Duration {
 // l1Set writes value to the L1 for ttl (see SetWithTTL): the L1's default
 // lifetime (jittered as L1.TTLJitter says) unless ttl is shorter.
 func (c *core[K, V]) l1Set(key K, value V, ttl time.Duration) {
-	shorter := ttl != 0 && ttl != cache.NoTTL &&
-		(c.l1TTL == 0 || c.l1TTL == cache.NoTTL || ttl < c.l1TTL)
-	if shorter {
-		c.l1.SetWithTTL(key, value, ttl)
+	if life := c.l1Life(key, value, ttl); life != 0 {
+		c.l1.SetWithTTL(key, value, life)
 		return
 	}
 	c.l1.Set(key, value)
+}
+
+// l1Life is the L1 lifetime of value, which lives ttl in the store or by
+// its loader's word: 0 (the L1's own, which L1.ExpireAfterWrite or L1.TTL
+// decides and L1.TTLJitter shortens) unless ttl is shorter than that, in
+// which case ttl. A ttl of 0 or NoTTL sets no bound; a negative one keeps
+// value out of the L1.
+func (c *core[K, V]) l1Life(key K, value V, ttl time.Duration) time.Duration {
+	switch {
+	case ttl < 0:
+		return ttl
+	case ttl == 0 || ttl == cache.NoTTL:
+		return 0
+	}
+	own := c.l1TTL
+	if c.l1Expiry != nil {
+		if d := c.l1Expiry(key, value); d != 0 {
+			own = d
+		}
+	}
+	if own < 0 {
+		return 0 // the L1's own keeps it out already
+	}
+	if own == 0 || own == cache.NoTTL || ttl < own {
+		return ttl // own is unknown (a borrowed L1), none, or longer
+	}
+	return 0
 }

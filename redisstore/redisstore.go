@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -57,12 +58,15 @@ type Store struct {
 	client  redis.UniversalClient
 	cluster *redis.ClusterClient // client, if it is one
 	opts    Options
+	noPTTL  atomic.Bool // the ACL refused PTTL: GetTTL reads values alone
 }
 
 var (
 	_ multilevel.Store  = (*Store)(nil)
 	_ multilevel.Bus    = (*Store)(nil)
 	_ multilevel.Leaser = (*Store)(nil)
+
+	_ multilevel.TTLGetter = (*Store)(nil)
 )
 
 // New returns a Store on client, or an error naming the offending field of
@@ -129,6 +133,56 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, multilevel.ErrMiss
 	}
 	return b, s.failed(err)
+}
+
+// getTTL reads a value and the milliseconds it has left in one step, so
+// both are of the same write.
+var getTTL = redis.NewScript(`local v = redis.call("GET", KEYS[1])
+if not v then return false end
+return {v, redis.call("PTTL", KEYS[1])}`)
+
+// GetTTL returns the value of key and the time it has left (GET and PTTL
+// in one script, so both are of the same write; one round trip, as Get),
+// 0 if it does not expire, or multilevel.ErrMiss. A user whose ACL lacks
+// +pttl gets the value alone, as from Get, with 0: the Store then stops
+// asking, and instances keep values read from Redis for their L1.TTL.
+func (s *Store) GetTTL(ctx context.Context, key string) ([]byte, time.Duration, error) {
+	if s.noPTTL.Load() {
+		b, err := s.Get(ctx, key)
+		return b, 0, err
+	}
+	res, err := getTTL.Run(ctx, s.client, []string{key}).Slice()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return nil, 0, multilevel.ErrMiss
+	case err != nil && refused(err):
+		s.noPTTL.Store(true)
+		b, err := s.Get(ctx, key)
+		return b, 0, err
+	case err != nil:
+		return nil, 0, s.failed(err)
+	}
+	v, ok1 := res[0].(string)
+	ms, ok2 := res[1].(int64)
+	if len(res) != 2 || !ok1 || !ok2 {
+		return nil, 0, fmt.Errorf("redisstore: GetTTL(%q): unexpected reply %v", key, res)
+	}
+	left := time.Duration(ms) * time.Millisecond
+	if left < 0 { // -1: no expiry
+		left = 0
+	}
+	return []byte(v), left, nil
+}
+
+// refused reports whether err is Redis refusing a command to the user
+// (NOPERM, or its wording for a command a script runs).
+func refused(err error) bool {
+	var re redis.Error
+	if !errors.As(err, &re) {
+		return false
+	}
+	msg := re.Error()
+	return strings.HasPrefix(msg, "NOPERM") || strings.Contains(msg, "can't run this command")
 }
 
 // Set stores value under key (SET, with PX when ttl is not 0).

@@ -52,6 +52,27 @@ func TestStoreCommands(t *testing.T) {
 	}
 }
 
+func TestGetTTL(t *testing.T) {
+	srv := startRedis(t)
+	rdb := srv.client(t)
+	s, err := New(rdb, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, _, err := s.GetTTL(ctx, "absent"); !errors.Is(err, multilevel.ErrMiss) {
+		t.Fatalf("GetTTL of an absent key = %v, want ErrMiss", err)
+	}
+	_ = s.Set(ctx, "k", []byte("v"), time.Minute)
+	_ = s.Set(ctx, "forever", []byte("w"), 0)
+	if v, left, err := s.GetTTL(ctx, "k"); err != nil || string(v) != "v" || left <= 59*time.Second || left > time.Minute {
+		t.Fatalf("GetTTL(k) = %q, %v, %v; want v with just under a minute left", v, left, err)
+	}
+	if v, left, err := s.GetTTL(ctx, "forever"); err != nil || string(v) != "w" || left != 0 {
+		t.Fatalf("GetTTL(forever) = %q, %v, %v; want w with 0 (no expiry)", v, left, err)
+	}
+}
+
 func TestNewChecksTheClient(t *testing.T) {
 	plain := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	defer plain.Close()

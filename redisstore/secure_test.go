@@ -16,11 +16,12 @@ import (
 // storeRules are the ACL rules of the user a Store runs as for the
 // namespace "users" with the default channel prefix: its keys, its
 // invalidation channel, and the commands the Store sends (EVALSHA and
-// EVAL run the script that releases a lease). They are the rules
+// EVAL run the scripts that release a lease and read a value with its
+// PTTL). They are the rules
 // docs/multilevel.md gives for production.
 var storeRules = []string{
 	"~users:*", "&strata:invalidate:users",
-	"+get", "+set", "+del", "+publish", "+subscribe", "+ping", "+evalsha", "+eval",
+	"+get", "+set", "+del", "+publish", "+subscribe", "+ping", "+evalsha", "+eval", "+pttl",
 }
 
 // startSecureRedis starts a redis-server as production runs one: TLS only
@@ -135,5 +136,29 @@ func TestSecureRedisUserIsConfinedToItsNamespace(t *testing.T) {
 	err := st.Publish(ctx, multilevel.Message{Namespace: "orders", Key: "orders:1", Sender: "s"})
 	if !errors.As(err, &reply) || !strings.HasPrefix(err.Error(), "NOPERM") {
 		t.Fatalf("Publish on another namespace's channel: %v, want NOPERM", err)
+	}
+}
+
+// A user whose ACL predates GetTTL (no +pttl) still reads values: GetTTL
+// returns them as Get does, with no lifetime, rather than failing every
+// store read.
+func TestGetTTLWithoutPTTLPermission(t *testing.T) {
+	rules := []string{"~users:*", "+get", "+set", "+evalsha", "+eval"}
+	srv := &redisServer{Server: redistest.StartWith(t, redistest.Config{TLS: true, User: "old", Rules: rules})}
+	s, err := New(newClient(t, srv.options()), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.Set(ctx, "users:1", []byte("v"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the refusal, then the remembered fallback
+		if v, left, err := s.GetTTL(ctx, "users:1"); err != nil || string(v) != "v" || left != 0 {
+			t.Fatalf("GetTTL = %q, %v, %v; want the value with no lifetime", v, left, err)
+		}
+	}
+	if _, _, err := s.GetTTL(ctx, "users:absent"); !errors.Is(err, multilevel.ErrMiss) {
+		t.Fatalf("GetTTL of an absent key = %v, want ErrMiss", err)
 	}
 }

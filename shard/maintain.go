@@ -23,6 +23,7 @@ const (
 	opAdd    op = iota + 1 // a new entry: track it
 	opUpdate               // a new value: its weight and deadline may differ
 	opRemove               // the entry left the table: stop tracking it
+	opRetime               // a read moved the deadline earlier: re-file it
 )
 
 // record is one write's bookkeeping: what happened to which entry, and its
@@ -113,6 +114,10 @@ func (s *Shard[K, V]) applyLocked(batch []record[K, V]) {
 				s.policy.Update(e, old)
 			}
 			s.scheduleLocked(e)
+		case opRetime:
+			if e.TimerSlot() != 0 { // still filed: not removed since
+				s.scheduleLocked(e)
+			}
 		case opRemove:
 			if s.policy != nil && e.InPolicy() {
 				s.policy.Remove(e)

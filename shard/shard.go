@@ -48,9 +48,13 @@ type Config struct {
 	// KeepReplaced makes in-place overwrites report the old value (one
 	// allocation per overwrite); set it when someone listens to removals.
 	KeepReplaced bool
+	// ReadExpiry says reads may set entries' deadlines (see Retime):
+	// every value entry then has a timer section and a deadline, Never if
+	// it does not expire.
+	ReadExpiry bool
 	// Weighted says entries may weigh other than 1, and TrackWrites that
 	// Read must report when each value was written (for refresh-ahead).
-	// With either, or with ExpireAfterAccess, entries carry the extra
+	// With either, or with ExpireAfterAccess or ReadExpiry, entries carry the extra
 	// fields for it (see entry.NewFull); otherwise they are smaller.
 	Weighted, TrackWrites bool
 	// Clock returns the time in nanoseconds; it must not go backwards.
@@ -76,6 +80,7 @@ type Shard[K comparable, V any] struct {
 	clock             func() int64
 	bounded           bool // a policy is kept
 	expireAfterAccess bool
+	readExpiry        bool // values get Never rather than no deadline
 	full              bool // entries are made with entry.NewFull
 	keepReplaced      bool
 	weighted          bool
@@ -119,11 +124,12 @@ func NewWithPolicy[K comparable, V any](cfg Config, p eviction.Policy[K, V]) *Sh
 		clock:             cfg.Clock,
 		bounded:           cfg.Capacity > 0,
 		expireAfterAccess: cfg.ExpireAfterAccess,
+		readExpiry:        cfg.ReadExpiry,
 		keepReplaced:      cfg.KeepReplaced,
 		weighted:          cfg.Weighted,
 		// An unbounded shard has no policy order to save in a snapshot,
 		// so it keeps write times to save its entries oldest first.
-		full:    cfg.Weighted || cfg.TrackWrites || cfg.ExpireAfterAccess || cfg.Capacity == 0,
+		full:    cfg.Weighted || cfg.TrackWrites || cfg.ExpireAfterAccess || cfg.ReadExpiry || cfg.Capacity == 0,
 		stripes: make([]stripe[K, V], stripeCount()),
 	}
 	s.active.Store(1)
@@ -247,6 +253,111 @@ func (s *Shard[K, V]) find(key K, hash uint64, extend bool) (e *entry.Entry[K, V
 	}
 }
 
+// Hit is one version of a live value as [Shard.ReadHit] found it, for
+// [Shard.Retime].
+type Hit[K comparable, V any] struct {
+	e   *entry.Entry[K, V]
+	m   entry.Meta
+	now int64
+}
+
+// Remaining is how long the value had left when it was read, in
+// nanoseconds, or -1 if it never expires.
+func (h Hit[K, V]) Remaining() int64 {
+	if h.m.Deadline == 0 || h.m.Deadline == entry.Never {
+		return -1
+	}
+	return h.m.Deadline - h.now
+}
+
+// ReadHit is Read for a caller that needs the version read: to set its
+// lifetime (ReadExpiry, see Retime) or to know what it has left. With
+// count false nothing is counted or told to the policy, for a caller that
+// looks again after a Retime that failed. An expire-after-access hit is
+// extended as Read extends it, and Remaining then counts from the
+// extension.
+func (s *Shard[K, V]) ReadHit(key K, hash uint64, count bool) (v V, found Found, written int64, hit Hit[K, V]) {
+	s.readLock()
+	e := s.table.Get(hash, key)
+	for e != nil {
+		v, hit.m = e.Load()
+		hit.now = s.clock()
+		switch {
+		case hit.m.Deadline != 0 && hit.m.Deadline <= hit.now:
+			var zero V
+			v, e = zero, nil
+		case hit.m.Negative:
+			found = FoundNegative
+		case s.expireAfterAccess && !e.Extend(hit.m, hit.now):
+			continue // a write or the expiry of this version came first
+		default:
+			if s.expireAfterAccess && hit.m.TTL > 0 && hit.m.Deadline != 0 {
+				hit.m.Deadline = hit.now + hit.m.TTL
+			}
+			found, hit.e, written = FoundValue, e, hit.m.Written
+		}
+		break
+	}
+	s.readUnlock()
+	if !count {
+		return v, found, written, hit
+	}
+	st, n := s.stripe()
+	var c uint64
+	switch found {
+	case FoundNothing:
+		st.misses.Add(1)
+		return v, found, 0, hit
+	case FoundNegative:
+		c = st.negHits.Add(1)
+	default:
+		c = st.hits.Add(1)
+	}
+	if s.bounded && sampled(n, c) {
+		s.record(st, n, e)
+	}
+	return v, found, written, hit
+}
+
+// Retime gives the value hit found the lifetime ttl from when it was read
+// (in nanoseconds: negative expires it, and the value is not returned
+// again), if the key still holds that version, and reports whether it
+// did; false means a write or the version's expiry came first, and the
+// caller reads again and computes the lifetime afresh. It takes no lock,
+// except to re-file an entry whose deadline moved more than a wheel tick
+// earlier, so that its memory is reclaimed on time too.
+func (s *Shard[K, V]) Retime(hit Hit[K, V], ttl int64) bool {
+	d := deadlineAt(hit.now, ttl)
+	if ttl <= 0 {
+		d = min(hit.now, d) // expired now; deadlineAt keeps it nonzero
+		if d == 0 {
+			d = -1
+		}
+	} else if d == 0 {
+		d = entry.Never // too far to represent
+	}
+	if !hit.e.Retime(hit.m, d) {
+		return false
+	}
+	if d < hit.m.Deadline-wheelTick {
+		s.mu.Lock()
+		// Buffered like a write's bookkeeping and applied by the next
+		// maintenance; the wheel would otherwise find the entry only
+		// when the bucket of its old deadline comes round. A full buffer
+		// is left to writers: the entry is then reclaimed at that time.
+		if !s.closed && hit.e.Resident() && len(s.writes) < writeBufferSize {
+			s.writes = append(s.writes, record[K, V]{hit.e, opRetime, 0})
+			s.pending.Store(int32(len(s.writes)))
+		}
+		s.mu.Unlock()
+	}
+	return true
+}
+
+// wheelTick is about the timer wheel's finest resolution: a deadline moved
+// earlier by less is left where the wheel filed it.
+const wheelTick = 1 << 30
+
 // Version identifies the state of one key at one moment, for
 // [Shard.Lookup] and [Shard.Apply].
 type Version[K comparable, V any] struct {
@@ -332,7 +443,7 @@ func (s *Shard[K, V]) savedLocked(e *entry.Entry[K, V], now int64) (savedEntry[K
 		return savedEntry[K, V]{}, false
 	}
 	var ttl int64
-	if d := e.Deadline(); d != 0 {
+	if d := e.Deadline(); d != 0 && d != entry.Never {
 		if d <= now {
 			return savedEntry[K, V]{}, false
 		}

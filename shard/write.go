@@ -189,6 +189,9 @@ func (s *Shard[K, V]) storeLocked(w *writer[K, V], key K, hash uint64, value V, 
 		return
 	}
 	deadline := deadlineAt(now, ttl)
+	if deadline == 0 && s.readExpiry && !negative {
+		deadline = entry.Never // a read may give it a lifetime (Retime)
+	}
 	s.deadlines = s.deadlines || deadline != 0
 	if e != nil {
 		why := entry.ReasonReplaced
