@@ -57,8 +57,8 @@ type Policy[K comparable, V any] interface {
 	// Ordered calls yield with the tracked entries, coldest first (the
 	// order in which the policy would evict them if nothing were read
 	// again) or, with hottest, in the reverse order, until yield returns
-	// false. yield must not change the policy. The walk only reads the
-	// policy's links, so a shared lock suffices. Each policy documents
+	// false. yield must not change the policy; the walk only reads its
+	// links, under the shard's policy lock. Each policy documents
 	// its order and cost on its Ordered method; the newest entry, which
 	// Evict spares, is not treated specially.
 	Ordered(hottest bool, yield func(*entry.Entry[K, V]) bool)

@@ -420,8 +420,9 @@ type savedEntry[K comparable, V any] struct {
 }
 
 // appendSaved appends the shard's live entries, negative entries excluded,
-// to buf, holding the lock shared while it copies: the copy is the shard at
-// one moment. It costs one walk of the table and no allocation beyond buf's growth.
+// to buf, holding the data lock while it copies: the copy is the shard at
+// one moment. It costs one walk of the table and no allocation beyond
+// buf's growth.
 func (s *Shard[K, V]) appendSaved(buf []savedEntry[K, V]) []savedEntry[K, V] {
 	s.mu.Lock()
 	defer s.mu.Unlock()
