@@ -98,7 +98,8 @@ func (s *Shard[K, V]) record(st *stripe[K, V], n uint32, e *entry.Entry[K, V]) {
 func (s *Shard[K, V]) recordRead(e *entry.Entry[K, V]) {
 	if s.bounded {
 		st, n := s.stripe()
-		if sampled(n, uint64(rand.Uint32())) {
+		// Draw only once readers contend: one stripe records every read.
+		if n == 1 || sampled(n, uint64(rand.Uint32())) {
 			s.record(st, n, e)
 		}
 	}
