@@ -52,11 +52,23 @@ func (v wide) class() uint64   { return v.version() % classes }
 //   - no NoTTL value is reported expired, and no value is reported twice;
 //   - after Close, every value known to have been stored was reported
 //     exactly once, and the lookup counters add up;
-//   - a snapshot taken under the storm loads into a fresh cache whole.
+//   - a snapshot taken under the storm loads into a fresh cache whole;
+//   - a key only one goroutine writes reads back as that goroutine's last
+//     write or as absent, never as an older value.
 //
-// The lock-free read path exists only outside race builds (see
-// shard/race.go), and `make test` runs this test without -race too.
+// It runs twice: heard, with a removal listener, which checks the reports;
+// and unheard, without one, where overwrites of resident entries take
+// the path that does without the shard's lock (see shard.overwrite).
+// The lock-free paths exist only outside race builds (see shard/race.go),
+// and `make test` runs this test without -race too.
 func TestTorture(t *testing.T) {
+	for _, heard := range []bool{true, false} {
+		name := map[bool]string{true: "heard", false: "unheard"}[heard]
+		t.Run(name, func(t *testing.T) { runTorture(t, heard) })
+	}
+}
+
+func runTorture(t *testing.T, heard bool) {
 	d := *tortureDuration
 	if testing.Short() {
 		d = min(d, 300*time.Millisecond)
@@ -65,18 +77,21 @@ func TestTorture(t *testing.T) {
 	// one key overlap often; the rest spread wide enough to evict.
 	const keys = 512
 	tt := &torture{t: t, clk: newFakeClock()}
-	tt.c = Must(New(Options[int, wide]{
+	o := Options[int, wide]{
 		MaxEntries:        256,
 		Shards:            4,
 		TTL:               time.Second,
 		ExpireAfterAccess: true,
 		RefreshAfter:      500 * time.Millisecond,
 		Clock:             tt.clk,
-		OnEvict:           tt.onEvict,
 		Load: func(_ context.Context, k int) (wide, error) {
 			return makeWide(k, tt.next(classDefault)), nil
 		},
-	}))
+	}
+	if heard {
+		o.OnEvict = tt.onEvict
+	}
+	tt.c = Must(New(o))
 	workers := 4 * runtime.GOMAXPROCS(0)
 	deadline := time.Now().Add(d)
 	var wg sync.WaitGroup
@@ -107,6 +122,13 @@ func TestTorture(t *testing.T) {
 			st.Hits, st.Misses, st.NegativeHits, got, tt.lookups.Load())
 	}
 	tt.c.Close()
+	defer func() {
+		t.Logf("torture: %v, %d workers, %d operations, %d values stored, %d reports",
+			d, workers, tt.ops.Load(), len(tt.stored), len(tt.reports))
+	}()
+	if !heard {
+		return
+	}
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
 	for ver := range tt.stored {
@@ -114,8 +136,6 @@ func TestTorture(t *testing.T) {
 			t.Errorf("version %d was stored and reported %d times after Close", ver, tt.reports[ver])
 		}
 	}
-	t.Logf("torture: %v, %d workers, %d operations, %d values stored, %d reports",
-		d, workers, tt.ops.Load(), len(tt.stored), len(tt.reports))
 }
 
 type torture struct {
@@ -174,6 +194,8 @@ func (tt *torture) check(op string, k int, v wide, read bool) {
 
 func (tt *torture) work(seed uint64, keys int, reader bool, deadline time.Time) {
 	r := rand.New(rand.NewPCG(seed, 7))
+	own := keys + int(seed)            // a key no other goroutine writes
+	var ownLast, ownPrev uint64 = 0, 0 // its last two versions written
 	ctx := context.Background()
 	ttls := [classes]time.Duration{0, NoTTL, -time.Second, time.Millisecond}
 	for i := 0; i%64 != 0 || (time.Now().Before(deadline) && !tt.t.Failed()); i++ {
@@ -265,6 +287,22 @@ func (tt *torture) work(seed uint64, keys int, reader bool, deadline time.Time) 
 			tt.c.Clear()
 		case op < 966:
 			tt.snapshot()
+		case op < 990:
+			// Overwrite the goroutine's own key with a value that never
+			// expires, and read it back: only a removal (eviction,
+			// Clear) may hide it, and an older value must never show.
+			ver := tt.next(classNoTTL)
+			tt.c.SetWithTTL(own, makeWide(own, ver), NoTTL)
+			ownPrev, ownLast = ownLast, ver
+			tt.lookups.Add(1)
+			if v, ok := tt.c.Get(own); ok {
+				tt.check("Get", own, v, true)
+				if v.version() != ownLast {
+					tt.t.Errorf("Get(%d) after Set of version %d returned version %d (the one before: %d)",
+						own, ownLast, v.version(), ownPrev)
+				}
+			}
+			tt.markStored(ver)
 		}
 	}
 }

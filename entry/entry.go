@@ -188,19 +188,42 @@ func (e *Entry[K, V]) growTimer() *timer[K, V] {
 // Key returns the entry's key.
 func (e *Entry[K, V]) Key() K { return e.key }
 
-// Value returns the entry's value. The caller must hold the owning shard's
-// lock (shared or exclusive), or know the entry has been removed; a reader
-// without the lock uses Load.
+// Value returns the entry's value. The caller must know that no write of
+// the entry can run meanwhile: it holds a claim on it (see Claim), or the
+// entry has been removed. Anyone else uses Load.
 func (e *Entry[K, V]) Value() V { return e.value }
 
 // Write stores a new value with its weight, write time, lifetime and
 // deadline, and marks the entry negative or not (a negative entry caches a
-// "no such key" answer; its value is the zero V). The caller holds the
-// owning shard's exclusive lock. Lock-free readers see all of it or none.
-// A plain entry without a timer section given a deadline grows one (see
-// Entry).
+// "no such key" answer; its value is the zero V). It is Claim followed by
+// Commit. Lock-free readers see all of it or none. A plain entry without a
+// timer section given a deadline grows one (see Entry).
 func (e *Entry[K, V]) Write(v V, weight uint32, written, deadline, ttl int64, negative bool) {
-	s := e.lockSeq()
+	e.Commit(e.Claim(), v, weight, written, deadline, ttl, negative)
+}
+
+// Claim gives the caller exclusive right to write the entry, and returns
+// the version it holds: even, as Load and Lookup report versions. Writers
+// of one entry exclude each other through it, whether or not they hold
+// the shard's data lock (a shard overwrites resident entries without that
+// lock); the claim lasts a few stores and is ended by Commit, Abandon or
+// Retire. Readers copying the entry meanwhile retry (see Load), and an
+// extension by a reader (see Extend) is waited for.
+func (e *Entry[K, V]) Claim() uint32 {
+	for spins := 0; ; spins++ {
+		if s := e.seq.Load(); s&1 == 0 && e.seq.CompareAndSwap(s, s+1) {
+			return s
+		}
+		backoff(spins)
+	}
+}
+
+// Abandon ends a claim that wrote nothing, leaving the version as it was.
+func (e *Entry[K, V]) Abandon(version uint32) { e.seq.Store(version) }
+
+// Commit is Write for a caller holding the claim that returned version; it
+// ends the claim with a new version.
+func (e *Entry[K, V]) Commit(version uint32, v V, weight uint32, written, deadline, ttl int64, negative bool) {
 	e.value = v
 	e.setWeight(weight)
 	if m := e.more(); m != nil {
@@ -212,20 +235,7 @@ func (e *Entry[K, V]) Write(v V, weight uint32, written, deadline, ttl int64, ne
 		e.flags &^= flagNegative
 	}
 	e.setDeadline(deadline)
-	e.seq.Store(s + 2)
-}
-
-// lockSeq makes seq odd for a write and returns the even value it had.
-// The caller holds the owning shard's exclusive lock, so no other write
-// can hold seq; an extension by a reader (see Extend) can, for two stores,
-// and the writer waits for it to finish.
-func (e *Entry[K, V]) lockSeq() uint32 {
-	for spins := 0; ; spins++ {
-		if s := e.seq.Load(); s&1 == 0 && e.seq.CompareAndSwap(s, s+1) {
-			return s
-		}
-		backoff(spins)
-	}
+	e.seq.Store(version + 2)
 }
 
 // backoff pauses a loop that waits for a sequence counter to turn even:
@@ -315,11 +325,12 @@ func (e *Entry[K, V]) Written() int64 {
 	return 0
 }
 
-// Generation changes with every write of the entry's value, so an
-// optimistic writer can tell whether the value it read is still current.
-// The caller holds the owning shard's lock, shared or exclusive; an
-// extension in progress does not count as a change.
-func (e *Entry[K, V]) Generation() uint32 { return e.seq.Load() &^ 1 }
+// Version identifies the version Load copied: it changes with every write
+// of the entry's value and with its removal, never with an extension. A
+// writer that claims the entry later (see Claim) compares it with the
+// version the claim returns to know whether the value it read is still
+// current.
+func (m Meta) Version() uint32 { return m.seq }
 
 // Hash returns the low 32 bits of the seeded hash of the key (the shard was
 // chosen by the top bits). Policies may use it (frequency sketches, ghost
@@ -384,7 +395,7 @@ func (e *Entry[K, V]) SetDeadline(deadline int64) {
 	if e.x.Load() == nil && deadline == 0 {
 		return
 	}
-	s := e.lockSeq()
+	s := e.Claim()
 	e.setDeadline(deadline)
 	e.seq.Store(s + 2)
 }
@@ -434,23 +445,40 @@ func (e *Entry[K, V]) Retime(m Meta, deadline int64) bool {
 	return true
 }
 
-// ClaimExpired reports whether the entry's deadline is at or before now,
-// deciding it atomically with respect to Extend: when it reports true, the
-// version is retired, so a read of it still in flight can no longer extend
-// it and looks the key up again. The caller holds the owning shard's
-// exclusive lock and removes the entry when it reports true.
-func (e *Entry[K, V]) ClaimExpired(now int64) bool {
+// Retire marks a resident entry removed, for ReasonExpired if its
+// deadline is at or before now and for otherwise if not, and returns the
+// reason. The caller holds the claim that returned version (see Claim),
+// which Retire ends with a new version: an overwrite or an extension that
+// comes after it finds the entry removed, or its version gone. The caller
+// holds the owning shard's data lock and takes the entry out of the table.
+func (e *Entry[K, V]) Retire(version uint32, now int64, otherwise Reason) Reason {
+	reason := otherwise
+	if e.ExpiredAt(now) {
+		reason = ReasonExpired
+	}
+	e.state = stateRemoved + uint8(reason)
+	e.seq.Store(version + 2)
+	return reason
+}
+
+// RetireExpired retires the entry for ReasonExpired (see Retire) if its
+// deadline is at or before now, and reports whether it did; otherwise a
+// write or an extension moved the deadline, and the entry stays. The
+// caller holds the owning shard's data lock and takes the entry out of the
+// table when it reports true.
+func (e *Entry[K, V]) RetireExpired(now int64) bool {
 	if !e.ExpiredAt(now) {
-		// Extend only moves deadlines later; a Retime that moves one
-		// earlier after this check is seen by reads, and by the next tick.
+		// Writes and extensions that bypass the data lock only move
+		// deadlines later; a Retime that moves one earlier after this
+		// check is seen by reads, and by the next tick.
 		return false
 	}
-	s := e.lockSeq()
+	s := e.Claim()
 	if !e.ExpiredAt(now) {
-		e.seq.Store(s) // an extension landed first
+		e.Abandon(s) // an extension or an overwrite landed first
 		return false
 	}
-	e.seq.Store(s + 2)
+	e.Retire(s, now, ReasonExpired)
 	return true
 }
 
@@ -475,13 +503,17 @@ func (e *Entry[K, V]) Mark() uint8 { return e.mark }
 func (e *Entry[K, V]) SetMark(m uint8) { e.mark = m }
 
 // Resident reports whether the entry is still stored in its shard. A policy
-// never sees non-resident entries; shards use it to drop stale read records.
+// never sees non-resident entries; shards use it to drop stale read
+// records, and an overwrite holding a claim (see Claim) to know whether
+// its entry is still the key's.
 func (e *Entry[K, V]) Resident() bool { return e.state == stateResident }
 
 // MarkResident records that the entry was stored in its shard's table.
 func (e *Entry[K, V]) MarkResident() { e.state = stateResident }
 
-// MarkRemoved records that the entry left its shard, and why.
+// MarkRemoved records that an entry no other goroutine can see left its
+// shard, and why: a copy made to report a removal, or a value refused at
+// once. A resident entry is removed with Retire.
 func (e *Entry[K, V]) MarkRemoved(reason Reason) {
 	e.state = stateRemoved + uint8(reason)
 }

@@ -45,13 +45,13 @@ func TestDeadlines(t *testing.T) {
 		if name == "plain" && e.x.Load() != nil {
 			t.Fatalf("plain entry grew a timer section without a deadline")
 		}
-		g := e.Generation()
+		_, g := e.Load()
 		e.Write(3, 1, 5, 50, 45, false)
 		if _, m := e.Load(); m.Deadline != 50 || e.Deadline() != 50 || !e.ExpiredAt(50) || e.ExpiredAt(49) {
 			t.Fatalf("%s: deadline %d after Write(deadline 50)", name, e.Deadline())
 		}
-		if e.Generation() == g {
-			t.Fatalf("%s: Write left the generation unchanged", name)
+		if _, m := e.Load(); m.Version() == g.Version() {
+			t.Fatalf("%s: Write left the version unchanged", name)
 		}
 		e.SetDeadline(0)
 		if e.Deadline() != 0 {
@@ -130,23 +130,23 @@ func TestExtendOnlyTheVersionLoaded(t *testing.T) {
 	if !e.Extend(m, 60) || e.Deadline() != 160 {
 		t.Fatalf("a second read of the same version did not extend: deadline %d, want 160", e.Deadline())
 	}
-	g := e.Generation()
 	e.Write(2, 1, 70, 71, 1, false) // a new version living 1
-	if e.Generation() == g {
-		t.Fatal("Write left the generation unchanged")
+	if _, now := e.Load(); now.Version() == m.Version() {
+		t.Fatal("Write left the version unchanged")
 	}
 	if e.Extend(m, 70) || e.Deadline() != 71 {
 		t.Fatalf("a read of the old version extended the new one: deadline %d, want 71", e.Deadline())
 	}
 	_, m = e.Load()
-	if e.ClaimExpired(70) {
-		t.Fatal("ClaimExpired(70) claimed a deadline of 71")
+	e.MarkResident()
+	if e.RetireExpired(70) || !e.Resident() {
+		t.Fatal("RetireExpired(70) retired a deadline of 71")
 	}
-	if !e.ClaimExpired(71) {
-		t.Fatal("ClaimExpired(71) did not claim a deadline of 71")
+	if !e.RetireExpired(71) || e.Resident() || e.Reason() != ReasonExpired {
+		t.Fatalf("RetireExpired(71) did not retire a deadline of 71 (reason %v)", e.Reason())
 	}
 	if e.Extend(m, 71) {
-		t.Fatal("a read of a version claimed as expired extended it")
+		t.Fatal("a read of a version retired as expired extended it")
 	}
 	_, m = e.Load()
 	e.Write(3, 1, 80, 0, 0, false) // NoTTL

@@ -101,8 +101,9 @@ func (s *Shard[K, V]) AppendOrdered(buf []Ranked[K, V], hottest bool, n int) []R
 	now := s.clock()
 	of, pos, copied := s.policy.Len(), 0, 0
 	s.policy.Ordered(hottest, func(e *entry.Entry[K, V]) bool {
-		if !e.Negative() && !e.ExpiredAt(now) {
-			buf = append(buf, Ranked[K, V]{Key: e.Key(), Value: e.Value(), Rank: pos, Of: of})
+		// Load, not Value: an overwrite may be running without mu.
+		if v, m := e.Load(); !m.Negative && (m.Deadline == 0 || m.Deadline > now) {
+			buf = append(buf, Ranked[K, V]{Key: e.Key(), Value: v, Rank: pos, Of: of})
 			copied++
 		}
 		pos++

@@ -51,11 +51,17 @@ func (s *Shard[K, V]) Begin(key K, hash uint64) (v V, found Found, f *Flight[V],
 	if s.closed {
 		return v, FoundNothing, nil, false
 	}
-	if e := s.table.Get(hash, key); e != nil && !e.ExpiredAt(s.clock()) {
-		if e.Negative() {
-			return v, FoundNegative, nil, false
+	if e := s.table.Get(hash, key); e != nil {
+		// Load, not Value: an overwrite may be running without the lock.
+		v, m := e.Load()
+		switch {
+		case m.Deadline != 0 && m.Deadline <= s.clock():
+			v = *new(V)
+		case m.Negative:
+			return *new(V), FoundNegative, nil, false
+		default:
+			return v, FoundValue, nil, false
 		}
-		return e.Value(), FoundValue, nil, false
 	}
 	if f = s.flights[key]; f != nil {
 		return v, FoundNothing, f, false
@@ -71,8 +77,10 @@ func (s *Shard[K, V]) BeginRefresh(key K, hash uint64, written int64) *Flight[V]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := s.table.Get(hash, key)
-	if s.closed || s.flights[key] != nil || e == nil || e.Negative() || e.Written() != written ||
-		e.ExpiredAt(s.clock()) {
+	if s.closed || s.flights[key] != nil || e == nil {
+		return nil
+	}
+	if _, m := e.Load(); m.Negative || m.Written != written || (m.Deadline != 0 && m.Deadline <= s.clock()) {
 		return nil
 	}
 	return s.registerLocked(key)
@@ -84,6 +92,7 @@ func (s *Shard[K, V]) registerLocked(key K) *Flight[V] {
 	}
 	f := newFlight[V]()
 	s.flights[key] = f
+	s.flying.Store(int32(len(s.flights)))
 	return f
 }
 
@@ -122,6 +131,7 @@ func (s *Shard[K, V]) Finish(key K, hash uint64, f *Flight[V], out Outcome, valu
 	for s.lockWrite(&w); ; {
 		if s.flights[key] == f {
 			delete(s.flights, key)
+			s.flying.Store(int32(len(s.flights)))
 		}
 		if s.closed || f.superseded || out == OutcomeDiscard {
 			break
@@ -139,7 +149,7 @@ func (s *Shard[K, V]) Finish(key K, hash uint64, f *Flight[V], out Outcome, valu
 			s.storeLocked(&w, key, hash, zero, weight, ttl, now, e, true, &removed)
 		case OutcomeRemove:
 			if e != nil {
-				s.unlinkLocked(e, reasonAt(e, now, entry.ReasonDeleted), &removed)
+				s.unlinkLocked(e, e.Claim(), now, entry.ReasonDeleted, &removed)
 			}
 		}
 		break
@@ -164,6 +174,7 @@ func (s *Shard[K, V]) supersedeLocked(key K) {
 	if f := s.flights[key]; f != nil {
 		f.superseded = true
 		delete(s.flights, key)
+		s.flying.Store(int32(len(s.flights)))
 	}
 }
 
@@ -172,4 +183,5 @@ func (s *Shard[K, V]) supersedeAllLocked() {
 		f.superseded = true
 	}
 	clear(s.flights)
+	s.flying.Store(0)
 }

@@ -159,7 +159,7 @@ func (s *Shard[K, V]) expireEvictLocked(out *entry.List[K, V]) {
 			switch {
 			case !e.Resident():
 				// A write removed it; its record unlinks it.
-			case e.ClaimExpired(now):
+			case e.RetireExpired(now):
 				s.dropLocked(e, entry.ReasonExpired, out)
 			default:
 				s.wheel.Schedule(e) // read or written since it was filed
@@ -180,13 +180,13 @@ func (s *Shard[K, V]) expireEvictLocked(out *entry.List[K, V]) {
 			if now == 0 && v.Deadline() != 0 {
 				now = s.clock()
 			}
-			s.removeLocked(v, reasonAt(v, now, entry.ReasonCapacity), out)
+			s.removeLocked(v, v.Retire(v.Claim(), now, entry.ReasonCapacity), out)
 		}
 	}
 }
 
-// dropLocked removes a resident entry that the policy may still track.
-// The caller holds both locks.
+// dropLocked removes an entry, retired for reason, that the policy may
+// still track. The caller holds both locks.
 func (s *Shard[K, V]) dropLocked(e *entry.Entry[K, V], reason entry.Reason, out *entry.List[K, V]) {
 	if s.policy != nil && e.InPolicy() {
 		s.policy.Remove(e)
@@ -198,14 +198,14 @@ func (s *Shard[K, V]) dropLocked(e *entry.Entry[K, V], reason entry.Reason, out 
 	s.removeLocked(e, reason, out)
 }
 
-// removeLocked removes a resident entry that neither the policy nor the
-// wheel holds any more and queues it for the listener. Its policy links
+// removeLocked removes an entry, retired for reason (see entry.Retire),
+// that neither the policy nor the wheel holds any more and queues it for
+// the listener. Its policy links
 // are free now, so the queue reuses them and allocates nothing. The
 // caller holds both locks.
 func (s *Shard[K, V]) removeLocked(e *entry.Entry[K, V], reason entry.Reason, out *entry.List[K, V]) {
 	s.table.Delete(e)
 	s.weight -= int64(e.StoredWeight())
-	e.MarkRemoved(reason)
 	s.removed[reason]++
 	out.PushBack(e)
 }
@@ -282,8 +282,7 @@ func (s *Shard[K, V]) clearLocked(out *entry.List[K, V]) {
 	s.table.Range(func(e *entry.Entry[K, V]) bool {
 		e.SetInPolicy(false)
 		e.SetTimerSlot(0)
-		reason := reasonAt(e, now, entry.ReasonCleared)
-		e.MarkRemoved(reason)
+		reason := e.Retire(e.Claim(), now, entry.ReasonCleared)
 		s.removed[reason]++
 		out.PushBack(e)
 		return true

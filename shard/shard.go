@@ -103,6 +103,10 @@ type Shard[K comparable, V any] struct {
 	// the wheel holds entries. Both let maintenance skip idle shards.
 	pending atomic.Int32
 	timed   atomic.Bool
+	// flying is len(flights) and limit the most an entry may weigh (the
+	// capacity, or no limit), for overwrites that do without mu.
+	flying atomic.Int32
+	limit  atomic.Int64
 
 	policyMu sync.Mutex
 	policy   eviction.Policy[K, V] // nil when unbounded
@@ -133,6 +137,7 @@ func NewWithPolicy[K comparable, V any](cfg Config, p eviction.Policy[K, V]) *Sh
 		stripes: make([]stripe[K, V], stripeCount()),
 	}
 	s.active.Store(1)
+	s.limit.Store(math.MaxInt64)
 	if s.bounded {
 		s.policy = p
 		if p == nil {
@@ -153,6 +158,7 @@ const maxSlack = 64
 // caller holds mu, or owns the shard still.
 func (s *Shard[K, V]) setCapacityLocked(capacity int64, weighted bool) {
 	s.capacity = capacity
+	s.limit.Store(capacity)
 	s.slack = capacity / 16
 	if !weighted {
 		s.slack = min(s.slack, maxSlack)
@@ -375,11 +381,13 @@ func (s *Shard[K, V]) Lookup(key K, hash uint64) (v V, ok bool, ver Version[K, V
 	if e == nil {
 		return v, false, ver
 	}
-	ver = Version[K, V]{e, e.Generation()}
-	if e.Negative() || e.ExpiredAt(s.clock()) {
-		return v, false, ver
+	// Load, not Value: an overwrite may be running without the lock.
+	v, m := e.Load()
+	ver = Version[K, V]{e, m.Version()}
+	if m.Negative || (m.Deadline != 0 && m.Deadline <= s.clock()) {
+		return *new(V), false, ver
 	}
-	return e.Value(), true, ver
+	return v, true, ver
 }
 
 // Pair is a key and its value, as copied out by [Shard.AppendLive].
@@ -395,8 +403,8 @@ func (s *Shard[K, V]) AppendLive(buf []Pair[K, V]) []Pair[K, V] {
 	defer s.mu.Unlock()
 	now := s.clock()
 	s.table.Range(func(e *entry.Entry[K, V]) bool {
-		if !e.Negative() && !e.ExpiredAt(now) {
-			buf = append(buf, Pair[K, V]{e.Key(), e.Value()})
+		if v, m := e.Load(); !m.Negative && (m.Deadline == 0 || m.Deadline > now) {
+			buf = append(buf, Pair[K, V]{e.Key(), v})
 		}
 		return true
 	})
@@ -440,17 +448,23 @@ func (s *Shard[K, V]) appendSaved(buf []savedEntry[K, V]) []savedEntry[K, V] {
 // snapshot skips it (negative, or expired at now). The caller holds the
 // lock, shared or exclusive.
 func (s *Shard[K, V]) savedLocked(e *entry.Entry[K, V], now int64) (savedEntry[K, V], bool) {
-	if e.Negative() {
+	// Load, not Value: an overwrite may be running without the lock.
+	v, m := e.Load()
+	if m.Negative {
 		return savedEntry[K, V]{}, false
 	}
 	var ttl int64
-	if d := e.Deadline(); d != 0 && d != entry.Never {
+	if d := m.Deadline; d != 0 && d != entry.Never {
 		if d <= now {
 			return savedEntry[K, V]{}, false
 		}
 		ttl = d - now
 	}
-	return savedEntry[K, V]{Key: e.Key(), Value: e.Value(), TTL: ttl, Age: s.ageLocked(e, now)}, true
+	var age int64
+	if s.full {
+		age = max(now-m.Written, 0)
+	}
+	return savedEntry[K, V]{Key: e.Key(), Value: v, TTL: ttl, Age: age}, true
 }
 
 // Counters is a snapshot of a shard's statistics.
@@ -479,6 +493,9 @@ func (s *Shard[K, V]) Counters() Counters {
 	}
 	for i := range s.stripes {
 		st := &s.stripes[i]
+		w := st.overwrites.Load()
+		c.Sets += w
+		c.Removed[entry.ReasonReplaced] += w
 		c.Hits += st.hits.Load()
 		c.Misses += st.misses.Load()
 		c.NegativeHits += st.negHits.Load()
@@ -492,15 +509,6 @@ func (s *Shard[K, V]) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.table.Len()
-}
-
-// ageLocked is how long ago e's value was written, or 0 if the shard's
-// entries do not record write times (see saved.Age).
-func (s *Shard[K, V]) ageLocked(e *entry.Entry[K, V], now int64) int64 {
-	if !s.full {
-		return 0
-	}
-	return max(now-e.Written(), 0)
 }
 
 // reasonAt is why e leaves now: ReasonExpired once its deadline has

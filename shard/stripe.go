@@ -18,7 +18,7 @@ const sampleOf16 = 2
 
 // stripeUsed is the size of a stripe's fields; readbuf.Buffer's size does
 // not depend on its element type.
-const stripeUsed = unsafe.Sizeof(readbuf.Buffer[byte]{}) + 3*unsafe.Sizeof(atomic.Uint64{})
+const stripeUsed = unsafe.Sizeof(readbuf.Buffer[byte]{}) + 4*unsafe.Sizeof(atomic.Uint64{})
 
 // stripe is one of a shard's read recorders: the hit and miss counters and
 // a lossy buffer of entries read. A shard starts with one stripe in use, so
@@ -30,7 +30,10 @@ const stripeUsed = unsafe.Sizeof(readbuf.Buffer[byte]{}) + 3*unsafe.Sizeof(atomi
 type stripe[K comparable, V any] struct {
 	reads                 readbuf.Buffer[entry.Entry[K, V]]
 	hits, misses, negHits atomic.Uint64
-	_                     [(cacheLine - stripeUsed%cacheLine) % cacheLine]byte
+	// overwrites counts the overwrites done without the data lock (see
+	// Shard.overwrite): each is a set and a replaced value.
+	overwrites atomic.Uint64
+	_          [(cacheLine - stripeUsed%cacheLine) % cacheLine]byte
 }
 
 // stripeCount is the number of stripes per shard: twice the processors

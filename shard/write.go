@@ -13,9 +13,12 @@ import "github.com/stratacache/cache/entry"
 func (s *Shard[K, V]) Set(key K, hash uint64, value V, weight uint32, ttl int64, onlyIfAbsent bool) (cur V, found bool, removed entry.List[K, V]) {
 	// Probe the table before locking, as reads do: an overwrite then
 	// finds its entry without a probe (and its cache misses) under the
-	// lock. Entries leave the table only under the lock, so one still
-	// resident there is the key's current entry.
+	// lock, or needs no lock at all. Entries leave the table only under
+	// the lock, so one still resident there is the key's current entry.
 	seen := s.table.Get(hash, key)
+	if seen != nil && !onlyIfAbsent && s.overwrite(seen, value, weight, ttl) {
+		return cur, false, removed
+	}
 	var w writer[K, V]
 	for s.lockWrite(&w); ; {
 		if s.closed {
@@ -26,11 +29,12 @@ func (s *Shard[K, V]) Set(key K, hash uint64, value V, weight uint32, ttl int64,
 		if e == nil || !e.Resident() {
 			e = s.table.Get(hash, key)
 		}
-		if onlyIfAbsent && e != nil && !e.Negative() && !e.ExpiredAt(now) {
-			cur, found = e.Value(), true
-			s.unlockWrite(&w, &removed)
-			s.recordRead(e)
-			return cur, found, removed
+		if onlyIfAbsent && e != nil {
+			if v, m := e.Load(); !m.Negative && (m.Deadline == 0 || m.Deadline > now) {
+				s.unlockWrite(&w, &removed)
+				s.recordRead(e)
+				return v, true, removed
+			}
 		}
 		if !s.roomLocked(&w, e, weight) {
 			continue
@@ -43,6 +47,73 @@ func (s *Shard[K, V]) Set(key K, hash uint64, value V, weight uint32, ttl int64,
 	return cur, false, removed
 }
 
+// overwrite stores value over e, a resident entry Set found without the
+// data lock, if the write can do without that lock, and reports whether it
+// did. It can when nothing but e changes: no load of a key is in flight
+// (one might have to be superseded), nobody listens to removals (the old
+// value would have to be copied out under the lock), the weight stays
+// the same and the deadline does not move earlier, so the bound and the
+// timer wheel need no news, and e's old value has not expired (its
+// removal is reported as expiry). The entry's claim (see entry.Claim)
+// keeps other writers of e out, and a removal of e, which claims it too,
+// either comes first, and the write goes the locked way, or after. The
+// policy hears of the write as a read.
+func (s *Shard[K, V]) overwrite(e *entry.Entry[K, V], value V, weight uint32, ttl int64) bool {
+	if s.keepReplaced || s.flying.Load() != 0 || int64(weight) > s.limit.Load() {
+		return false
+	}
+	s.readLock()
+	version := e.Claim()
+	done := s.overwriteClaimed(e, version, value, weight, ttl)
+	s.readUnlock()
+	if done {
+		st, _ := s.stripe()
+		st.overwrites.Add(1)
+		s.recordRead(e)
+	}
+	return done
+}
+
+// overwriteClaimed is overwrite once it holds e's claim, version: it
+// commits the write, or abandons the claim and reports false.
+func (s *Shard[K, V]) overwriteClaimed(e *entry.Entry[K, V], version uint32, value V, weight uint32, ttl int64) bool {
+	if !e.Resident() || e.Negative() || e.StoredWeight() != weight {
+		e.Abandon(version)
+		return false
+	}
+	old := e.Deadline()
+	var now int64
+	if s.full || ttl != 0 || old != 0 {
+		now = s.clock()
+	}
+	deadline := s.deadlineFor(now, ttl, false)
+	if (old != 0 && old <= now) || !sameBookkeeping(weight, weight, deadline, old) {
+		e.Abandon(version)
+		return false
+	}
+	e.Commit(version, value, weight, now, deadline, ttl, false)
+	return true
+}
+
+// sameBookkeeping reports whether a write that changes an entry's weight
+// from oldWeight to weight and its deadline from oldDeadline to deadline
+// leaves the bound and the timer wheel as they were: the weight is the
+// same, and the deadline too, or later (the wheel finds a later deadline
+// by itself when the old one comes due).
+func sameBookkeeping(weight, oldWeight uint32, deadline, oldDeadline int64) bool {
+	return weight == oldWeight && (deadline == oldDeadline || (oldDeadline != 0 && deadline > oldDeadline))
+}
+
+// deadlineFor is the deadline a write at now with lifetime ttl gives a
+// value (negative false) or a negative entry.
+func (s *Shard[K, V]) deadlineFor(now, ttl int64, negative bool) int64 {
+	deadline := deadlineAt(now, ttl)
+	if deadline == 0 && s.readExpiry && !negative {
+		deadline = entry.Never // a read may give it a lifetime (Retime)
+	}
+	return deadline
+}
+
 // Delete removes key, negative entry included, and reports whether a live
 // value was removed. It supersedes any load of key in flight.
 func (s *Shard[K, V]) Delete(key K, hash uint64) (found bool, removed entry.List[K, V]) {
@@ -50,9 +121,8 @@ func (s *Shard[K, V]) Delete(key K, hash uint64) (found bool, removed entry.List
 	s.lockWrite(&w)
 	s.supersedeLocked(key)
 	if e := s.table.Get(hash, key); e != nil {
-		reason := reasonAt(e, s.nowLocked(0), entry.ReasonDeleted)
+		reason := s.unlinkLocked(e, e.Claim(), s.nowLocked(0), entry.ReasonDeleted, &removed)
 		found = reason == entry.ReasonDeleted && !e.Negative()
-		s.unlinkLocked(e, reason, &removed)
 	}
 	s.unlockWrite(&w, &removed)
 	return found, removed
@@ -76,23 +146,39 @@ func (s *Shard[K, V]) Apply(key K, hash uint64, ver Version[K, V], op Op, value 
 	var w writer[K, V]
 	for s.lockWrite(&w); ; {
 		e := s.table.Get(hash, key)
-		if e != ver.e || (e != nil && e.Generation() != ver.gen) {
+		if e != ver.e {
 			break
+		}
+		if s.closed || (op == OpSet && !s.roomLocked(&w, e, weight)) {
+			if !s.closed {
+				continue
+			}
+			op = OpKeep
+		}
+		// The version is compared under the entry's claim: an
+		// overwrite without the data lock cannot slip in between.
+		var version uint32
+		if e != nil {
+			if version = e.Claim(); version != ver.gen {
+				e.Abandon(version)
+				break
+			}
 		}
 		applied = true
-		if s.closed || op == OpKeep {
-			break
-		}
-		if op == OpSet && !s.roomLocked(&w, e, weight) {
-			applied = false
-			continue
-		}
 		now := s.nowLocked(ttl)
-		s.supersedeLocked(key)
-		if op == OpSet {
-			s.storeLocked(&w, key, hash, value, weight, ttl, now, e, false, &removed)
-		} else if e != nil {
-			s.unlinkLocked(e, reasonAt(e, now, entry.ReasonDeleted), &removed)
+		switch {
+		case op == OpKeep:
+			if e != nil {
+				e.Abandon(version)
+			}
+		case op == OpSet:
+			s.supersedeLocked(key)
+			s.storeClaimedLocked(&w, key, hash, value, weight, ttl, now, e, version, false, &removed)
+		default:
+			s.supersedeLocked(key)
+			if e != nil {
+				s.unlinkLocked(e, version, now, entry.ReasonDeleted, &removed)
+			}
 		}
 		break
 	}
@@ -174,12 +260,22 @@ func (s *Shard[K, V]) nowLocked(ttl int64) int64 {
 // deleted, not replaced; a negative entry overwritten by anything is
 // counted but not reported, having no value. The caller holds mu.
 func (s *Shard[K, V]) storeLocked(w *writer[K, V], key K, hash uint64, value V, weight uint32, ttl int64, now int64, e *entry.Entry[K, V], negative bool, out *entry.List[K, V]) {
+	var version uint32
+	if e != nil {
+		version = e.Claim()
+	}
+	s.storeClaimedLocked(w, key, hash, value, weight, ttl, now, e, version, negative, out)
+}
+
+// storeClaimedLocked is storeLocked for a caller that holds e's claim,
+// version, if e is not nil; it ends the claim.
+func (s *Shard[K, V]) storeClaimedLocked(w *writer[K, V], key K, hash uint64, value V, weight uint32, ttl int64, now int64, e *entry.Entry[K, V], version uint32, negative bool, out *entry.List[K, V]) {
 	s.sets++
 	if s.capacity > 0 && int64(weight) > s.capacity {
 		// Storing it would flush the whole shard and then the entry
 		// itself; report it as evicted at once instead.
 		if e != nil {
-			s.unlinkLocked(e, reasonAt(e, now, entry.ReasonReplaced), out)
+			s.unlinkLocked(e, version, now, entry.ReasonReplaced, out)
 		}
 		rejected := entry.New(key, value, hash, weight)
 		rejected.Write(value, weight, now, 0, 0, negative)
@@ -188,10 +284,7 @@ func (s *Shard[K, V]) storeLocked(w *writer[K, V], key K, hash uint64, value V, 
 		out.PushBack(rejected)
 		return
 	}
-	deadline := deadlineAt(now, ttl)
-	if deadline == 0 && s.readExpiry && !negative {
-		deadline = entry.Never // a read may give it a lifetime (Retime)
-	}
+	deadline := s.deadlineFor(now, ttl, negative)
 	s.deadlines = s.deadlines || deadline != 0
 	if e != nil {
 		why := entry.ReasonReplaced
@@ -205,13 +298,12 @@ func (s *Shard[K, V]) storeLocked(w *writer[K, V], key K, hash uint64, value V, 
 		}
 		oldWeight, oldDeadline := e.StoredWeight(), e.Deadline()
 		s.weight += int64(weight) - int64(oldWeight)
-		e.Write(value, weight, now, deadline, ttl, negative)
-		if weight == oldWeight && (deadline == oldDeadline || (oldDeadline != 0 && deadline > oldDeadline)) {
-			// Nothing the bound needs changed, and the wheel finds a
-			// later deadline by itself when the old one comes due: the
-			// write reaches the policy as a read does, as a hint, which
-			// keeps hot keys' overwrites out of the policy's queue.
-			// unlockWrite records it once the data lock is released.
+		e.Commit(version, value, weight, now, deadline, ttl, negative)
+		if sameBookkeeping(weight, oldWeight, deadline, oldDeadline) {
+			// The write reaches the policy as a read does, as a hint,
+			// which keeps hot keys' overwrites out of the policy's
+			// queue. unlockWrite records it once the data lock is
+			// released.
 			w.hint = e
 			return
 		}
@@ -235,19 +327,22 @@ func (s *Shard[K, V]) storeLocked(w *writer[K, V], key K, hash uint64, value V, 
 	s.bufferLocked(e, opAdd, weight)
 }
 
-// unlinkLocked removes e from the table on a write's behalf: readers miss
+// unlinkLocked removes e from the table on a write's behalf, ending the
+// claim on it, version, that the caller holds, and returns why it left:
+// ReasonExpired if its deadline had passed at now, otherwise. Readers miss
 // it from now on, and its removal from the policy and the wheel waits in
 // the write buffer. The policy still links e, so the listener hears of a
 // copy (only if there is a listener). The caller holds mu.
-func (s *Shard[K, V]) unlinkLocked(e *entry.Entry[K, V], reason entry.Reason, out *entry.List[K, V]) {
+func (s *Shard[K, V]) unlinkLocked(e *entry.Entry[K, V], version uint32, now int64, otherwise entry.Reason, out *entry.List[K, V]) entry.Reason {
+	reason := e.Retire(version, now, otherwise)
 	s.table.Delete(e)
 	s.weight -= int64(e.StoredWeight())
-	e.MarkRemoved(reason)
 	s.removed[reason]++
 	s.bufferLocked(e, opRemove, 0)
 	if s.keepReplaced && !e.Negative() {
 		out.PushBack(copyRemoved(e, reason))
 	}
+	return reason
 }
 
 // copyRemoved returns a new entry holding e's key and value, marked

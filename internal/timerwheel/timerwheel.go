@@ -76,7 +76,8 @@ func (w *Wheel[K, V]) Remove(e *entry.Entry[K, V]) {
 // Advance moves the wheel's clock to now and calls expire, unscheduled, for
 // every entry whose deadline is at or before now in the buckets that time
 // passed through; the others are re-filed. An entry whose deadline was moved
-// later since it was filed (expire-after-access) is re-filed, not expired.
+// later since it was filed (expire-after-access) is re-filed, not expired;
+// one moved later while expire runs is the owner's to re-file.
 // Expired entries in the current 1 s bucket may wait for the next tick: the
 // owner must still check deadlines on read.
 func (w *Wheel[K, V]) Advance(now int64, expire func(*entry.Entry[K, V])) {
@@ -97,8 +98,8 @@ func (w *Wheel[K, V]) Advance(now int64, expire func(*entry.Entry[K, V])) {
 			for e := due.PopFront(); e != nil; e = due.PopFront() {
 				e.SetTimerSlot(0)
 				w.count--
-				if e.ClaimExpired(now) {
-					expire(e)
+				if e.ExpiredAt(now) {
+					expire(e) // the owner retires it, deciding again under a claim
 				} else {
 					w.Schedule(e)
 				}
