@@ -69,11 +69,14 @@ func (g *loadGroup[K, V]) addStats(st *cache.Stats) {
 // many goroutines miss on key at once, one load runs; it runs on a
 // goroutine of the cache's, with the first caller's context values but not
 // its cancellation, bounded by Options.LoadTimeout and cancelled by Close.
-// Each caller waits as long as its own ctx allows. A loader's error is
-// returned and nothing is stored (an error wrapping cache.ErrNotFound
-// says the key does not exist); a panic comes back as a
-// *cache.PanicError. A Set or Delete of key while its load runs wins: the
-// loaded value is returned but not stored. A hit costs a Get.
+// Each caller waits as long as its own ctx allows. The loaded value is
+// stored with the default TTL, or, from a cache.TTLLoader, for the
+// lifetime it gives: 0 the default TTL, cache.NoTTL none, and negative
+// returns the value without storing it. A loader's error is returned and
+// nothing is stored (an error wrapping cache.ErrNotFound says the key
+// does not exist); a panic comes back as a *cache.PanicError. A Set or
+// Delete of key while its load runs wins: the loaded value is returned but
+// not stored. A hit costs a Get.
 func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, loader cache.Loader[K, V]) (V, error) {
 	if v, ok := c.Get(key); ok {
 		return v, nil
@@ -136,6 +139,7 @@ func (c *Cache[K, V]) runLoad(ctx context.Context, key K, k string, loader cache
 	}
 	t0 := c.now()
 	returned := false
+	var ttl time.Duration // the loader's lifetime for the value, as SetWithTTL's
 	defer func() {
 		r := recover()
 		switch {
@@ -151,11 +155,11 @@ func (c *Cache[K, V]) runLoad(ctx context.Context, key K, k string, loader cache
 			g.failed.Add(1)
 		}
 		g.took.Add(int64(c.now().Sub(t0)))
-		if l.err == nil && !l.stale.Load() {
+		if l.err == nil && !l.stale.Load() && ttl >= 0 { // cache.NoTTL is positive
 			// A value that cannot be stored (it does not encode, or is
 			// too large) is still returned to the callers.
 			if b, err := c.codec.Marshal(l.val); err == nil {
-				c.s.set(k, b, c.s.ttl)
+				c.s.SetWithTTL(k, b, ttl)
 			}
 		}
 		g.mu.Lock()
@@ -164,6 +168,10 @@ func (c *Cache[K, V]) runLoad(ctx context.Context, key K, k string, loader cache
 		g.mu.Unlock()
 		close(l.done)
 	}()
-	l.val, l.err = loader.Load(ctx, key)
+	if tl, ok := loader.(cache.TTLLoader[K, V]); ok {
+		l.val, ttl, l.err = tl.LoadTTL(ctx, key)
+	} else {
+		l.val, l.err = loader.Load(ctx, key)
+	}
 	returned = true
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stratacache/cache"
 )
@@ -91,5 +92,27 @@ func TestHybridCache(t *testing.T) {
 	}
 	if u, _ := b.Get(ctx, 7); u.Name != "renamed" {
 		t.Fatalf("the other cache still serves %+v after an invalidation", u)
+	}
+}
+
+// A lease the slabs cannot hold is an error, not a refusal: a refusal
+// would send the caller to wait for a holder that does not exist.
+func TestGCFreeStoreLeaseTooLarge(t *testing.T) {
+	s, err := NewGCFreeStore(GCFreeStoreOptions{MaxBytes: 1024, Shards: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	lease := []byte(leaseMagic + strings.Repeat("i", s.s.MaxEntrySize()))
+	if ok, err := s.TryLease(ctx, "ns:k", lease, time.Second); ok || err == nil ||
+		!strings.HasPrefix(err.Error(), "multilevel: GCFreeStore.TryLease of \"ns:k\": the lease takes ") {
+		t.Fatalf("TryLease of an oversized lease = %v, %v; want an error", ok, err)
+	}
+	if _, err := s.Get(ctx, "ns:k"); !errors.Is(err, ErrMiss) {
+		t.Fatalf("the oversized lease was stored: %v", err)
+	}
+	if ok, err := s.TryLease(ctx, "ns:k", []byte(leaseMagic+"a.1"), time.Second); !ok || err != nil {
+		t.Fatalf("TryLease of a small lease = %v, %v", ok, err)
 	}
 }

@@ -3,11 +3,13 @@ package multilevel
 import (
 	"context"
 	"errors"
-	"github.com/stratacache/cache/codec"
-	"github.com/stratacache/cache/internal/fakeclock"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/stratacache/cache/codec"
+	"github.com/stratacache/cache/internal/fakeclock"
 )
 
 // fakeClock is a cache.Clock that moves only when a test advances it.
@@ -75,6 +77,63 @@ func newMemory(t testing.TB, clk *fakeClock) *MemoryStore {
 	}
 	t.Cleanup(ms.Close)
 	return ms
+}
+
+// newGCFree returns a GCFreeStore closed at the end of the test.
+func newGCFree(t testing.TB, clk *fakeClock) *GCFreeStore {
+	t.Helper()
+	o := GCFreeStoreOptions{}
+	if clk != nil {
+		o.Clock = clk
+	}
+	s, err := NewGCFreeStore(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// localStore is what the two in-process stores, MemoryStore and
+// GCFreeStore, both are.
+type localStore interface {
+	Store
+	Bus
+	Leaser
+	TTLGetter
+	Len() int
+	Close()
+}
+
+// localStores make each in-process store, closed at the end of the test,
+// on clk (nil: the system clock, which a synctest bubble fakes).
+var localStores = []struct {
+	name string
+	new  func(t testing.TB, clk *fakeClock) localStore
+}{
+	{"memory", func(t testing.TB, clk *fakeClock) localStore { return newMemory(t, clk) }},
+	{"gcfree", func(t testing.TB, clk *fakeClock) localStore { return newGCFree(t, clk) }},
+}
+
+// eachLocalStore runs test on each in-process store, on a fake clock.
+func eachLocalStore(t *testing.T, test func(t *testing.T, s localStore, clk *fakeClock)) {
+	for _, ls := range localStores {
+		t.Run(ls.name, func(t *testing.T) {
+			clk := newFakeClock()
+			test(t, ls.new(t, clk), clk)
+		})
+	}
+}
+
+// eachLocalStoreInBubble runs test in a synctest bubble per in-process
+// store, made in the bubble on the system clock, so that its expiry
+// follows the bubble's time.
+func eachLocalStoreInBubble(t *testing.T, test func(t *testing.T, s localStore)) {
+	for _, ls := range localStores {
+		t.Run(ls.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { test(t, ls.new(t, nil)) })
+		})
+	}
 }
 
 // loadCounter is a loader returning "v:"+key and counting its calls.

@@ -11,7 +11,8 @@ import (
 
 // Leaser is a Store that can put a lease under a key that holds nothing,
 // so that the instances sharing it load a missing key once between them
-// (Options.Lease). MemoryStore and the Redis store implement it.
+// (Options.Lease). MemoryStore, GCFreeStore and the Redis store implement
+// it.
 //
 // A lease is stored under the key itself, in place of a value, so that
 // taking it and finding a value there are one atomic step, and a value

@@ -52,7 +52,7 @@ func (o *origin) loads(key string) int {
 
 // instances returns n caches sharing ms and the namespace "ns", each with
 // its own L1, loading from org.
-func instances(t *testing.T, n int, ms *MemoryStore, org *origin, lease LeaseOptions) []*Cache[string, string] {
+func instances(t *testing.T, n int, ms Store, org *origin, lease LeaseOptions) []*Cache[string, string] {
 	t.Helper()
 	cs := make([]*Cache[string, string], n)
 	for i := range cs {
@@ -102,14 +102,13 @@ func sumLease(cs []*Cache[string, string]) (s LeaseStats) {
 // Eight instances miss on the same keys together. Without leases each
 // loads every key; with them, one load per key serves all eight, and the
 // waiting instances get the value as soon as the holder's invalidation
-// wakes them, not a poll later.
+// wakes them, not a poll later. So for each in-process store.
 func TestLeaseOneLoadPerKeyAcrossInstances(t *testing.T) {
 	const n, callers, latency = 8, 100, 20 * time.Millisecond
 	keys := []string{"a", "b", "c"}
 	for _, on := range []bool{false, true} {
 		t.Run(fmt.Sprintf("lease=%v", on), func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				ms := newMemory(t, nil)
+			eachLocalStoreInBubble(t, func(t *testing.T, ms localStore) {
 				org := newOrigin(latency)
 				// A poll far longer than the load: only the bus can
 				// explain a wait that ends with the load.
@@ -152,9 +151,8 @@ func TestLeaseOneLoadPerKeyAcrossInstances(t *testing.T) {
 // frozen) holds the others up for Lease.Wait and no longer: then each
 // loads the key itself.
 func TestLeaseHolderThatNeverDeliversHoldsOthersUpForWaitOnly(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	eachLocalStoreInBubble(t, func(t *testing.T, ms localStore) {
 		const wait, poll, latency = 100 * time.Millisecond, 30 * time.Millisecond, 10 * time.Millisecond
-		ms := newMemory(t, nil)
 		hung, released := make(chan struct{}), make(chan struct{})
 		stuck := mustNew(t, Options[string, string]{Store: ms, Namespace: "ns", Lease: LeaseOptions{Enabled: true, Wait: wait, Poll: poll},
 			Load: func(ctx context.Context, key string) (string, error) {
@@ -184,9 +182,8 @@ func TestLeaseHolderThatNeverDeliversHoldsOthersUpForWaitOnly(t *testing.T) {
 // itself after Lease.Wait: a read arriving after that takes a lease of
 // its own at once.
 func TestLeaseOfADeadHolderExpires(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	eachLocalStoreInBubble(t, func(t *testing.T, ms localStore) {
 		const wait = 100 * time.Millisecond
-		ms := newMemory(t, nil)
 		dead := []byte(leaseMagic + "dead-holder.1")
 		if ok, err := ms.TryLease(context.Background(), "ns:k", dead, wait); !ok || err != nil {
 			t.Fatalf("TryLease = %v, %v", ok, err)
@@ -229,9 +226,8 @@ func TestLeaseIsReleasedWhenTheLoadFails(t *testing.T) {
 		{"panic", func() error { panic("loader bug") }, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
+			eachLocalStoreInBubble(t, func(t *testing.T, ms localStore) {
 				const wait, poll, latency = time.Second, 5 * time.Millisecond, 12 * time.Millisecond
-				ms := newMemory(t, nil)
 				org := newOrigin(latency)
 				org.fail = func(_ string, call int) error {
 					if call == 1 {
@@ -271,8 +267,7 @@ func TestLeaseIsReleasedWhenTheLoadFails(t *testing.T) {
 // A write of the key while its holder loads wins: the holder does not
 // write back, and its release leaves the written value alone.
 func TestLeaseReleaseLeavesAWrittenValue(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ms := newMemory(t, nil)
+	eachLocalStoreInBubble(t, func(t *testing.T, ms localStore) {
 		org := newOrigin(10 * time.Millisecond)
 		cs := instances(t, 2, ms, org, LeaseOptions{Enabled: true})
 		done := make(chan struct{})
@@ -296,7 +291,10 @@ func TestLeaseReleaseLeavesAWrittenValue(t *testing.T) {
 // Instances without the mode, and reads without a loader, take another
 // instance's lease for a miss: they neither decode it nor delete it.
 func TestLeaseIsAMissToOtherReaders(t *testing.T) {
-	ms := newMemory(t, nil)
+	eachLocalStore(t, func(t *testing.T, ms localStore, _ *fakeClock) { testLeaseIsAMissToOtherReaders(t, ms) })
+}
+
+func testLeaseIsAMissToOtherReaders(t *testing.T, ms localStore) {
 	ctx := context.Background()
 	lease := []byte(leaseMagic + "other.1")
 	if ok, err := ms.TryLease(ctx, "ns:k", lease, time.Minute); !ok || err != nil {
@@ -322,9 +320,9 @@ func TestLeaseIsAMissToOtherReaders(t *testing.T) {
 	}
 }
 
-func TestMemoryStoreLeases(t *testing.T) {
-	clk := newFakeClock()
-	ms := newMemory(t, clk)
+func TestLocalStoreLeases(t *testing.T) { eachLocalStore(t, testLocalStoreLeases) }
+
+func testLocalStoreLeases(t *testing.T, ms localStore, clk *fakeClock) {
 	ctx := context.Background()
 	a, b := []byte("lease-a"), []byte("lease-b")
 	try := func(key string, lease []byte, want bool) {

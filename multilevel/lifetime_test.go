@@ -10,13 +10,12 @@ import (
 	"github.com/stratacache/cache"
 )
 
-// twoInstances returns two caches sharing one MemoryStore on clk: an L1
-// with a one-minute TTL each, a one-hour store TTL, and the store wrapped
-// to record the lifetime of every write.
-func twoInstances(t *testing.T, clk *fakeClock, extra func(*Options[string, string])) (a, b *Cache[string, string], ms *MemoryStore, rec *ttlRecorder) {
+// twoInstances returns two caches sharing ms on clk: an L1 with a
+// one-minute TTL each, a one-hour store TTL, and the store wrapped to
+// record the lifetime of every write.
+func twoInstances(t *testing.T, clk *fakeClock, ms localStore, extra func(*Options[string, string])) (a, b *Cache[string, string], rec *ttlRecorder) {
 	t.Helper()
-	ms = newMemory(t, clk)
-	rec = &ttlRecorder{MemoryStore: ms}
+	rec = &ttlRecorder{ttlStore: &ttlStore{Store: ms}, TTLGetter: ms}
 	mk := func() *Cache[string, string] {
 		o := Options[string, string]{Store: rec, Bus: ms, Namespace: "ns", L2TTL: time.Hour}
 		o.L1.TTL = time.Minute
@@ -26,26 +25,19 @@ func twoInstances(t *testing.T, clk *fakeClock, extra func(*Options[string, stri
 		}
 		return mustNew(t, o)
 	}
-	return mk(), mk(), ms, rec
+	return mk(), mk(), rec
 }
 
-// ttlRecorder is a MemoryStore (a TTLGetter too) that records the
-// lifetime of every Set.
+// ttlRecorder is a ttlStore that stays a TTLGetter: a store's GetTTL
+// would be hidden by the wrapping.
 type ttlRecorder struct {
-	*MemoryStore
-	ttlStore
+	*ttlStore
+	TTLGetter
 }
 
-func (r *ttlRecorder) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	r.ttlStore.mu.Lock()
-	r.ttls = append(r.ttls, ttl)
-	r.ttlStore.mu.Unlock()
-	return r.MemoryStore.Set(ctx, key, value, ttl)
-}
+func TestLocalStoreGetTTL(t *testing.T) { eachLocalStore(t, testLocalStoreGetTTL) }
 
-func TestMemoryStoreGetTTL(t *testing.T) {
-	clk := newFakeClock()
-	ms := newMemory(t, clk)
+func testLocalStoreGetTTL(t *testing.T, ms localStore, clk *fakeClock) {
 	ctx := context.Background()
 	_ = ms.Set(ctx, "k", []byte("v"), 10*time.Second)
 	_ = ms.Set(ctx, "forever", []byte("v"), 0)
@@ -64,9 +56,10 @@ func TestMemoryStoreGetTTL(t *testing.T) {
 // TestStoreLifetimeBoundsOtherL1 is the replica gap: instance B reads a
 // value A wrote for 20s when it has 5s left in the store, and must not
 // keep it in its L1 for its own minute.
-func TestStoreLifetimeBoundsOtherL1(t *testing.T) {
-	clk := newFakeClock()
-	a, b, _, _ := twoInstances(t, clk, nil)
+func TestStoreLifetimeBoundsOtherL1(t *testing.T) { eachLocalStore(t, testStoreLifetimeBoundsOtherL1) }
+
+func testStoreLifetimeBoundsOtherL1(t *testing.T, ms localStore, clk *fakeClock) {
+	a, b, _ := twoInstances(t, clk, ms, nil)
 	ctx := context.Background()
 	if err := a.SetWithTTL(ctx, "k", "v", 20*time.Second); err != nil {
 		t.Fatal(err)
@@ -90,8 +83,11 @@ func TestStoreLifetimeBoundsOtherL1(t *testing.T) {
 // TTL and the L1's, on the loading instance and on the one that reads the
 // store.
 func TestLoaderLifetimeSetsEveryLevel(t *testing.T) {
-	clk := newFakeClock()
-	a, b, ms, rec := twoInstances(t, clk, nil)
+	eachLocalStore(t, testLoaderLifetimeSetsEveryLevel)
+}
+
+func testLoaderLifetimeSetsEveryLevel(t *testing.T, ms localStore, clk *fakeClock) {
+	a, b, rec := twoInstances(t, clk, ms, nil)
 	ctx := context.Background()
 	ld := cache.TTLLoaderFunc[string, string](func(_ context.Context, key string) (string, time.Duration, error) {
 		if strings.HasPrefix(key, "long") {
@@ -134,8 +130,11 @@ func TestLoaderLifetimeSetsEveryLevel(t *testing.T) {
 // value from the store lives in the L1 for the shorter of what it has left
 // there and what the function says.
 func TestL1ExpireAfterWriteBoundsStoreLifetime(t *testing.T) {
-	clk := newFakeClock()
-	a, b, _, _ := twoInstances(t, clk, func(o *Options[string, string]) {
+	eachLocalStore(t, testL1ExpireAfterWriteBoundsStoreLifetime)
+}
+
+func testL1ExpireAfterWriteBoundsStoreLifetime(t *testing.T, ms localStore, clk *fakeClock) {
+	a, b, _ := twoInstances(t, clk, ms, func(o *Options[string, string]) {
 		o.L1.ExpireAfterWrite = func(_ string, v string) time.Duration {
 			if v == "brief" {
 				return 2 * time.Second

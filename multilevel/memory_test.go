@@ -9,32 +9,6 @@ import (
 	"time"
 )
 
-// localStore is what the two in-process stores, MemoryStore and
-// GCFreeStore, both are.
-type localStore interface {
-	Store
-	Bus
-	Len() int
-	Close()
-}
-
-// eachLocalStore runs test on a new MemoryStore and a new GCFreeStore.
-func eachLocalStore(t *testing.T, test func(t *testing.T, s localStore, clk *fakeClock)) {
-	t.Run("memory", func(t *testing.T) {
-		clk := newFakeClock()
-		test(t, newMemory(t, clk), clk)
-	})
-	t.Run("gcfree", func(t *testing.T) {
-		clk := newFakeClock()
-		s, err := NewGCFreeStore(GCFreeStoreOptions{Clock: clk})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(s.Close)
-		test(t, s, clk)
-	})
-}
-
 func TestLocalStoreBasics(t *testing.T) { eachLocalStore(t, testLocalStoreBasics) }
 
 func testLocalStoreBasics(t *testing.T, s localStore, clk *fakeClock) {

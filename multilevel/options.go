@@ -132,10 +132,10 @@ type Options[K comparable, V any] struct {
 //
 // The mode costs a miss one more store round trip (the lease) and, with a
 // bus, one publish; a read that waits costs at most Wait more than its
-// own load would have. The Store must implement Leaser (MemoryStore and
-// the Redis store do). Enable it only once every instance of the
-// namespace runs a version that knows leases: an older one takes a lease
-// for undecodable bytes, and loads the key and overwrites the lease.
+// own load would have. The Store must implement Leaser (MemoryStore,
+// GCFreeStore and the Redis store do). Enable it only once every instance
+// of the namespace runs a version that knows leases: an older one takes a
+// lease for undecodable bytes, and loads the key and overwrites the lease.
 type LeaseOptions struct {
 	// Enabled turns the mode on. It needs no bus, but one wakes the
 	// waiting instances as soon as the value is stored.

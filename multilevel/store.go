@@ -36,9 +36,9 @@ type Store interface {
 
 // TTLGetter is a Store that can say how long a value has left, so that an
 // instance reading a value another one wrote keeps it in its L1 no longer
-// than the store keeps it. MemoryStore and the Redis store implement it;
-// with a store that does not, such a value stays in the L1 for the L1's
-// own lifetime.
+// than the store keeps it. MemoryStore, GCFreeStore and the Redis store
+// implement it; with a store that does not, such a value stays in the L1
+// for the L1's own lifetime.
 type TTLGetter interface {
 	// GetTTL is Get that also returns the time the value has left in
 	// the store, read together with it: 0 if it does not expire.

@@ -109,6 +109,68 @@ func (md *model) del(k string) {
 	md.settle(fmt.Sprintf("Delete(%q)", k))
 }
 
+// live returns the model's live entry for k.
+func (md *model) live(k string) (modelEntry, bool) {
+	e, present := md.m[k]
+	return e, present && (e.deadline == 0 || e.deadline > md.now)
+}
+
+func (md *model) setIfAbsent(k string, n int, ttl int64) {
+	md.t.Helper()
+	old, live := md.live(k)
+	md.version++
+	v := bytes.Repeat([]byte{byte(md.version)}, n)
+	var deadline int64
+	if ttl > 0 {
+		deadline = md.now + ttl
+	}
+	stored := md.s.SetIfAbsent(Hash(md.seed, k), k, v, deadline, md.now, &md.rm)
+	if want := !live && RecordSize(len(k), n, deadline != 0) <= md.s.MaxRecord(); stored != want {
+		md.t.Fatalf("SetIfAbsent(%q) = %v, want %v (live %v)", k, stored, want, live)
+	}
+	md.settle(fmt.Sprintf("SetIfAbsent(%q)", k))
+	switch {
+	case stored:
+		md.m[k] = modelEntry{value: v, deadline: deadline}
+	case live:
+		if e, ok := md.m[k]; !ok || !bytes.Equal(e.value, old.value) {
+			md.t.Fatalf("SetIfAbsent(%q) refused but changed the entry", k)
+		}
+	}
+}
+
+// compareAndDelete tries the live value of k (same) or one that differs
+// from it by a byte.
+func (md *model) compareAndDelete(k string, same bool) {
+	md.t.Helper()
+	e, live := md.live(k)
+	old := bytes.Clone(e.value)
+	if !same {
+		old = append(old, 0)
+	}
+	want := live && same
+	if got := md.s.CompareAndDelete(Hash(md.seed, k), k, old, md.now, &md.rm); got != want {
+		md.t.Fatalf("CompareAndDelete(%q, same %v) = %v, want %v", k, same, got, want)
+	}
+	md.settle(fmt.Sprintf("CompareAndDelete(%q)", k))
+	if _, still := md.m[k]; want && still || live && !want && !still {
+		md.t.Fatalf("CompareAndDelete(%q) = %v; the entry is there: %v, was live: %v", k, want, still, live)
+	}
+}
+
+func (md *model) getDeadline(k string) {
+	md.t.Helper()
+	got, deadline, ok := md.s.GetDeadline(Hash(md.seed, k), k, md.now, nil, &md.rm)
+	md.settle(fmt.Sprintf("GetDeadline(%q)", k))
+	e, live := md.live(k)
+	switch {
+	case ok != live:
+		md.t.Fatalf("GetDeadline(%q) found %v, model live %v", k, ok, live)
+	case ok && (!bytes.Equal(got, e.value) || deadline != e.deadline):
+		md.t.Fatalf("GetDeadline(%q) = %q, %d; want %q, %d", k, got, deadline, e.value, e.deadline)
+	}
+}
+
 func (md *model) verify(op string) {
 	md.t.Helper()
 	if err := md.s.check(); err != nil {
@@ -143,10 +205,17 @@ func (md *model) run(data []byte) {
 		case 6:
 			md.now += int64(arg % 3)
 		case 7:
-			if arg == 0 {
+			switch {
+			case arg == 0:
 				md.s.Clear(md.now, &md.rm, op&0x80 != 0)
 				md.settle("Clear")
-			} else {
+			case arg%4 == 1:
+				md.setIfAbsent(k, int(arg)%24, int64(op>>7)*int64(arg%5+1))
+			case arg%4 == 2:
+				md.compareAndDelete(k, op&0x80 != 0)
+			case arg%4 == 3:
+				md.getDeadline(k)
+			default:
 				md.get(k)
 			}
 		}

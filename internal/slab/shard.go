@@ -178,9 +178,14 @@ func (s *Shard) reportLocked(x *rec, reason entry.Reason, rm *Removals) {
 // none). It reports false, storing nothing, when the record would exceed
 // MaxRecord; the value is then reported as evicted for capacity.
 func (s *Shard) Set(hash uint64, key string, value []byte, deadline, now int64, rm *Removals) bool {
-	size := RecordSize(len(key), len(value), deadline != 0)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.setLocked(hash, key, value, deadline, now, rm)
+}
+
+// setLocked is Set with the shard's lock held.
+func (s *Shard) setLocked(hash uint64, key string, value []byte, deadline, now int64, rm *Removals) bool {
+	size := RecordSize(len(key), len(value), deadline != 0)
 	s.counters.Sets++
 	tag := tagOf(hash)
 	var freq byte

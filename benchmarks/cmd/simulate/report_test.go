@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"math"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -205,6 +207,33 @@ func TestReport(t *testing.T) {
 	}
 	if strings.Count(md, "\n## ") != 2+4 {
 		t.Errorf("want Summary, Targets and 4 workload sections")
+	}
+}
+
+// The reports go to docs/ (-out ../docs/hitratio*.md): every relative
+// link they write, but the charts the run draws beside them, must lead to
+// a file of the repository from there.
+func TestReportLinksResolveFromDocs(t *testing.T) {
+	root, err := findRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := newTable(passing(), rows)
+	var b bytes.Buffer
+	tb.writeReport(&b, reportInfo{Command: "x", Duration: "1s", Machine: "m"}, func(name string) string { return "hitratio/" + name + ".svg" })
+	links := regexp.MustCompile(`\]\(([^)#:]+)(#[^)]*)?\)`).FindAllStringSubmatch(b.String(), -1)
+	checked := 0
+	for _, m := range links {
+		if strings.HasPrefix(m[1], "hitratio/") {
+			continue
+		}
+		checked++
+		if !fileExists(filepath.Join(root, "docs", filepath.FromSlash(m[1]))) {
+			t.Errorf("the report links to %s, which is not there from docs/", m[1])
+		}
+	}
+	if checked == 0 {
+		t.Fatal("found no link to check: the pattern is wrong")
 	}
 }
 

@@ -1,0 +1,60 @@
+package slab
+
+import (
+	"bytes"
+
+	"github.com/stratacache/cache/entry"
+)
+
+// The operations below read and write under one hold of the shard's lock,
+// so that another writer of the key cannot come between the test and the
+// change: they are what a multilevel lease needs (take it if the key holds
+// nothing, release it if it is still ours).
+
+// GetDeadline is Get that also returns the record's deadline (0 for none),
+// read with its value.
+func (s *Shard) GetDeadline(hash uint64, key string, now int64, dst []byte, rm *Removals) ([]byte, int64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, loc, x, ok := s.lookupLocked(tagOf(hash), key)
+	if !ok {
+		s.counters.Misses++
+		return dst, 0, false
+	}
+	if expired(&x, now) {
+		s.dropLocked(i, loc, &x, entry.ReasonExpired, rm)
+		s.counters.Misses++
+		return dst, 0, false
+	}
+	if x.flags&flagFreq < maxFreq {
+		x.body[0]++
+	}
+	s.counters.Hits++
+	return append(dst, x.value()...), x.deadline, true
+}
+
+// SetIfAbsent is Set if key holds no live record, and reports whether it
+// stored value: false if a live record is there (it is left untouched and
+// not counted as read), or if the record would exceed MaxRecord.
+func (s *Shard) SetIfAbsent(hash uint64, key string, value []byte, deadline, now int64, rm *Removals) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, _, x, ok := s.lookupLocked(tagOf(hash), key); ok && !expired(&x, now) {
+		return false
+	}
+	return s.setLocked(hash, key, value, deadline, now, rm)
+}
+
+// CompareAndDelete removes key if it holds a live record whose value is
+// old, byte for byte, and reports whether it did. A record that does not
+// match is left untouched and not counted as read.
+func (s *Shard) CompareAndDelete(hash uint64, key string, old []byte, now int64, rm *Removals) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, loc, x, ok := s.lookupLocked(tagOf(hash), key)
+	if !ok || expired(&x, now) || !bytes.Equal(x.value(), old) {
+		return false
+	}
+	s.dropLocked(i, loc, &x, entry.ReasonDeleted, rm)
+	return true
+}
