@@ -4,11 +4,15 @@
 // promise, and exports only what the cache's other packages use. A policy
 // written outside Strata sees an entry as an eviction.Handle.
 //
-// An Entry is owned by exactly one shard and changed only with that shard's
-// lock held. Readers take no lock: the key and hash never change, the
-// deadline is atomic, and the value with what describes it is copied by
-// [Entry.Load] under a sequence counter that every [Entry.Write] makes odd
-// while it works, so a copy that overlapped a write is retried. Entries are
+// An Entry is owned by exactly one shard. Its value, and what describes the
+// value, are written only by a goroutine holding a claim on the entry
+// ([Entry.Claim]): the claim makes the entry's sequence counter odd until
+// [Entry.Commit] or [Entry.Abandon], so writers of one entry exclude each
+// other whether or not they hold the shard's lock, and a lock-free copy by
+// [Entry.Load] that overlapped a write is retried. The shard removes an
+// entry under a claim too ([Entry.Retire]), so a write that claims it
+// afterwards knows it is no longer the key's. Readers take no lock: the
+// key and hash never change and the deadline is atomic. Entries are
 // never recycled, so a pointer that outlives its entry's removal (in a read
 // buffer, say) stays safe to dereference: it reports [Entry.Resident] false.
 package entry

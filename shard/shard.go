@@ -9,7 +9,9 @@
 // one slot of its stripe (stripe.go); in race-detector builds it takes the
 // data lock (race.go). A write changes the table and the entry under the
 // data lock, so every later read sees it, and leaves its policy
-// bookkeeping in a write buffer; whoever holds the policy lock applies
+// bookkeeping in a write buffer; an overwrite that changes only a
+// resident entry's value needs neither, and claims the entry instead
+// (see overwrite in write.go); whoever holds the policy lock applies
 // both buffers, evicts and expires (maintain.go). A shard never calls user
 // code: methods that remove entries return them, each with its
 // [entry.Reason], for the caller to report after unlocking. Negative
