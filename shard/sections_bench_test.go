@@ -17,6 +17,9 @@ import (
 //     policy lock, so the write only buffers its bookkeeping).
 //   - drain: the policy lock's share per write: applying a batch of
 //     buffered writes and the reads, evicting and expiring.
+//   - claim (overwrites only): the part an overwrite that takes no lock
+//     spends holding its entry's claim, during which other writers of
+//     the same key wait.
 //
 // Each runs twice: "insert" writes a new key every time, so each write
 // also evicts one; "overwrite" rewrites keys that are resident, as writes
@@ -63,6 +66,20 @@ func BenchmarkWriteSections(b *testing.B) {
 			}
 			s.policyMu.Unlock()
 		})
+		if kind == "overwrite" {
+			b.Run("claim/"+kind, func(b *testing.B) {
+				s := newShard()
+				i := 0
+				for b.Loop() {
+					k := key(i)
+					e := s.table.Get(mixOf(k), k)
+					if !s.overwriteClaimed(e, e.Claim(), k, 1, 0) {
+						b.Fatal("the overwrite needed the lock")
+					}
+					i++
+				}
+			})
+		}
 		b.Run("drain/"+kind, func(b *testing.B) {
 			s := newShard()
 			i := 0

@@ -4,18 +4,23 @@
 // which the busiest one saturates.
 //
 // Its inputs are the per-write costs of the serial sections, measured by
-// the shard package's BenchmarkWriteSections on the tree before the write
-// buffer (the whole write under the shard lock: "set") and on this one
-// ("data", under the data lock; "drain", the policy lock's share per
-// write), each for writes that insert a new key and for overwrites:
+// the shard package's BenchmarkWriteSections on three trees: the one
+// before the write buffer (the whole write under the shard lock: "set"),
+// optionally the write buffer's first tree, whose overwrites still took
+// the data lock, and this one ("data", under the data lock for an insert
+// and the whole lock-free write for an overwrite; "claim", the part of an
+// overwrite holding its entry's claim; "drain", the policy lock's share
+// per write), each for writes that insert a new key and for overwrites:
 //
 //	git worktree add /tmp/old 4e5e74b   # the last tree before the write buffer
+//	git worktree add /tmp/buf 73b091e   # overwrites under the data lock
 //	(cd /tmp/old && go test -run '^$' -bench WriteSections -count 6 ./shard) > old.txt
+//	(cd /tmp/buf && go test -run '^$' -bench WriteSections -count 6 ./shard) > buf.txt
 //	go test -run '^$' -bench WriteSections -count 6 ./shard > new.txt
-//	cd benchmarks && go run ./cmd/scalemodel -old ../old.txt -new ../new.txt
+//	cd benchmarks && go run ./cmd/scalemodel -old ../old.txt -buffered ../buf.txt -new ../new.txt
 //
 // (The old tree needs shard/sections_bench_test.go copied in, without the
-// data and drain runs.)
+// data, claim and drain runs; the buffered one without the claim run.)
 //
 // The model: N cores issue writes back to back, each spending -free
 // nanoseconds outside any shard lock (hashing, the caller's own work) plus
@@ -25,8 +30,11 @@
 // and any other inserts (and evicts). A serial section of mean cost c on
 // the hottest shard, which receives a share h of all writes, is busy
 // U = N·h·c / (free + mean cost of a write) of the time and saturates at
-// U = 1: beyond that, more cores add waiting, not writes. Readers take no
-// lock in either design and are left out.
+// U = 1: beyond that, more cores add waiting, not writes. In this tree
+// overwrites take no shard lock, but writers of one key wait for each
+// other's claim: the most popular key, with a share k of all writes, keeps
+// its claim busy U = N·k·claim / (mean cost of a write). Readers take no
+// lock in any design and are left out.
 package main
 
 import (
@@ -44,53 +52,95 @@ import (
 
 func main() {
 	oldPath := flag.String("old", "", "BenchmarkWriteSections output of the tree before the write buffer")
+	bufPath := flag.String("buffered", "", "BenchmarkWriteSections output of the write buffer's first tree, whose overwrites took the data lock (optional)")
 	newPath := flag.String("new", "", "BenchmarkWriteSections output of this tree")
 	free := flag.Float64("free", 100, "ns per write spent outside any shard lock (hashing, the caller's work)")
 	keys := flag.Int("keys", 1_000_000, "distinct keys")
 	capacity := flag.Int("capacity", 100_000, "entries the cache holds")
 	shards := flag.Int("shards", 64, "shards (the cache's default)")
 	flag.Parse()
-	old, err := parseFile(*oldPath)
-	if err == nil {
-		var m map[string]float64
-		m, err = parseFile(*newPath)
-		for k, v := range m {
-			old["new "+k] = v
-		}
-	}
-	for _, need := range []string{"set/insert", "set/overwrite", "new data/insert", "new data/overwrite", "new drain/insert", "new drain/overwrite"} {
-		if err == nil && old[need] == 0 {
-			err = fmt.Errorf("no BenchmarkWriteSections/%s in the input", strings.TrimPrefix(need, "new "))
-		}
-	}
+	in, err := inputs(*oldPath, *bufPath, *newPath)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scalemodel:", err)
 		os.Exit(2)
 	}
-	in := old
 	cost := func(name string, overwrite float64) float64 {
 		return overwrite*in[name+"/overwrite"] + (1-overwrite)*in[name+"/insert"]
 	}
-	fmt.Printf("Inputs, ns per write (medians; insert / overwrite): old design under its lock %.0f / %.0f; "+
-		"new design under the data lock %.0f / %.0f, policy drain %.0f / %.0f; outside locks %.0f. "+
-		"%d keys, the %d most popular resident, %d shards.\n\n",
-		in["set/insert"], in["set/overwrite"], in["new data/insert"], in["new data/overwrite"],
-		in["new drain/insert"], in["new drain/overwrite"], *free, *keys, *capacity, *shards)
-	fmt.Println("| Zipf s | hottest shard's share of writes | of them overwrites | cores | old: lock busy | new: data lock busy | new: policy busy | old saturates at | new saturates at |")
-	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	withBuf := in["buf data/insert"] != 0
+	fmt.Printf("Inputs, ns per write (medians; insert / overwrite): old design under its lock %.0f / %.0f; ",
+		in["old set/insert"], in["old set/overwrite"])
+	if withBuf {
+		fmt.Printf("buffered, under the data lock %.0f / %.0f, policy drain %.0f / %.0f; ",
+			in["buf data/insert"], in["buf data/overwrite"], in["buf drain/insert"], in["buf drain/overwrite"])
+	}
+	fmt.Printf("now, under the data lock %.0f / none, whole overwrite %.0f of which %.0f holding the entry's claim, policy drain %.0f / %.0f; "+
+		"outside locks %.0f. %d keys, the %d most popular resident, %d shards.\n\n",
+		in["new data/insert"], in["new data/overwrite"], in["new claim/overwrite"], in["new drain/insert"], in["new drain/overwrite"],
+		*free, *keys, *capacity, *shards)
+	head := "| Zipf s | hottest shard's share of writes | of them overwrites | hottest key's share | cores | old: lock busy |"
+	rule := "| --- | --- | --- | --- | --- | --- |"
+	if withBuf {
+		head += " buffered: data lock busy |"
+		rule += " --- |"
+	}
+	fmt.Println(head + " now: data lock busy | now: policy busy | now: hottest key's claim busy | saturates at (old / " +
+		map[bool]string{true: "buffered / ", false: ""}[withBuf] + "now) |")
+	fmt.Println(rule + " --- | --- | --- | --- |")
 	for _, s := range []float64{0.8, 0.9, 1.0, 1.1, 1.2} {
-		h, hotOver, allOver := hottestShare(s, *keys, *capacity, *shards)
-		oldOp := *free + cost("set", allOver)
+		h, hotOver, allOver, key := hottestShare(s, *keys, *capacity, *shards)
+		// Each design's serial sections on the hottest shard, as ns per
+		// write there, and a write's mean cost over all shards.
+		oldOp := *free + cost("old set", allOver)
+		oldHot := cost("old set", hotOver)
+		bufOp := *free + cost("buf data", allOver) + cost("buf drain", allOver)
+		bufHot := max(cost("buf data", hotOver), cost("buf drain", hotOver))
 		newOp := *free + cost("new data", allOver) + cost("new drain", allOver)
-		oldHot := cost("set", hotOver)
-		dataHot, drainHot := cost("new data", hotOver), cost("new drain", hotOver)
-		oldSat := oldOp / (h * oldHot)
-		newSat := newOp / (h * max(dataHot, drainHot))
+		dataHot := (1 - hotOver) * in["new data/insert"] // overwrites take no data lock
+		drainHot := cost("new drain", hotOver)
+		claimKey := in["new claim/overwrite"] // per write of the hottest key
+		sat := fmt.Sprintf("%.0f", oldOp/(h*oldHot))
+		if withBuf {
+			sat += fmt.Sprintf(" / %.0f", bufOp/(h*bufHot))
+		}
+		sat += fmt.Sprintf(" / %.0f cores", min(newOp/(h*max(dataHot, drainHot)), newOp/(key*claimKey)))
 		for _, n := range []float64{2, 8, 16, 64} {
-			fmt.Printf("| %.1f | %.1f%% | %.0f%% | %.0f | %s | %s | %s | %.0f cores | %.0f cores |\n", s, 100*h, 100*hotOver, n,
-				busy(n*h*oldHot/oldOp), busy(n*h*dataHot/newOp), busy(n*h*drainHot/newOp), oldSat, newSat)
+			row := fmt.Sprintf("| %.1f | %.1f%% | %.0f%% | %.1f%% | %.0f | %s |", s, 100*h, 100*hotOver, 100*key, n, busy(n*h*oldHot/oldOp))
+			if withBuf {
+				row += fmt.Sprintf(" %s |", busy(n*h*cost("buf data", hotOver)/bufOp))
+			}
+			fmt.Printf("%s %s | %s | %s | %s |\n", row, busy(n*h*dataHot/newOp), busy(n*h*drainHot/newOp), busy(n*key*claimKey/newOp), sat)
 		}
 	}
+}
+
+// inputs reads the three trees' BenchmarkWriteSections outputs into one
+// map, each name prefixed "old ", "buf " or "new ", and checks that what
+// the model needs is there.
+func inputs(oldPath, bufPath, newPath string) (map[string]float64, error) {
+	in := map[string]float64{}
+	need := []string{"old set/insert", "old set/overwrite", "new data/insert", "new data/overwrite",
+		"new claim/overwrite", "new drain/insert", "new drain/overwrite"}
+	files := [][2]string{{"old ", oldPath}, {"new ", newPath}}
+	if bufPath != "" {
+		files = append(files, [2]string{"buf ", bufPath})
+		need = append(need, "buf data/insert", "buf data/overwrite", "buf drain/insert", "buf drain/overwrite")
+	}
+	for _, f := range files {
+		m, err := parseFile(f[1])
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range m {
+			in[f[0]+k] = v
+		}
+	}
+	for _, n := range need {
+		if in[n] == 0 {
+			return nil, fmt.Errorf("no BenchmarkWriteSections/%s in the %s input", n[4:], strings.TrimSpace(n[:4]))
+		}
+	}
+	return in, nil
 }
 
 // busy prints a utilisation, capped at the saturation it implies.
@@ -103,10 +153,10 @@ func busy(u float64) string {
 
 // hottestShare returns the largest share of Zipf(s) accesses over n
 // keys that one of the shards receives, keys placed on shards at random
-// as a good hash places them (the same placement for every s); and the
-// share of that shard's accesses, and of all accesses, that go to the
-// capacity most popular keys.
-func hottestShare(s float64, n, capacity, shards int) (h, hotOver, allOver float64) {
+// as a good hash places them (the same placement for every s); the share
+// of that shard's accesses, and of all accesses, that go to the capacity
+// most popular keys; and the most popular key's share of all accesses.
+func hottestShare(s float64, n, capacity, shards int) (h, hotOver, allOver, key float64) {
 	r := rand.New(rand.NewPCG(7, 11))
 	load := make([]float64, shards)
 	over := make([]float64, shards)
@@ -127,7 +177,7 @@ func hottestShare(s float64, n, capacity, shards int) (h, hotOver, allOver float
 			hot = i
 		}
 	}
-	return load[hot] / total, over[hot] / load[hot], totalOver / total
+	return load[hot] / total, over[hot] / load[hot], totalOver / total, 1 / total
 }
 
 func parseFile(path string) (map[string]float64, error) {
