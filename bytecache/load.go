@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stratacache/cache"
+	"github.com/stratacache/cache/internal/isnil"
 )
 
 // loadGroup runs at most one load per key at a time and shares its
@@ -64,25 +65,25 @@ func (g *loadGroup[K, V]) addStats(st *cache.Stats) {
 	st.LoadTime = time.Duration(g.took.Load())
 }
 
-// GetOrLoad returns the value of key, loading it with loader (nil means
-// Options.Load) when the cache misses, and storing what it loads. However
-// many goroutines miss on key at once, one load runs; it runs on a
-// goroutine of the cache's, with the first caller's context values but not
-// its cancellation, bounded by Options.LoadTimeout and cancelled by Close.
-// Each caller waits as long as its own ctx allows. The loaded value is
-// stored with the default TTL, or, from a cache.TTLLoader, for the
-// lifetime it gives: 0 the default TTL, cache.NoTTL none, and negative
-// returns the value without storing it. A loader's error is returned and
-// nothing is stored (an error wrapping cache.ErrNotFound says the key
-// does not exist); a panic comes back as a *cache.PanicError. A Set or
-// Delete of key while its load runs wins: the loaded value is returned but
-// not stored. A hit costs a Get.
+// GetOrLoad returns the value of key, loading it with loader (nil, or a
+// typed nil such as a nil cache.LoaderFunc, means Options.Load) when the
+// cache misses, and storing what it loads. However many goroutines miss on
+// key at once, one load runs; it runs on a goroutine of the cache's, with
+// the first caller's context values but not its cancellation, bounded by
+// Options.LoadTimeout and cancelled by Close. Each caller waits as long as
+// its own ctx allows. The loaded value is stored with the default TTL, or,
+// from a cache.TTLLoader, for the lifetime it gives: 0 the default TTL,
+// cache.NoTTL none, and negative returns the value without storing it. A
+// loader's error is returned and nothing is stored (an error wrapping
+// cache.ErrNotFound says the key does not exist); a panic comes back as a
+// *cache.PanicError. A Set or Delete of key while its load runs wins: the
+// loaded value is returned but not stored. A hit costs a Get.
 func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, loader cache.Loader[K, V]) (V, error) {
 	if v, ok := c.Get(key); ok {
 		return v, nil
 	}
 	var zero V
-	if loader == nil {
+	if isnil.IsNil(loader) { // a typed nil too: reflection, so off the hit path
 		loader = c.load
 	}
 	switch {

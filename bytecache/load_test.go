@@ -2,6 +2,7 @@ package bytecache
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -82,5 +83,37 @@ func TestGetOrLoadTakesLoaderLifetime(t *testing.T) {
 	}
 	if n := calls["own"] + calls["long"] + calls["never"] + calls["default"]; n != 4 {
 		t.Fatalf("%d loads of the four stored keys, want 4", n)
+	}
+}
+
+type pointerLoader struct{ v int }
+
+func (p *pointerLoader) Load(context.Context, string) (int, error) { return p.v, nil }
+
+// A typed nil loader (a nil cache.LoaderFunc, a nil pointer to a Loader
+// type) is no loader, as in the object cache: GetOrLoad falls back to
+// Options.Load or returns cache.ErrNoLoader, never a *cache.PanicError
+// from calling it.
+func TestTypedNilLoaderIsNoLoader(t *testing.T) {
+	ctx := context.Background()
+	var nilFunc cache.LoaderFunc[string, int]
+	var nilPtr *pointerLoader
+	loaders := map[string]cache.Loader[string, int]{"LoaderFunc": nilFunc, "pointer": nilPtr}
+
+	c := newCache(t, Options[string, int]{MaxBytes: 1 << 20})
+	for name, ld := range loaders {
+		if _, err := c.GetOrLoad(ctx, "k", ld); !errors.Is(err, cache.ErrNoLoader) {
+			t.Errorf("GetOrLoad with a nil %s: %v, want cache.ErrNoLoader", name, err)
+		}
+	}
+	d := newCache(t, Options[string, int]{MaxBytes: 1 << 20,
+		Load: func(context.Context, string) (int, error) { return 7, nil }})
+	for name, ld := range loaders {
+		if v, err := d.GetOrLoad(ctx, name, ld); v != 7 || err != nil {
+			t.Errorf("GetOrLoad with a nil %s and Options.Load: %d, %v; want 7, nil", name, v, err)
+		}
+	}
+	if st := c.Stats(); st.LoadsPanicked != 0 {
+		t.Errorf("%d loads panicked", st.LoadsPanicked)
 	}
 }
