@@ -35,7 +35,7 @@ type load[V any] struct {
 	done      chan struct{}
 	val       V
 	err       error
-	overtaken bool // under loadGroup.mu: a write of the key came while it ran
+	overtaken bool // under loadGroup.mu: a write of the key, or Clear, came while it ran
 }
 
 func (g *loadGroup[K, V]) init() {
@@ -56,6 +56,16 @@ func (g *loadGroup[K, V]) invalidate(key string) {
 	if l := g.inFlight[key]; l != nil {
 		l.overtaken = true
 		g.forgetLocked(key)
+	}
+	g.mu.Unlock()
+}
+
+// invalidateAll is invalidate for every key, for Clear.
+func (g *loadGroup[K, V]) invalidateAll() {
+	g.mu.Lock()
+	for k, l := range g.inFlight {
+		l.overtaken = true
+		g.forgetLocked(k)
 	}
 	g.mu.Unlock()
 }

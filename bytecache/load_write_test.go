@@ -40,6 +40,7 @@ var writes = []struct {
 	{"Set", func(c *Cache[string, string]) { c.Set("k", "written") }, "written"},
 	{"Delete", func(c *Cache[string, string]) { c.Delete("k") }, ""},
 	{"SetWithTTL<0", func(c *Cache[string, string]) { c.SetWithTTL("k", "gone", -1) }, ""},
+	{"Clear", func(c *Cache[string, string]) { c.Clear() }, ""},
 }
 
 func holds(c *Cache[string, string], key string) string {
