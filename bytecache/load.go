@@ -174,10 +174,10 @@ func (c *Cache[K, V]) runLoad(ctx context.Context, key K, k string, loader cache
 		r := recover()
 		switch {
 		case r != nil:
-			l.err = &cache.PanicError{Value: r, Stack: debug.Stack()}
+			l.val, l.err = *new(V), &cache.PanicError{Value: r, Stack: debug.Stack()}
 			g.panicked.Add(1)
 		case !returned:
-			l.err = cache.ErrLoaderExited
+			l.val, l.err = *new(V), cache.ErrLoaderExited
 			g.panicked.Add(1)
 		case l.err == nil || errors.Is(l.err, cache.ErrNotFound):
 			g.succeeded.Add(1)
