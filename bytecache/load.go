@@ -99,9 +99,11 @@ func (g *loadGroup[K, V]) addStats(st *cache.Stats) {
 // from a cache.TTLLoader, for the lifetime it gives: 0 the default TTL,
 // cache.NoTTL none, and negative returns the value without storing it. A
 // loader's error is returned and nothing is stored (an error wrapping
-// cache.ErrNotFound says the key does not exist); a panic comes back as a
-// *cache.PanicError. A Set or Delete of key while its load runs wins: the
-// loaded value is returned but not stored. A hit costs a Get.
+// cache.ErrNotFound says the key does not exist); a panic, the loader's or
+// the codec's encoding its value, comes back as a *cache.PanicError. A
+// Set, Delete or Clear while the load runs wins: the loaded value is
+// returned but not stored, and a later miss loads again. A hit costs a
+// Get.
 func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, loader cache.Loader[K, V]) (V, error) {
 	if v, ok := c.Get(key); ok {
 		return v, nil
