@@ -215,8 +215,12 @@ func (c *Cache[K, V]) Stats() cache.Stats {
 func (c *Cache[K, V]) DecodeErrors() uint64 { return c.decodeErrors.Load() }
 
 // Clear removes every entry, reporting each to OnEvict with
-// ReasonCleared.
-func (c *Cache[K, V]) Clear() { c.s.Clear() }
+// ReasonCleared. A load in progress then stores nothing, as after a
+// Delete of its key.
+func (c *Cache[K, V]) Clear() {
+	c.loads.invalidateAll()
+	c.s.Clear()
+}
 
 // Close cancels the loads in progress and waits for them, removes every
 // entry (reported as ReasonCleared) and releases the slabs. Later writes

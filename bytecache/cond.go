@@ -39,23 +39,30 @@ func (s *Store) GetWithTTL(key string) ([]byte, time.Duration, bool) {
 // entry there untouched and not counted as read, if key holds one, and
 // for the reasons Set stores nothing. It costs a Set.
 func (s *Store) SetIfAbsent(key string, value []byte, ttl time.Duration) bool {
+	ok, rm := s.setIfAbsent(key, value, ttl)
+	s.report(rm)
+	return ok
+}
+
+// setIfAbsent is SetIfAbsent leaving the removals it made for the caller
+// to report: a caller holding a lock of its own reports them (runs
+// OnEvict) once it has let go.
+func (s *Store) setIfAbsent(key string, value []byte, ttl time.Duration) (bool, *slab.Removals) {
 	switch {
 	case ttl == 0:
 		ttl = s.ttl
 	case ttl == cache.NoTTL:
 		ttl = 0
 	case ttl < 0:
-		return false
+		return false, nil
 	}
 	if s.closed.Load() || len(key) > slab.MaxKeyLen {
-		return false
+		return false, nil
 	}
 	deadline, now := s.deadline(ttl)
 	h, sh := s.hash(key)
 	rm := s.removalBuffer()
-	ok := sh.SetIfAbsent(h, key, value, deadline, now, rm)
-	s.report(rm)
-	return ok
+	return sh.SetIfAbsent(h, key, value, deadline, now, rm), rm
 }
 
 // CompareAndDelete removes key if its live value is old, byte for byte,

@@ -2,10 +2,15 @@ package bytecache
 
 import (
 	"context"
+	"errors"
+	"runtime"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stratacache/cache"
+	"github.com/stratacache/cache/codec"
 	"github.com/stratacache/cache/internal/fakeclock"
 )
 
@@ -83,4 +88,160 @@ func TestGetOrLoadTakesLoaderLifetime(t *testing.T) {
 	if n := calls["own"] + calls["long"] + calls["never"] + calls["default"]; n != 4 {
 		t.Fatalf("%d loads of the four stored keys, want 4", n)
 	}
+}
+
+type pointerLoader struct{ v int }
+
+func (p *pointerLoader) Load(context.Context, string) (int, error) { return p.v, nil }
+
+// A typed nil loader (a nil cache.LoaderFunc, a nil pointer to a Loader
+// type) is no loader, as in the object cache: GetOrLoad falls back to
+// Options.Load or returns cache.ErrNoLoader, never a *cache.PanicError
+// from calling it.
+func TestTypedNilLoaderIsNoLoader(t *testing.T) {
+	ctx := context.Background()
+	var nilFunc cache.LoaderFunc[string, int]
+	var nilPtr *pointerLoader
+	loaders := map[string]cache.Loader[string, int]{"LoaderFunc": nilFunc, "pointer": nilPtr}
+
+	c := newCache(t, Options[string, int]{MaxBytes: 1 << 20})
+	for name, ld := range loaders {
+		if _, err := c.GetOrLoad(ctx, "k", ld); !errors.Is(err, cache.ErrNoLoader) {
+			t.Errorf("GetOrLoad with a nil %s: %v, want cache.ErrNoLoader", name, err)
+		}
+	}
+	d := newCache(t, Options[string, int]{MaxBytes: 1 << 20,
+		Load: func(context.Context, string) (int, error) { return 7, nil }})
+	for name, ld := range loaders {
+		if v, err := d.GetOrLoad(ctx, name, ld); v != 7 || err != nil {
+			t.Errorf("GetOrLoad with a nil %s and Options.Load: %d, %v; want 7, nil", name, v, err)
+		}
+	}
+	if st := c.Stats(); st.LoadsPanicked != 0 {
+		t.Errorf("%d loads panicked", st.LoadsPanicked)
+	}
+}
+
+// panicCodec is the default codec, but it panics encoding "poison".
+type panicCodec struct{ codec.Codec[string] }
+
+func (p panicCodec) Marshal(v string) ([]byte, error) {
+	if v == "poison" {
+		panic("cannot encode poison")
+	}
+	return p.Codec.Marshal(v)
+}
+
+// A load that panics, calls runtime.Goexit, or whose value makes the codec
+// panic releases every caller waiting on it with an error and the zero
+// value, stores nothing and leaves no flight behind: the next miss loads
+// again.
+func TestFailedLoadReachesEveryWaiter(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		load func() string
+		want func(error) bool
+	}{
+		{"panic", func() string { panic("boom") }, func(err error) bool {
+			var pe *cache.PanicError
+			return errors.As(err, &pe) && pe.Value == "boom"
+		}},
+		{"Goexit", func() string { runtime.Goexit(); return "" }, func(err error) bool {
+			return errors.Is(err, cache.ErrLoaderExited)
+		}},
+		{"codec panic", func() string { return "poison" }, func(err error) bool {
+			var pe *cache.PanicError
+			return errors.As(err, &pe) && pe.Value == "cannot encode poison"
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newCache(t, Options[string, string]{MaxBytes: 1 << 20, Codec: panicCodec{codec.Default[string]()}})
+				release := make(chan struct{})
+				ld := cache.LoaderFunc[string, string](func(context.Context, string) (string, error) {
+					<-release
+					return tc.load(), nil
+				})
+				const n = 5
+				vals, errs := make([]string, n), make([]error, n)
+				var wg sync.WaitGroup
+				for i := range n {
+					wg.Go(func() { vals[i], errs[i] = c.GetOrLoad(context.Background(), "k", ld) })
+				}
+				synctest.Wait() // all n wait on one load
+				close(release)
+				wg.Wait()
+				for i, err := range errs {
+					if !tc.want(err) || vals[i] != "" {
+						t.Errorf("waiter %d got %q, %v", i, vals[i], err)
+					}
+				}
+				if st := c.Stats(); st.LoadsPanicked != 1 || st.LoadsSucceeded+st.LoadsFailed != 0 {
+					t.Errorf("stats: %d panicked, %d succeeded, %d failed; want 1 panicked", st.LoadsPanicked, st.LoadsSucceeded, st.LoadsFailed)
+				}
+				if n := c.loads.active.Load(); n != 0 || c.Len() != 0 {
+					t.Errorf("%d loads left in flight, %d entries stored", n, c.Len())
+				}
+				if v, err := c.GetOrLoad(context.Background(), "k", cache.LoaderFunc[string, string](func(context.Context, string) (string, error) {
+					return "fine", nil
+				})); v != "fine" || err != nil {
+					t.Errorf("next GetOrLoad = %q, %v; want a load of its own", v, err)
+				}
+			})
+		})
+	}
+}
+
+// Each caller waits on a shared load only as long as its own ctx allows;
+// one giving up cancels neither the load nor the others' waits.
+func TestEachWaiterHonoursItsOwnContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCache(t, Options[string, int]{MaxBytes: 1 << 20})
+		release := make(chan struct{})
+		var loadErr error
+		ld := cache.LoaderFunc[string, int](func(ctx context.Context, _ string) (int, error) {
+			<-release
+			loadErr = ctx.Err()
+			return 42, nil
+		})
+		type result struct {
+			v   int
+			err error
+		}
+		wait := func(ctx context.Context) chan result {
+			ch := make(chan result, 1)
+			go func() {
+				v, err := c.GetOrLoad(ctx, "k", ld)
+				ch <- result{v, err}
+			}()
+			return ch
+		}
+		cancelled, cancel := context.WithCancel(context.Background())
+		timed, stop := context.WithTimeout(context.Background(), time.Second)
+		defer stop()
+		first, second, third := wait(cancelled), wait(timed), wait(context.Background())
+		synctest.Wait()
+		cancel()
+		if r := <-first; !errors.Is(r.err, context.Canceled) {
+			t.Fatalf("cancelled waiter got %d, %v", r.v, r.err)
+		}
+		if r := <-second; !errors.Is(r.err, context.DeadlineExceeded) { // the bubble's clock reaches the deadline
+			t.Fatalf("timed waiter got %d, %v", r.v, r.err)
+		}
+		select {
+		case r := <-third:
+			t.Fatalf("the third waiter returned %d, %v before the load ended", r.v, r.err)
+		default:
+		}
+		close(release)
+		if r := <-third; r.v != 42 || r.err != nil {
+			t.Fatalf("third waiter got %d, %v", r.v, r.err)
+		}
+		if loadErr != nil {
+			t.Fatalf("the load's context ended with its callers': %v", loadErr)
+		}
+		if v, ok := c.Get("k"); !ok || v != 42 {
+			t.Fatalf("the load was not stored: %d, %v", v, ok)
+		}
+	})
 }
