@@ -236,11 +236,10 @@ func (s *Shard[K, V]) Peek(key K, hash uint64) (v V, ok bool) {
 // the value returned is always the one whose lifetime was extended.
 func (s *Shard[K, V]) find(key K, hash uint64, extend bool) (e *entry.Entry[K, V], v V, written int64, found Found) {
 	s.readLock()
-	defer s.readUnlock()
 	for {
 		e = s.table.Get(hash, key)
 		if e == nil {
-			return nil, v, 0, FoundNothing
+			break
 		}
 		var m entry.Meta
 		v, m = e.Load()
@@ -248,17 +247,21 @@ func (s *Shard[K, V]) find(key K, hash uint64, extend bool) (e *entry.Entry[K, V
 			now := s.clock()
 			if m.Deadline <= now {
 				var zero V
-				return nil, zero, 0, FoundNothing
+				e, v = nil, zero
+				break
 			}
 			if extend && !m.Negative && !e.Extend(m, now) {
 				continue // a write or the expiry of this version came first
 			}
 		}
+		written, found = m.Written, FoundValue
 		if m.Negative {
-			return e, v, m.Written, FoundNegative
+			found = FoundNegative
 		}
-		return e, v, m.Written, FoundValue
+		break
 	}
+	s.readUnlock()
+	return e, v, written, found
 }
 
 // Hit is one version of a live value as [Shard.ReadHit] found it, for
