@@ -220,16 +220,18 @@ func (r *ring) record(p int) (rec, bool) {
 	return parseRecord(r.at(p, r.chunkEnd(p)-p))
 }
 
-// writeRecord encodes a record into b, which is exactly its size.
-func writeRecord(b []byte, flags byte, key string, value []byte, deadline int64) {
+// writeRecord encodes a record into b, which is exactly its size; its
+// value is prefix followed by value.
+func writeRecord(b []byte, flags byte, key string, prefix, value []byte, deadline int64) {
 	b[0] = flags
 	binary.LittleEndian.PutUint16(b[1:], uint16(len(key)))
-	binary.LittleEndian.PutUint32(b[3:], uint32(len(value)))
+	binary.LittleEndian.PutUint32(b[3:], uint32(len(prefix)+len(value)))
 	n := hdrLen
 	if flags&flagDeadline != 0 {
 		binary.LittleEndian.PutUint64(b[hdrLen:], uint64(deadline))
 		n += deadlineLen
 	}
 	n += copy(b[n:], key)
+	n += copy(b[n:], prefix)
 	copy(b[n:], value)
 }

@@ -21,7 +21,9 @@
 package slab
 
 import (
+	"bytes"
 	"hash/maphash"
+	"math"
 	"sync"
 
 	"github.com/stratacache/cache/entry"
@@ -115,23 +117,42 @@ func (s *Shard) lookupLocked(tag uint32, key string) (i uint64, loc uint32, x re
 // Get appends the value of key to dst and reports whether it was found
 // and live. An expired record found on the way is removed.
 func (s *Shard) Get(hash uint64, key string, now int64, dst []byte, rm *Removals) ([]byte, bool) {
+	dst, found, _ := s.GetBody(hash, key, now, nil, math.MaxInt, dst, rm)
+	return dst, found
+}
+
+// GetBody is Get for values written with a prefix (see Set): it appends
+// the bytes of the value after prefix. If the live value does not start
+// with prefix, or has more than maxBody bytes after it, it reports found
+// but not matched, appends nothing and counts nothing: the caller then
+// reads the whole value with Get. A nil dst gets a buffer of exactly the
+// body's length.
+func (s *Shard) GetBody(hash uint64, key string, now int64, prefix []byte, maxBody int, dst []byte, rm *Removals) (out []byte, found, matched bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i, loc, x, ok := s.lookupLocked(tagOf(hash), key)
 	if !ok {
 		s.counters.Misses++
-		return dst, false
+		return dst, false, false
 	}
 	if expired(&x, now) {
 		s.dropLocked(i, loc, &x, entry.ReasonExpired, rm)
 		s.counters.Misses++
-		return dst, false
+		return dst, false, false
 	}
+	v := x.value()
+	if !bytes.HasPrefix(v, prefix) || len(v)-len(prefix) > maxBody {
+		return dst, true, false
+	}
+	v = v[len(prefix):]
 	if x.flags&flagFreq < maxFreq {
 		x.body[0]++
 	}
 	s.counters.Hits++
-	return append(dst, x.value()...), true
+	if dst == nil {
+		dst = make([]byte, 0, len(v))
+	}
+	return append(dst, v...), true, true
 }
 
 // Contains reports whether key is present and live, touching nothing.
@@ -170,15 +191,17 @@ func (s *Shard) dropLocked(i uint64, loc uint32, x *rec, reason entry.Reason, rm
 func (s *Shard) reportLocked(x *rec, reason entry.Reason, rm *Removals) {
 	s.counters.Removed[reason]++
 	if rm != nil {
-		rm.add(x.key(), x.value(), reason)
+		rm.add(x.key(), nil, x.value(), reason)
 	}
 }
 
-// Set stores value under key with deadline (Unix nanoseconds, 0 for
-// none). It reports false, storing nothing, when the record would exceed
-// MaxRecord; the value is then reported as evicted for capacity.
-func (s *Shard) Set(hash uint64, key string, value []byte, deadline, now int64, rm *Removals) bool {
-	size := RecordSize(len(key), len(value), deadline != 0)
+// Set stores prefix followed by value under key with deadline (Unix
+// nanoseconds, 0 for none); prefix is for a codec's header, which saves
+// the caller from joining the two. It reports false, storing nothing, when
+// the record would exceed MaxRecord; the value is then reported as evicted
+// for capacity.
+func (s *Shard) Set(hash uint64, key string, prefix, value []byte, deadline, now int64, rm *Removals) bool {
+	size := RecordSize(len(key), len(prefix)+len(value), deadline != 0)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.counters.Sets++
@@ -191,7 +214,7 @@ func (s *Shard) Set(hash uint64, key string, value []byte, deadline, now int64, 
 			// Same shape: overwrite in place, no garbage left behind.
 			s.reportLocked(&x, entry.ReasonReplaced, rm)
 			f := x.flags & flagFreq
-			writeRecord(x.body, x.flags&^flagFreq|min(f+1, maxFreq), key, value, deadline)
+			writeRecord(x.body, x.flags&^flagFreq|min(f+1, maxFreq), key, prefix, value, deadline)
 			return true
 		}
 		if live {
@@ -203,7 +226,7 @@ func (s *Shard) Set(hash uint64, key string, value []byte, deadline, now int64, 
 	if size > s.maxSize {
 		s.counters.Removed[entry.ReasonCapacity]++
 		if rm != nil {
-			rm.add([]byte(key), value, entry.ReasonCapacity)
+			rm.add([]byte(key), prefix, value, entry.ReasonCapacity)
 		}
 		return false
 	}
@@ -217,7 +240,7 @@ func (s *Shard) Set(hash uint64, key string, value []byte, deadline, now int64, 
 	r := &s.rings[where]
 	s.makeRoomLocked(where, size, now, rm)
 	p := r.alloc(size)
-	writeRecord(r.at(p, size), flags, key, value, deadline)
+	writeRecord(r.at(p, size), flags, key, prefix, value, deadline)
 	r.live++
 	r.liveSize += size
 	loc := uint32(p)
