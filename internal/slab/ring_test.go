@@ -91,7 +91,7 @@ func indexModel(t *testing.T, data []byte) {
 		} else {
 			tag := tagOf(uint64(b>>1%50) << 32)
 			loc := uint32(step)
-			x.insert(tag, loc)
+			x.insert(tag, loc, byte(step)%(maxFreq+1))
 			ref[loc] = tag
 			locs = append(locs, loc)
 		}
@@ -151,5 +151,22 @@ func TestGhostWindow(t *testing.T) {
 	g.grow(256)
 	if !g.take(7<<32, 5) {
 		t.Fatal("growth lost a hash")
+	}
+}
+
+// The access count shares the slot with the tag and location without
+// changing either, whatever bits the hash has.
+func TestSlotFreq(t *testing.T) {
+	for _, h := range []uint64{0, ^uint64(0), 0x6000_0000_0000_0000, 0x1234_5678_9abc_def0} {
+		for _, loc := range []uint32{0, mainBit | 12345, ^uint32(0)} {
+			tag := tagOf(h)
+			for f := range byte(maxFreq + 1) {
+				s := withFreq(slotOf(tag, loc), f)
+				if slotTag(s) != tag || slotLoc(s) != loc || slotFreq(s) != f || s == 0 {
+					t.Fatalf("hash %#x loc %#x freq %d: slot %#x reads tag %#x loc %#x freq %d",
+						h, loc, f, s, slotTag(s), slotLoc(s), slotFreq(s))
+				}
+			}
+		}
 	}
 }
