@@ -25,7 +25,9 @@ type Options[K comparable, V any] struct {
 	TTL      time.Duration
 
 	// Codec turns values into the bytes the slabs hold; nil means
-	// codec.Default (msgpack). codec.Raw suits []byte and string values.
+	// codec.Default (msgpack). codec.Raw suits []byte and string values;
+	// with it the cache copies values in and out of the slabs itself, so
+	// a Get allocates only the value it returns and a Set nothing.
 	Codec codec.Codec[V]
 
 	// EncodeKey turns a key into the string the store indexes. nil means
@@ -76,7 +78,8 @@ type Cache[K comparable, V any] struct {
 	clock   cache.Clock
 	load    cache.Loader[K, V]
 	timeout time.Duration
-	scratch sync.Pool // *[]byte: values are copied out, then decoded
+	scratch sync.Pool  // *[]byte: values are copied out, then decoded
+	raw     *rawLayout // set for a raw codec: values skip the codec
 	loads   loadGroup[K, V]
 
 	decodeErrors atomic.Uint64
@@ -89,6 +92,7 @@ func New[K comparable, V any](opts Options[K, V]) (*Cache[K, V], error) {
 	if c.codec == nil {
 		c.codec = codec.Default[V]()
 	}
+	c.raw = newRawLayout(c.codec)
 	switch {
 	case opts.LoadTimeout < 0:
 		return nil, optionError("Options.LoadTimeout", "is %v; it must be 0 (none) or positive", opts.LoadTimeout)
@@ -143,10 +147,15 @@ func (c *Cache[K, V]) onEvict(hook func(K, V, cache.Reason)) func(string, []byte
 
 // Get returns the value of key and whether it was there and not expired.
 // It costs a Store.AppendGet into a pooled buffer, then a decode outside
-// the lock. Bytes that do not decode (a custom codec that disagrees with
+// the lock; with a raw codec, a copy into a new value under the lock. Bytes that do not decode (a custom codec that disagrees with
 // itself) are removed and counted in DecodeErrors; Get then misses.
 func (c *Cache[K, V]) Get(key K) (V, bool) {
 	k := c.enc(key)
+	if c.raw != nil {
+		if v, ok, done := c.getRaw(k); done {
+			return v, ok
+		}
+	}
 	bp := c.scratch.Get().(*[]byte)
 	b, ok := c.s.AppendGet((*bp)[:0], k)
 	var v V
@@ -169,26 +178,39 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 // codec's error if value does not encode, ErrTooLarge (the value is also
 // reported to OnEvict as evicted for capacity) if the entry exceeds
 // MaxEntrySize, and cache.ErrClosed after Close; nothing is stored then.
-// It costs an encode, which allocates, and a copy into the slabs.
+// It costs an encode, which allocates, and a copy into the slabs (with a
+// raw codec, only the copy).
 func (c *Cache[K, V]) Set(key K, value V) error { return c.SetWithTTL(key, value, 0) }
 
 // SetWithTTL is Set with a lifetime of its own: 0 means the default TTL,
 // cache.NoTTL no expiry, and a negative ttl deletes the key.
 func (c *Cache[K, V]) SetWithTTL(key K, value V, ttl time.Duration) error {
+	if c.raw != nil {
+		k := c.enc(key)
+		c.loads.invalidate(k)
+		stored, size := c.setRaw(k, value, ttl)
+		return c.setError(k, stored, size, ttl)
+	}
 	b, err := c.codec.Marshal(value)
 	if err != nil {
 		return err
 	}
 	k := c.enc(key)
 	c.loads.invalidate(k)
-	if c.s.SetWithTTL(k, b, ttl) {
+	return c.setError(k, c.s.SetWithTTL(k, b, ttl), len(b), ttl)
+}
+
+// setError returns the error of a Set of size encoded bytes under k that
+// stored them or did not.
+func (c *Cache[K, V]) setError(k string, stored bool, size int, ttl time.Duration) error {
+	if stored {
 		return nil
 	}
 	if c.s.closed.Load() {
 		return cache.ErrClosed
 	}
 	return fmt.Errorf("%w: %d bytes with its %d-byte key, at most %d", ErrTooLarge,
-		EntrySize(len(k), len(b), ttl != cache.NoTTL && (ttl > 0 || c.s.ttl > 0)), len(k), c.s.MaxEntrySize())
+		EntrySize(len(k), size, ttl != cache.NoTTL && (ttl > 0 || c.s.ttl > 0)), len(k), c.s.MaxEntrySize())
 }
 
 // Delete removes key and reports whether a live entry was there.

@@ -99,3 +99,10 @@ func (s *Store) clockNow() int64 {
 	}
 	return time.Now().UnixNano()
 }
+
+// contains reports whether key holds a live value, counting nothing: the
+// second look of a load that missed.
+func (s *Store) contains(key string) bool {
+	h, sh := s.hash(key)
+	return sh.Contains(h, key, s.now())
+}

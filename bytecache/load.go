@@ -127,6 +127,15 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, loader cache.Loader[
 		return zero, cache.ErrClosed
 	}
 	l := g.inFlight[k]
+	if l == nil && c.s.contains(k) {
+		// A second look: a load of key finished since the miss above,
+		// storing its value before it was forgotten.
+		g.mu.Unlock()
+		if v, ok := c.Get(key); ok {
+			return v, nil
+		}
+		return c.GetOrLoad(ctx, key, loader) // removed again meanwhile
+	}
 	if l == nil {
 		l = &load[V]{done: make(chan struct{})}
 		g.inFlight[k] = l

@@ -208,10 +208,10 @@ func TestOnEvictOfLoadStoreMayWrite(t *testing.T) {
 	}
 }
 
-// A Set that lands after GetOrLoad missed but before its load registered
-// did not overtake the load, yet the load does not store over it either:
-// the load stores only into an absent key. (GetOrLoad encodes the key
-// twice, for Get and then for the load; the Set lands at the second.)
+// A Set that lands after GetOrLoad missed but before a load registered is
+// found by GetOrLoad's second look, under the loads' lock: no load runs,
+// and the caller gets the Set's value. (GetOrLoad encodes the key twice,
+// for Get and then for the load; the Set lands at the second.)
 func TestSetBeforeLoadRegistersIsKept(t *testing.T) {
 	var c *Cache[string, string]
 	encodes := 0
@@ -222,11 +222,13 @@ func TestSetBeforeLoadRegistersIsKept(t *testing.T) {
 			}
 			return k
 		}})
+	loads := 0
 	v, err := c.GetOrLoad(context.Background(), "k", cache.LoaderFunc[string, string](func(context.Context, string) (string, error) {
+		loads++
 		return "loaded", nil
 	}))
-	if err != nil || v != "loaded" {
-		t.Fatalf("GetOrLoad = %q, %v; want the loaded value", v, err)
+	if err != nil || v != "written" || loads != 0 {
+		t.Fatalf("GetOrLoad = %q, %v after %d loads; want the Set's value and no load", v, err, loads)
 	}
 	if encodes < 3 {
 		t.Fatalf("%d key encodings: the Set did not run within GetOrLoad", encodes)

@@ -236,6 +236,22 @@ func (s *Store) AppendGet(dst []byte, key string) ([]byte, bool) {
 	return dst, ok
 }
 
+// appendGetBody is AppendGet for a value written with prefix (a codec's
+// header) by setBody: it appends the bytes after prefix, into a buffer of
+// exactly their length if dst is nil. If the value does not start with
+// prefix, or has more than maxBody bytes after it, it reports found but
+// not matched and appends nothing; read it with AppendGet then.
+func (s *Store) appendGetBody(dst []byte, key string, prefix []byte, maxBody int) (out []byte, found, matched bool) {
+	if s.closed.Load() {
+		return dst, false, false
+	}
+	h, sh := s.hash(key)
+	rm := s.removalBuffer()
+	dst, found, matched = sh.GetBody(h, key, s.now(), prefix, maxBody, dst, rm)
+	s.report(rm)
+	return dst, found, matched
+}
+
 // Set stores a copy of value under key with the default TTL, replacing
 // any value there. It reports false, and stores nothing, if the entry is
 // larger than MaxEntrySize or the key longer than 65,535 bytes, or after
@@ -247,6 +263,12 @@ func (s *Store) Set(key string, value []byte) bool {
 // SetWithTTL is Set with a lifetime of its own: 0 means the default TTL,
 // cache.NoTTL no expiry, and a negative ttl deletes the key.
 func (s *Store) SetWithTTL(key string, value []byte, ttl time.Duration) bool {
+	return s.setBody(key, nil, value, ttl)
+}
+
+// setBody is SetWithTTL for the value prefix followed by body, which it
+// copies into the slabs without joining them first.
+func (s *Store) setBody(key string, prefix, body []byte, ttl time.Duration) bool {
 	switch {
 	case ttl == 0:
 		ttl = s.ttl
@@ -256,10 +278,15 @@ func (s *Store) SetWithTTL(key string, value []byte, ttl time.Duration) bool {
 		s.Delete(key)
 		return true
 	}
-	return s.set(key, value, ttl)
+	return s.setParts(key, prefix, body, ttl)
 }
 
 func (s *Store) set(key string, value []byte, ttl time.Duration) bool {
+	return s.setParts(key, nil, value, ttl)
+}
+
+// setParts stores prefix followed by value, with a ttl of 0 meaning none.
+func (s *Store) setParts(key string, prefix, value []byte, ttl time.Duration) bool {
 	if s.closed.Load() {
 		return false
 	}
@@ -276,7 +303,7 @@ func (s *Store) set(key string, value []byte, ttl time.Duration) bool {
 	}
 	h, sh := s.hash(key)
 	rm := s.removalBuffer()
-	ok := sh.Set(h, key, value, deadline, now, rm)
+	ok := sh.Set(h, key, prefix, value, deadline, now, rm)
 	s.report(rm)
 	return ok
 }

@@ -217,6 +217,52 @@ func TestRawRoundTrip(t *testing.T) {
 	}
 }
 
+// RawHeader describes exactly what a raw codec writes and accepts, and
+// declines every codec whose bytes are not header then value, or whose
+// Unmarshal has an effect (a Budget).
+func TestRawHeader(t *testing.T) {
+	limited, err := New[[]byte](Options{Format: FormatRaw, MaxDecodeBytes: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]Codec[[]byte]{"Raw": Raw[[]byte](), "limited": limited} {
+		h, maxBody, ok := RawHeader(c)
+		if !ok {
+			t.Fatalf("%s: RawHeader declined a raw codec", name)
+		}
+		v := []byte("0123456789")
+		data, _ := c.Marshal(v)
+		if !bytes.Equal(data, append(bytes.Clone(h), v...)) {
+			t.Errorf("%s: Marshal = %q, want header %q then the value", name, data, h)
+		}
+		n := min(int(maxBody), len(v))
+		if out, err := c.Unmarshal(data[:len(h)+n]); err != nil || !bytes.Equal(out, v[:n]) {
+			t.Errorf("%s: a body of %d bytes: %q, %v", name, n, out, err)
+		}
+		if maxBody < int64(len(v)) {
+			if _, err := c.Unmarshal(data[:len(h)+int(maxBody)+1]); !errors.Is(err, ErrTooLarge) {
+				t.Errorf("%s: a body past maxBody %d: %v, want ErrTooLarge", name, maxBody, err)
+			}
+		}
+		h[0] ^= 0xff // a copy: the codec's own header is unchanged
+		if again, _ := c.Marshal(v); !bytes.Equal(again, data) {
+			t.Errorf("%s: changing the returned header changed Marshal's output", name)
+		}
+	}
+	if h, _, ok := RawHeader(Raw[string]()); !ok || !bytes.Equal(h, headerOf[string](FormatRaw)) {
+		t.Errorf("Raw[string]: %q, %v", h, ok)
+	}
+	budgeted, err := New[[]byte](Options{Format: FormatRaw, Budget: NewBudget(100)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]Codec[[]byte]{"budget": budgeted, "msgpack": Msgpack[[]byte](), "json": JSON[[]byte]()} {
+		if _, _, ok := RawHeader(c); ok {
+			t.Errorf("%s: RawHeader accepted it", name)
+		}
+	}
+}
+
 // allStringCodecs returns one codec of each format for string values, the
 // one type every codec supports.
 func allStringCodecs() []Codec[string] {

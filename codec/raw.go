@@ -60,3 +60,22 @@ func (c *rawCodec[V]) Unmarshal(data []byte) (v V, err error) {
 	}
 	return v, nil
 }
+
+// RawHeader reports whether c is a raw codec of this package (made by
+// [Raw], or by [New] with FormatRaw) that has no Options.Budget, and if so
+// returns the header its Marshal writes before a value's own bytes and the
+// longest body its Unmarshal accepts (Options.MaxDecodeBytes). For such a
+// codec, Marshal(v) is header followed by v's bytes, and Unmarshal of
+// header followed by at most maxBody bytes returns a copy of those bytes
+// (the zero V for none) and has no other effect. A store that keeps
+// encoded values can then copy them between its memory and V directly,
+// saving the allocations of Marshal and Unmarshal; bytes that start
+// otherwise must still go through Unmarshal. It costs a type assertion
+// and a copy of the header.
+func RawHeader[V any](c Codec[V]) (header []byte, maxBody int64, ok bool) {
+	r, ok := c.(*rawCodec[V])
+	if !ok || r.budget != nil {
+		return nil, 0, false
+	}
+	return bytes.Clone(r.header), r.maxDecode, true
+}

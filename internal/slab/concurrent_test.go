@@ -52,7 +52,7 @@ func TestShardConcurrentReadsSeeWholeValues(t *testing.T) {
 				h := Hash(seed, k)
 				switch i % 10 {
 				case 0, 1, 2:
-					s.Set(h, k, selfValue(k, uint64(i)), 0, 0, &rm)
+					s.Set(h, k, nil, selfValue(k, uint64(i)), 0, 0, &rm)
 				case 3:
 					s.Delete(h, k, 0, &rm)
 				default:

@@ -18,18 +18,18 @@ func (s *Shard) GetDeadline(hash uint64, key string, now int64, dst []byte, rm *
 	defer s.mu.Unlock()
 	i, loc, x, ok := s.lookupLocked(tagOf(hash), key)
 	if !ok {
-		s.counters.Misses++
+		s.misses.Add(1)
 		return dst, 0, false
 	}
 	if expired(&x, now) {
 		s.dropLocked(i, loc, &x, entry.ReasonExpired, rm)
-		s.counters.Misses++
+		s.misses.Add(1)
 		return dst, 0, false
 	}
-	if x.flags&flagFreq < maxFreq {
-		x.body[0]++
+	if sl := s.idx.slots[i]; slotFreq(sl) < maxFreq {
+		s.idx.slots[i] = withFreq(sl, slotFreq(sl)+1)
 	}
-	s.counters.Hits++
+	s.hits.Add(1)
 	return append(dst, x.value()...), x.deadline, true
 }
 
@@ -42,7 +42,7 @@ func (s *Shard) SetIfAbsent(hash uint64, key string, value []byte, deadline, now
 	if _, _, x, ok := s.lookupLocked(tagOf(hash), key); ok && !expired(&x, now) {
 		return false
 	}
-	return s.setLocked(hash, key, value, deadline, now, rm)
+	return s.setLocked(hash, key, nil, value, deadline, now, rm)
 }
 
 // CompareAndDelete removes key if it holds a live record whose value is

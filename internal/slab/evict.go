@@ -55,11 +55,12 @@ func (s *Shard) evictSmallLocked(now int64, rm *Removals) {
 	}
 	n := x.size()
 	tag := tagOf(hash)
-	promote := !expired(&x, now) && (x.flags&flagFreq != 0 || m.free() >= m.need(n))
+	i, _ := s.idx.findLoc(tag, loc)
+	promote := !expired(&x, now) && (slotFreq(s.idx.slots[i]) != 0 || m.free() >= m.need(n))
 	if promote {
 		// Room first: evicting from main moves index slots.
 		s.makeRoomLocked(main, n, now, rm)
-		s.moveToMainLocked(&x, x.flags&^flagFreq, tag, loc)
+		s.moveToMainLocked(&x, 0, tag, loc)
 		m.live++
 		m.liveSize += n
 		r.live--
@@ -67,24 +68,21 @@ func (s *Shard) evictSmallLocked(now int64, rm *Removals) {
 		r.popFront(n)
 		return
 	}
-	i, _ := s.idx.findLoc(tag, loc)
 	if s.evictHeadLocked(small, &x, i, now, rm) == entry.ReasonCapacity {
 		s.ghost.add(hash)
 	}
 }
 
-// moveToMainLocked copies x to the main ring's tail, which has room,
-// with flags, and points its index slot (found by tag and its old
-// location loc) there.
-func (s *Shard) moveToMainLocked(x *rec, flags byte, tag, loc uint32) {
+// moveToMainLocked copies x to the main ring's tail, which has room, and
+// points its index slot (found by tag and its old location loc) there,
+// with access count freq.
+func (s *Shard) moveToMainLocked(x *rec, freq byte, tag, loc uint32) {
 	m := &s.rings[main]
 	n := x.size()
 	p := m.alloc(n)
-	b := m.at(p, n)
-	copy(b, x.body)
-	b[0] = flags
+	copy(m.at(p, n), x.body)
 	i, _ := s.idx.findLoc(tag, loc)
-	s.idx.slots[i] = slotOf(tag, uint32(p)|mainBit)
+	s.idx.slots[i] = withFreq(slotOf(tag, uint32(p)|mainBit), freq)
 }
 
 // evictHeadLocked removes x, the record at the head of ring w whose index
@@ -114,14 +112,14 @@ func (s *Shard) evictMainLocked(now int64, rm *Removals) {
 	}
 	n := x.size()
 	tag := tagOf(hash)
-	if f := x.flags & flagFreq; f > 0 && !expired(&x, now) && r.free()+n >= r.need(n) {
+	i, _ := s.idx.findLoc(tag, loc)
+	if f := slotFreq(s.idx.slots[i]); f > 0 && !expired(&x, now) && r.free()+n >= r.need(n) {
 		r.popFront(n)
 		// The record's old bytes are now free space the copy may
 		// overlap; copy moves them as memmove does.
-		s.moveToMainLocked(&x, f-1|x.flags&^flagFreq, tag, loc)
+		s.moveToMainLocked(&x, f-1, tag, loc)
 		return
 	}
-	i, _ := s.idx.findLoc(tag, loc)
 	s.evictHeadLocked(main, &x, i, now, rm)
 }
 
@@ -136,7 +134,7 @@ func (s *Shard) dropRingLocked(w int) {
 	s.idx = newIndex()
 	for _, sl := range old.slots {
 		if sl != 0 && int(slotLoc(sl)>>31) != w {
-			s.idx.insert(slotTag(sl), slotLoc(sl))
+			s.idx.insert(slotTag(sl), slotLoc(sl), slotFreq(sl))
 		}
 	}
 }

@@ -4,13 +4,19 @@ package slab
 // two of uint64 slots, so that it holds no pointer however many entries
 // there are. A slot is tag<<32 | loc, 0 when empty:
 //
-//   - tag is the top 32 bits of the key's hash with the top bit set (so
-//     that no occupied slot is 0); its low bits pick the home slot, which
-//     lets the table grow without rehashing keys;
+//   - tag is 29 bits of the key's hash with the top bit set (so that no
+//     occupied slot is 0); its low bits pick the home slot, which lets
+//     the table grow without rehashing keys;
+//   - bits 29 and 30 of tag are not the key's but its S3-FIFO access
+//     count, kept here rather than in the record so that a read can raise
+//     it with an atomic operation on an aligned word while other reads
+//     share the shard's lock;
 //   - loc is the ring (bit 31: 0 small, 1 main) and the record's position.
 //
 // Deletion shifts the following slots back instead of leaving tombstones,
-// so lookups never walk past deleted slots.
+// so lookups never walk past deleted slots. Slots are read with atomic
+// loads where reads may run together (see Shard.GetBody); every other
+// access holds the shard's lock exclusively.
 type index struct {
 	slots []uint64
 	mask  uint64
@@ -26,13 +32,24 @@ const (
 	MaxRingBytes = 1 << 31
 )
 
-func tagOf(hash uint64) uint32 { return uint32(hash>>32) | tagBit }
+// freqShift places the access count in a slot.
+const (
+	freqShift = 32 + 29
+	freqMask  = uint64(maxFreq) << freqShift
+)
+
+func tagOf(hash uint64) uint32 { return uint32(hash>>32)&^uint32(freqMask>>32) | tagBit }
 
 func slotOf(tag, loc uint32) uint64 { return uint64(tag)<<32 | uint64(loc) }
 
-func slotTag(s uint64) uint32 { return uint32(s >> 32) }
+// slotTag returns the key's tag in slot s, without the access count.
+func slotTag(s uint64) uint32 { return uint32((s &^ freqMask) >> 32) }
 
 func slotLoc(s uint64) uint32 { return uint32(s) }
+
+func slotFreq(s uint64) byte { return byte(s>>freqShift) & maxFreq }
+
+func withFreq(s uint64, f byte) uint64 { return s&^freqMask | uint64(f)<<freqShift }
 
 func newIndex() index {
 	return index{slots: make([]uint64, minIndexSlots), mask: minIndexSlots - 1}
@@ -41,13 +58,13 @@ func newIndex() index {
 // home returns the slot a tag probes first.
 func (x *index) home(tag uint32) uint64 { return uint64(tag) & x.mask }
 
-// insert adds a slot for a key known to be absent, growing the table
-// beyond three quarters full.
-func (x *index) insert(tag, loc uint32) {
+// insert adds a slot with access count freq for a key known to be
+// absent, growing the table beyond three quarters full.
+func (x *index) insert(tag, loc uint32, freq byte) {
 	if (x.count+1)*4 > len(x.slots)*3 {
 		x.grow()
 	}
-	x.place(slotOf(tag, loc))
+	x.place(withFreq(slotOf(tag, loc), freq))
 	x.count++
 }
 
@@ -96,7 +113,7 @@ func (x *index) remove(i uint64) {
 func (x *index) findLoc(tag, loc uint32) (uint64, bool) {
 	want := slotOf(tag, loc)
 	for i := x.home(tag); ; i = (i + 1) & x.mask {
-		switch x.slots[i] {
+		switch s := x.slots[i]; s &^ freqMask {
 		case want:
 			return i, true
 		case 0:

@@ -72,7 +72,9 @@ func (md *model) set(k string, n int, ttl int64) {
 	if ttl > 0 {
 		deadline = md.now + ttl
 	}
-	stored := md.s.Set(Hash(md.seed, k), k, v, deadline, md.now, &md.rm)
+	// Some values go in as two parts, as a codec's header and body do.
+	cut := min(int(md.version%3), n)
+	stored := md.s.Set(Hash(md.seed, k), k, v[:cut], v[cut:], deadline, md.now, &md.rm)
 	if stored != (RecordSize(len(k), n, deadline != 0) <= md.s.MaxRecord()) {
 		md.t.Fatalf("Set(%q, %d bytes) stored %v, max record %d", k, n, stored, md.s.MaxRecord())
 	}
@@ -86,6 +88,36 @@ func (md *model) set(k string, n int, ttl int64) {
 func (md *model) get(k string) {
 	got, ok := md.s.Get(Hash(md.seed, k), k, md.now, nil, &md.rm)
 	md.settle(fmt.Sprintf("Get(%q)", k))
+	md.checkGot(k, got, ok)
+}
+
+// getBody reads k with GetBody, with a prefix of 0 to 2 bytes (those of
+// the model's value when arg is even) and a bound on the body of arg%32.
+func (md *model) getBody(k string, arg byte) {
+	prefix := []byte{arg, arg + 1}[:arg%3]
+	if e := md.m[k]; arg%2 == 0 && len(e.value) >= len(prefix) {
+		prefix = e.value[:len(prefix)]
+	}
+	maxBody := int(arg % 32)
+	got, found, matched := md.s.GetBody(Hash(md.seed, k), k, md.now, prefix, maxBody, nil, &md.rm)
+	md.settle(fmt.Sprintf("GetBody(%q)", k))
+	e := md.m[k]
+	fits := bytes.HasPrefix(e.value, prefix) && len(e.value)-len(prefix) <= maxBody
+	switch {
+	case found && fits != matched:
+		md.t.Fatalf("GetBody(%q, %q, %d) matched %v, model value %q", k, prefix, maxBody, matched, e.value)
+	case found && !matched && got != nil:
+		md.t.Fatalf("GetBody(%q) appended %q without a match", k, got)
+	case found && !matched:
+		// Not a match: the value is not given, but it is live.
+		md.checkGot(k, e.value, true)
+	default:
+		md.checkGot(k, append(bytes.Clone(prefix), got...), found)
+	}
+}
+
+func (md *model) checkGot(k string, got []byte, ok bool) {
+	md.t.Helper()
 	e, present := md.m[k]
 	live := present && (e.deadline == 0 || e.deadline > md.now)
 	switch {
@@ -209,12 +241,14 @@ func (md *model) run(data []byte) {
 			case arg == 0:
 				md.s.Clear(md.now, &md.rm, op&0x80 != 0)
 				md.settle("Clear")
-			case arg%4 == 1:
+			case arg%5 == 1:
 				md.setIfAbsent(k, int(arg)%24, int64(op>>7)*int64(arg%5+1))
-			case arg%4 == 2:
+			case arg%5 == 2:
 				md.compareAndDelete(k, op&0x80 != 0)
-			case arg%4 == 3:
+			case arg%5 == 3:
 				md.getDeadline(k)
+			case arg%5 == 4:
+				md.getBody(k, arg)
 			default:
 				md.get(k)
 			}

@@ -20,7 +20,7 @@ func newTestShard(bytes int) *testShard {
 }
 
 func (s *testShard) set(k string, n int) bool {
-	return s.Set(Hash(s.seed, k), k, make([]byte, n), 0, 0, &s.rm)
+	return s.Set(Hash(s.seed, k), k, nil, make([]byte, n), 0, 0, &s.rm)
 }
 
 func (s *testShard) get(k string) bool {
@@ -123,7 +123,7 @@ func TestSameSizeOverwriteInPlace(t *testing.T) {
 func TestExpiredIsNeverReturned(t *testing.T) {
 	s := newTestShard(8 << 10)
 	h := Hash(s.seed, "k")
-	s.Set(h, "k", []byte("v"), 100, 50, &s.rm)
+	s.Set(h, "k", nil, []byte("v"), 100, 50, &s.rm)
 	if _, ok := s.Get(h, "k", 99, nil, &s.rm); !ok {
 		t.Fatal("missed before the deadline")
 	}

@@ -16,9 +16,11 @@ type removal struct {
 	reason         entry.Reason
 }
 
-func (r *Removals) add(key, value []byte, reason entry.Reason) {
+// add collects a removal whose value is prefix followed by value.
+func (r *Removals) add(key, prefix, value []byte, reason entry.Reason) {
 	r.buf = append(r.buf, key...)
 	k := len(r.buf)
+	r.buf = append(r.buf, prefix...)
 	r.buf = append(r.buf, value...)
 	r.list = append(r.list, removal{keyEnd: k, valEnd: len(r.buf), reason: reason})
 }

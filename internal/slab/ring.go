@@ -5,7 +5,7 @@ import "encoding/binary"
 // A record is one entry in a ring, stored contiguously inside one chunk:
 //
 //	offset  size  meaning
-//	0       1     flags: frequency (2 bits), deadline present, dead, pad
+//	0       1     flags: 2 bits unused (0), deadline present, dead, pad
 //	1       2     key length, little-endian
 //	3       4     value length, little-endian
 //	7       8     deadline in Unix nanoseconds (only with flagDeadline)
@@ -18,7 +18,7 @@ const (
 	hdrLen      = 7
 	deadlineLen = 8
 
-	flagFreq     = 0x03 // S3-FIFO's 2-bit access count
+	flagFreq     = 0x03 // once the access count, now in the index slot; written 0
 	flagDeadline = 0x04 // a deadline follows the header
 	flagDead     = 0x08 // deleted or overwritten: skip it, free its bytes
 	flagPad      = 0x10 // the rest of the chunk is unused
@@ -220,16 +220,18 @@ func (r *ring) record(p int) (rec, bool) {
 	return parseRecord(r.at(p, r.chunkEnd(p)-p))
 }
 
-// writeRecord encodes a record into b, which is exactly its size.
-func writeRecord(b []byte, flags byte, key string, value []byte, deadline int64) {
+// writeRecord encodes a record into b, which is exactly its size; its
+// value is prefix followed by value.
+func writeRecord(b []byte, flags byte, key string, prefix, value []byte, deadline int64) {
 	b[0] = flags
 	binary.LittleEndian.PutUint16(b[1:], uint16(len(key)))
-	binary.LittleEndian.PutUint32(b[3:], uint32(len(value)))
+	binary.LittleEndian.PutUint32(b[3:], uint32(len(prefix)+len(value)))
 	n := hdrLen
 	if flags&flagDeadline != 0 {
 		binary.LittleEndian.PutUint64(b[hdrLen:], uint64(deadline))
 		n += deadlineLen
 	}
 	n += copy(b[n:], key)
+	n += copy(b[n:], prefix)
 	copy(b[n:], value)
 }

@@ -15,7 +15,8 @@ func TestRecordRoundTrip(t *testing.T) {
 		if deadline != 0 {
 			flags |= flagDeadline
 		}
-		writeRecord(b[:size], flags, key, value, deadline)
+		// The value is written in two parts, as for a codec's header and body.
+		writeRecord(b[:size], flags, key, value[:4], value[4:], deadline)
 		x, ok := parseRecord(b)
 		if !ok {
 			t.Fatalf("deadline %d: record does not parse", deadline)
@@ -30,7 +31,7 @@ func TestRecordRoundTrip(t *testing.T) {
 // A record cut short, or bytes that are not a record, never parse.
 func TestParseRecordRejects(t *testing.T) {
 	b := make([]byte, RecordSize(3, 4, true))
-	writeRecord(b, flagDeadline, "abc", []byte("wxyz"), 99)
+	writeRecord(b, flagDeadline, "abc", nil, []byte("wxyz"), 99)
 	for n := range len(b) {
 		if _, ok := parseRecord(b[:n]); ok {
 			t.Errorf("a record cut to %d of %d bytes parses", n, len(b))
@@ -47,7 +48,7 @@ func TestParseRecordRejects(t *testing.T) {
 
 func FuzzParseRecord(f *testing.F) {
 	b := make([]byte, RecordSize(3, 4, true))
-	writeRecord(b, flagDeadline|1, "abc", []byte("wxyz"), 99)
+	writeRecord(b, flagDeadline|1, "abc", nil, []byte("wxyz"), 99)
 	f.Add(b)
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0})
 	f.Add([]byte{flagDead, 255, 255, 255, 255, 255, 255, 1})
@@ -61,7 +62,7 @@ func FuzzParseRecord(f *testing.F) {
 			t.Fatalf("record of %d bytes parsed from %d", x.size(), len(b))
 		}
 		again := make([]byte, x.size())
-		writeRecord(again, x.flags, string(x.key()), x.value(), x.deadline)
+		writeRecord(again, x.flags, string(x.key()), nil, x.value(), x.deadline)
 		if !bytes.Equal(again, b[:x.size()]) {
 			t.Fatalf("re-encoding %x gives %x", b[:x.size()], again)
 		}
@@ -90,7 +91,7 @@ func indexModel(t *testing.T, data []byte) {
 		} else {
 			tag := tagOf(uint64(b>>1%50) << 32)
 			loc := uint32(step)
-			x.insert(tag, loc)
+			x.insert(tag, loc, byte(step)%(maxFreq+1))
 			ref[loc] = tag
 			locs = append(locs, loc)
 		}
@@ -150,5 +151,22 @@ func TestGhostWindow(t *testing.T) {
 	g.grow(256)
 	if !g.take(7<<32, 5) {
 		t.Fatal("growth lost a hash")
+	}
+}
+
+// The access count shares the slot with the tag and location without
+// changing either, whatever bits the hash has.
+func TestSlotFreq(t *testing.T) {
+	for _, h := range []uint64{0, ^uint64(0), 0x6000_0000_0000_0000, 0x1234_5678_9abc_def0} {
+		for _, loc := range []uint32{0, mainBit | 12345, ^uint32(0)} {
+			tag := tagOf(h)
+			for f := range byte(maxFreq + 1) {
+				s := withFreq(slotOf(tag, loc), f)
+				if slotTag(s) != tag || slotLoc(s) != loc || slotFreq(s) != f || s == 0 {
+					t.Fatalf("hash %#x loc %#x freq %d: slot %#x reads tag %#x loc %#x freq %d",
+						h, loc, f, s, slotTag(s), slotLoc(s), slotFreq(s))
+				}
+			}
+		}
 	}
 }

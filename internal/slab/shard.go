@@ -15,14 +15,19 @@
 // while it has room, so a fresh cache keeps what it is given; this also
 // keeps part of a loop larger than the cache resident.
 //
-// A Shard is safe for concurrent use: every method takes its lock.
+// A Shard is safe for concurrent use: reads share its lock, everything
+// else takes it alone. A read writes no shared memory but an atomic hit
+// counter and, when it rises, the entry's access count in its index slot.
 // Values are copied out under the lock, so no caller ever holds memory
 // that a later write reuses.
 package slab
 
 import (
+	"bytes"
 	"hash/maphash"
+	"math"
 	"sync"
+	"sync/atomic"
 
 	"github.com/stratacache/cache/entry"
 )
@@ -38,13 +43,14 @@ type Counters struct {
 
 // Shard is one partition of the store.
 type Shard struct {
-	mu       sync.Mutex
-	idx      index
-	rings    [2]ring // small, main
-	ghost    ghost
-	maxSize  int          // largest record accepted
-	seed     maphash.Seed // the store's: records' keys are hashed again to find their slots
-	counters Counters
+	mu           sync.RWMutex
+	hits, misses atomic.Uint64 // counted under the shared lock
+	idx          index
+	rings        [2]ring // small, main
+	ghost        ghost
+	maxSize      int          // largest record accepted
+	seed         maphash.Seed // the store's: records' keys are hashed again to find their slots
+	counters     Counters
 }
 
 const (
@@ -96,7 +102,8 @@ func (s *Shard) recordAt(loc uint32) (rec, bool) {
 // lookupLocked finds key: its index slot, location and record.
 func (s *Shard) lookupLocked(tag uint32, key string) (i uint64, loc uint32, x rec, ok bool) {
 	for i = s.idx.home(tag); ; i = (i + 1) & s.idx.mask {
-		sl := s.idx.slots[i]
+		// Atomic: reads sharing the lock raise access counts in slots.
+		sl := atomic.LoadUint64(&s.idx.slots[i])
 		if sl == 0 {
 			return 0, 0, rec{}, false
 		}
@@ -115,29 +122,67 @@ func (s *Shard) lookupLocked(tag uint32, key string) (i uint64, loc uint32, x re
 // Get appends the value of key to dst and reports whether it was found
 // and live. An expired record found on the way is removed.
 func (s *Shard) Get(hash uint64, key string, now int64, dst []byte, rm *Removals) ([]byte, bool) {
+	dst, found, _ := s.GetBody(hash, key, now, nil, math.MaxInt, dst, rm)
+	return dst, found
+}
+
+// GetBody is Get for values written with a prefix (see Set): it appends
+// the bytes of the value after prefix. If the live value does not start
+// with prefix, or has more than maxBody bytes after it, it reports found
+// but not matched, appends nothing and counts nothing: the caller then
+// reads the whole value with Get. A nil dst gets a buffer of exactly the
+// body's length.
+func (s *Shard) GetBody(hash uint64, key string, now int64, prefix []byte, maxBody int, dst []byte, rm *Removals) (out []byte, found, matched bool) {
+	out, found, matched, stale := s.getBodyShared(hash, key, now, prefix, maxBody, dst)
+	if stale {
+		s.removeExpired(hash, key, now, rm)
+	}
+	return out, found, matched
+}
+
+// getBodyShared is GetBody under the shared lock. stale reports an
+// expired entry, which only the exclusive lock may remove.
+func (s *Shard) getBodyShared(hash uint64, key string, now int64, prefix []byte, maxBody int, dst []byte) (out []byte, found, matched, stale bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	i, _, x, ok := s.lookupLocked(tagOf(hash), key)
+	if !ok || expired(&x, now) {
+		s.misses.Add(1)
+		return dst, false, false, ok
+	}
+	v := x.value()
+	if !bytes.HasPrefix(v, prefix) || len(v)-len(prefix) > maxBody {
+		return dst, true, false, false
+	}
+	v = v[len(prefix):]
+	// Raise the count only when it is below the top, so that reads of a
+	// hot entry do not write its slot's cache line; losing a race to
+	// another read loses one count, as S3-FIFO's counters may.
+	p := &s.idx.slots[i]
+	if sl := atomic.LoadUint64(p); slotFreq(sl) < maxFreq {
+		atomic.CompareAndSwapUint64(p, sl, withFreq(sl, slotFreq(sl)+1))
+	}
+	s.hits.Add(1)
+	if dst == nil {
+		dst = make([]byte, 0, len(v))
+	}
+	return append(dst, v...), true, true, false
+}
+
+// removeExpired removes key if its entry has expired, as a read that met
+// it under the shared lock asks.
+func (s *Shard) removeExpired(hash uint64, key string, now int64, rm *Removals) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i, loc, x, ok := s.lookupLocked(tagOf(hash), key)
-	if !ok {
-		s.counters.Misses++
-		return dst, false
-	}
-	if expired(&x, now) {
+	if i, loc, x, ok := s.lookupLocked(tagOf(hash), key); ok && expired(&x, now) {
 		s.dropLocked(i, loc, &x, entry.ReasonExpired, rm)
-		s.counters.Misses++
-		return dst, false
 	}
-	if x.flags&flagFreq < maxFreq {
-		x.body[0]++
-	}
-	s.counters.Hits++
-	return append(dst, x.value()...), true
 }
 
 // Contains reports whether key is present and live, touching nothing.
 func (s *Shard) Contains(hash uint64, key string, now int64) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	_, _, x, ok := s.lookupLocked(tagOf(hash), key)
 	return ok && !expired(&x, now)
 }
@@ -170,37 +215,40 @@ func (s *Shard) dropLocked(i uint64, loc uint32, x *rec, reason entry.Reason, rm
 func (s *Shard) reportLocked(x *rec, reason entry.Reason, rm *Removals) {
 	s.counters.Removed[reason]++
 	if rm != nil {
-		rm.add(x.key(), x.value(), reason)
+		rm.add(x.key(), nil, x.value(), reason)
 	}
 }
 
-// Set stores value under key with deadline (Unix nanoseconds, 0 for
-// none). It reports false, storing nothing, when the record would exceed
-// MaxRecord; the value is then reported as evicted for capacity.
-func (s *Shard) Set(hash uint64, key string, value []byte, deadline, now int64, rm *Removals) bool {
+// Set stores prefix followed by value under key with deadline (Unix
+// nanoseconds, 0 for none); prefix is for a codec's header, which saves
+// the caller from joining the two. It reports false, storing nothing, when
+// the record would exceed MaxRecord; the value is then reported as evicted
+// for capacity.
+func (s *Shard) Set(hash uint64, key string, prefix, value []byte, deadline, now int64, rm *Removals) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.setLocked(hash, key, value, deadline, now, rm)
+	return s.setLocked(hash, key, prefix, value, deadline, now, rm)
 }
 
 // setLocked is Set with the shard's lock held.
-func (s *Shard) setLocked(hash uint64, key string, value []byte, deadline, now int64, rm *Removals) bool {
-	size := RecordSize(len(key), len(value), deadline != 0)
+func (s *Shard) setLocked(hash uint64, key string, prefix, value []byte, deadline, now int64, rm *Removals) bool {
+	size := RecordSize(len(key), len(prefix)+len(value), deadline != 0)
 	s.counters.Sets++
 	tag := tagOf(hash)
 	var freq byte
 	where := small
 	if i, loc, x, ok := s.lookupLocked(tag, key); ok {
 		live := !expired(&x, now)
+		f := min(slotFreq(s.idx.slots[i])+1, maxFreq)
 		if live && x.size() == size && x.deadline != 0 == (deadline != 0) {
 			// Same shape: overwrite in place, no garbage left behind.
 			s.reportLocked(&x, entry.ReasonReplaced, rm)
-			f := x.flags & flagFreq
-			writeRecord(x.body, x.flags&^flagFreq|min(f+1, maxFreq), key, value, deadline)
+			writeRecord(x.body, x.flags, key, prefix, value, deadline)
+			s.idx.slots[i] = withFreq(s.idx.slots[i], f)
 			return true
 		}
 		if live {
-			freq = min(x.flags&flagFreq+1, maxFreq)
+			freq = f
 		}
 		where = int(loc >> 31)
 		s.dropLocked(i, loc, &x, reasonFor(&x, now, entry.ReasonReplaced), rm)
@@ -208,28 +256,28 @@ func (s *Shard) setLocked(hash uint64, key string, value []byte, deadline, now i
 	if size > s.maxSize {
 		s.counters.Removed[entry.ReasonCapacity]++
 		if rm != nil {
-			rm.add([]byte(key), value, entry.ReasonCapacity)
+			rm.add([]byte(key), prefix, value, entry.ReasonCapacity)
 		}
 		return false
 	}
 	if where == small && (s.ghost.take(hash, s.rings[main].live) || size > s.rings[small].maxRecord()/4) {
 		where = main
 	}
-	flags := freq
+	var flags byte
 	if deadline != 0 {
 		flags |= flagDeadline
 	}
 	r := &s.rings[where]
 	s.makeRoomLocked(where, size, now, rm)
 	p := r.alloc(size)
-	writeRecord(r.at(p, size), flags, key, value, deadline)
+	writeRecord(r.at(p, size), flags, key, prefix, value, deadline)
 	r.live++
 	r.liveSize += size
 	loc := uint32(p)
 	if where == main {
 		loc |= mainBit
 	}
-	s.idx.insert(tag, loc)
+	s.idx.insert(tag, loc, freq)
 	if len(s.idx.slots) > len(s.ghost.slots) {
 		s.ghost.grow(len(s.idx.slots))
 	}
@@ -239,16 +287,18 @@ func (s *Shard) setLocked(hash uint64, key string, value []byte, deadline, now i
 // Len returns the number of live records, expired ones included until
 // they are removed.
 func (s *Shard) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	return s.rings[small].live + s.rings[main].live
 }
 
 // Stats returns the shard's counters, its live records and their bytes.
 func (s *Shard) Stats() (c Counters, entries int, bytes int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.counters, s.rings[small].live + s.rings[main].live,
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	c = s.counters
+	c.Hits, c.Misses = s.hits.Load(), s.misses.Load()
+	return c, s.rings[small].live + s.rings[main].live,
 		int64(s.rings[small].liveSize + s.rings[main].liveSize)
 }
 
