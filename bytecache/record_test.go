@@ -3,6 +3,7 @@ package bytecache
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/stratacache/cache"
@@ -145,5 +146,58 @@ func TestRecordOnEvictAndLoadSeeWholeValues(t *testing.T) {
 	c.Delete("Ada")
 	if len(heard) != 1 || heard[0].Name != "Ada" || heard[0].Roles[0] != "admin" || c.DecodeErrors() != 0 {
 		t.Fatalf("OnEvict heard %+v (decode errors %d)", heard, c.DecodeErrors())
+	}
+}
+
+// Whatever bytes a Cache's store holds, Get never panics and never
+// returns a value the codec would not decode from the header and the body
+// after the mark: it returns that value, or misses and counts a decode
+// error, on the raw path and off it.
+func FuzzRecordGet(f *testing.F) {
+	u, _ := codec.Msgpack[user]().Marshal(user{ID: 1, Name: "Ada", Roles: []string{"x"}})
+	h, _ := codec.HeaderOf(codec.Msgpack[user]())
+	f.Add(append([]byte{recordMark}, u[len(h):]...))
+	f.Add(u)
+	f.Add([]byte{recordMark})
+	f.Add([]byte{})
+	f.Add([]byte("\x01raw value"))
+	mp := newCacheF(f, Options[string, user]{MaxBytes: 1 << 20})
+	raw := newCacheF(f, Options[string, string]{MaxBytes: 1 << 20, Codec: codec.Raw[string]()})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		checkFuzzedGet(t, mp, codec.Msgpack[user](), b, func(x, y user) bool { return fmt.Sprint(x) == fmt.Sprint(y) })
+		checkFuzzedGet(t, raw, codec.Raw[string](), b, func(x, y string) bool { return x == y })
+	})
+}
+
+func newCacheF[K comparable, V any](f *testing.F, opts Options[K, V]) *Cache[K, V] {
+	c, err := New(opts)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(c.Close)
+	return c
+}
+
+func checkFuzzedGet[V any](t *testing.T, c *Cache[string, V], cd codec.Codec[V], b []byte, eq func(V, V) bool) {
+	h, _ := codec.HeaderOf(cd)
+	var want V
+	wantOK := len(b) > 0 && b[0] == recordMark
+	if wantOK {
+		var err error
+		want, err = cd.Unmarshal(append(bytes.Clone(h), b[1:]...))
+		wantOK = err == nil
+	}
+	errs := c.DecodeErrors()
+	if !c.s.Set("k", b) {
+		t.Skip("larger than the store's MaxEntrySize")
+	}
+	got, ok := c.Get("k")
+	switch {
+	case ok != wantOK:
+		t.Fatalf("stored %q: Get ok %v, want %v", b, ok, wantOK)
+	case ok && !eq(got, want):
+		t.Fatalf("stored %q: Get = %v, want %v", b, got, want)
+	case !ok && c.DecodeErrors() == errs:
+		t.Fatalf("stored %q: a miss without a decode error", b)
 	}
 }
