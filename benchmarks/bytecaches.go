@@ -58,7 +58,8 @@ const bigcacheEntry = 18 + KeyLen + ValueLen + 4
 func ByteImpls() []ByteImpl {
 	return []ByteImpl{
 		{Name: "strata-gcfree", Notes: "`bytecache.New[string, []byte](Options{MaxBytes, Codec: codec.Raw})`: the typed cache; " +
-			"MaxBytes = 1.05 × n × `EntrySize(16, h+64)`, h the codec's header (" + strconv.Itoa(rawHeaderLen) + " bytes: format and value type); Get decodes a fresh []byte.",
+			"MaxBytes = 1.05 × n × `EntrySize(16, h+64)`, h what it stores beside each value (" + strconv.Itoa(typedValueExtra) +
+			" byte(s): the codec's header, format and value type, is kept once per cache); Get decodes a fresh []byte.",
 			New: newGCFreeTyped},
 		{Name: "strata-gcfree-bytes", Notes: "`bytecache.NewStore(StoreOptions{MaxBytes})`, the byte store under it: " +
 			"MaxBytes = 1.05 × n × `EntrySize(16, 64)`; Get is `AppendGet` into the caller's buffer.",
@@ -95,7 +96,7 @@ type gcfreeTyped struct {
 
 func newGCFreeTyped(n int) ByteCache {
 	c, err := bytecache.New(bytecache.Options[string, []byte]{
-		MaxBytes: int64(bytesFor(n, bytecache.EntrySize(KeyLen, rawHeaderLen+ValueLen, false))),
+		MaxBytes: int64(bytesFor(n, bytecache.EntrySize(KeyLen, typedValueExtra+ValueLen, false))),
 		Codec:    codec.Raw[[]byte](),
 	})
 	if err != nil {
@@ -236,16 +237,17 @@ func checkValue(v []byte) error {
 	return nil
 }
 
-// rawHeaderLen is the length of the header that codec.Raw[[]byte] puts
-// before each value, counted in the GC-free caches' sizes.
-var rawHeaderLen = func() int {
-	b, err := codec.Raw[[]byte]().Marshal(nil)
+// typedValueExtra is what the typed cache stores beside each value's
+// own bytes with codec.Raw (the codec's header, or the mark that stands
+// for it), counted in its MaxBytes: measured by storing one value.
+var typedValueExtra = func() int {
+	c, err := bytecache.New(bytecache.Options[string, []byte]{Codec: codec.Raw[[]byte]()})
 	if err != nil {
 		panic(err)
 	}
-	h, err := codec.ParseHeader(b)
-	if err != nil {
+	defer c.Close()
+	if err := c.Set("k", make([]byte, ValueLen)); err != nil {
 		panic(err)
 	}
-	return h.Len
+	return int(c.Stats().Weight) - bytecache.EntrySize(1, ValueLen, false)
 }()

@@ -19,7 +19,10 @@ import (
 // msgpack-encoded.
 type Options[K comparable, V any] struct {
 	// MaxBytes, Shards and TTL are as in StoreOptions. MaxBytes counts
-	// the encoded keys and values (with the codec's header, which records the value type).
+	// the encoded keys and values: with a codec of package codec, each
+	// value is its body and one byte, as the codec's header (which records
+	// the value type) is kept once per Cache; with another codec, all of
+	// Marshal's output.
 	MaxBytes int64
 	Shards   int
 	TTL      time.Duration
@@ -80,6 +83,7 @@ type Cache[K comparable, V any] struct {
 	timeout time.Duration
 	scratch sync.Pool  // *[]byte: values are copied out, then decoded
 	raw     *rawLayout // set for a raw codec: values skip the codec
+	hdr     []byte     // the codec's header (codec.HeaderOf), nil for a codec of another package
 	loads   loadGroup[K, V]
 
 	decodeErrors atomic.Uint64
@@ -92,6 +96,7 @@ func New[K comparable, V any](opts Options[K, V]) (*Cache[K, V], error) {
 	if c.codec == nil {
 		c.codec = codec.Default[V]()
 	}
+	c.hdr, _ = codec.HeaderOf(c.codec)
 	c.raw = newRawLayout(c.codec)
 	switch {
 	case opts.LoadTimeout < 0:
@@ -136,7 +141,7 @@ func (c *Cache[K, V]) onEvict(hook func(K, V, cache.Reason)) func(string, []byte
 			c.decodeErrors.Add(1)
 			return
 		}
-		v, err := c.codec.Unmarshal(value)
+		v, err := c.decodeStored(value)
 		if err != nil {
 			c.decodeErrors.Add(1)
 			return
@@ -157,10 +162,14 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 		}
 	}
 	bp := c.scratch.Get().(*[]byte)
-	b, ok := c.s.AppendGet((*bp)[:0], k)
+	b, ok := c.s.AppendGet(c.headPrefix((*bp)[:0]), k)
 	var v V
 	var err error
-	if ok {
+	switch {
+	case !ok:
+	case !c.restoreHeader(b):
+		err = errNoMark
+	default:
 		v, err = c.codec.Unmarshal(b)
 	}
 	*bp = b
@@ -191,7 +200,7 @@ func (c *Cache[K, V]) SetWithTTL(key K, value V, ttl time.Duration) error {
 		stored, size := c.setRaw(k, value, ttl)
 		return c.setError(k, stored, size, ttl)
 	}
-	b, err := c.codec.Marshal(value)
+	b, err := c.encode(value)
 	if err != nil {
 		return err
 	}

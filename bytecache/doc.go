@@ -28,9 +28,12 @@
 // copy, AppendGet appends it to your buffer, Cache decodes from a pooled
 // buffer after the lock is released), so no value a caller holds aliases
 // memory that a later write reuses. A record is found only by comparing
-// its whole key, and values carry the codec's header, so bytes of another
-// key or another codec are never decoded as yours. The package uses no
-// unsafe code.
+// its whole key, so bytes of another key are never decoded as yours. A
+// Cache's store is its own, written only with its codec: each value is a
+// one-byte mark and the codec's body, and the codec's header (format and
+// value type) is kept once per Cache and put back before Unmarshal, which
+// checks it and the body as for any bytes. A value without the mark is a
+// decode error, never decoded.
 //
 // # Costs
 //

@@ -221,7 +221,7 @@ func (c *Cache[K, V]) runLoad(ctx context.Context, key K, k string, loader cache
 		// Encoded here, not under g.mu: a codec is user code. A value that
 		// does not encode is still returned to the callers.
 		var err error
-		encoded, err = c.codec.Marshal(l.val)
+		encoded, err = c.encode(l.val)
 		store = err == nil
 	}
 	returned = true

@@ -9,25 +9,25 @@ import (
 	"github.com/stratacache/cache/codec"
 )
 
-// rawLayout is how a raw codec (codec.RawHeader) lays out values: a fixed
-// header, then the value's own bytes. With it the cache copies values
+// rawLayout is how a Cache with a raw codec (codec.RawHeader) lays out
+// values: recordMark, then the value's own bytes. With it the cache copies values
 // between V and the slabs itself: a Set costs no Marshal allocation and a
 // Get one allocation, the returned value, instead of a pooled buffer, a
 // copy and a decode.
 type rawLayout struct {
-	header   []byte
-	maxBody  int  // the codec's MaxDecodeBytes: longer bodies go through Unmarshal
-	isString bool // V's kind is string; otherwise it is []byte
+	prefix   []byte // recordMark alone
+	maxBody  int    // the codec's MaxDecodeBytes: longer bodies go through Unmarshal
+	isString bool   // V's kind is string; otherwise it is []byte
 }
 
 // newRawLayout returns the layout of c, or nil if c is not a raw codec.
 func newRawLayout[V any](c codec.Codec[V]) *rawLayout {
-	h, maxBody, ok := codec.RawHeader(c)
+	_, maxBody, ok := codec.RawHeader(c)
 	if !ok {
 		return nil
 	}
 	// A raw codec exists only for V of string or byte-slice kind.
-	return &rawLayout{header: h, maxBody: int(min(maxBody, math.MaxInt)),
+	return &rawLayout{prefix: []byte{recordMark}, maxBody: int(min(maxBody, math.MaxInt)),
 		isString: reflect.TypeFor[V]().Kind() == reflect.String}
 }
 
@@ -58,12 +58,12 @@ func rawValue[V any](l *rawLayout, b []byte) (v V) {
 }
 
 // getRaw is Get through the raw layout. done is false when the stored
-// bytes do not have the layout's header, or are too long: the caller then
+// bytes do not start with the mark, or are too long: the caller then
 // decodes them with the codec, which says what is wrong with them.
 func (c *Cache[K, V]) getRaw(k string) (v V, ok, done bool) {
 	// A nil buffer is allocated, to the body's size, by the store: the
 	// value is then a copy that nothing else refers to.
-	b, found, matched := c.s.appendGetBody(nil, k, c.raw.header, c.raw.maxBody)
+	b, found, matched := c.s.appendGetBody(nil, k, c.raw.prefix, c.raw.maxBody)
 	if found && !matched {
 		return v, false, false
 	}
@@ -74,8 +74,8 @@ func (c *Cache[K, V]) getRaw(k string) (v V, ok, done bool) {
 }
 
 // setRaw is SetWithTTL through the raw layout: the store copies the
-// header and the value's bytes into the slabs.
+// mark and the value's bytes into the slabs.
 func (c *Cache[K, V]) setRaw(k string, value V, ttl time.Duration) (ok bool, size int) {
 	body := rawBytes(c.raw, &value)
-	return c.s.setBody(k, c.raw.header, body, ttl), len(c.raw.header) + len(body)
+	return c.s.setBody(k, c.raw.prefix, body, ttl), len(c.raw.prefix) + len(body)
 }

@@ -1,7 +1,6 @@
 package bytecache
 
 import (
-	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -125,16 +124,5 @@ func TestRawOnEvictDecodes(t *testing.T) {
 	want := []string{"k=value " + cache.ReasonDeleted.String(), "big=xxxxx " + cache.ReasonCapacity.String()}
 	if strings.Join(heard, ",") != strings.Join(want, ",") || c.DecodeErrors() != 0 {
 		t.Fatalf("OnEvict heard %q (decode errors %d), want %q", heard, c.DecodeErrors(), want)
-	}
-}
-
-// The raw path writes exactly what the codec's Marshal writes.
-func TestRawPathWritesTheCodecsBytes(t *testing.T) {
-	cd := codec.Raw[[]byte]()
-	c := newCache(t, Options[string, []byte]{MaxBytes: 1 << 20, Codec: cd})
-	c.Set("k", []byte("value"))
-	want, _ := cd.Marshal([]byte("value"))
-	if got, ok := c.s.Get("k"); !ok || !bytes.Equal(got, want) {
-		t.Fatalf("stored %q, want %q", got, want)
 	}
 }

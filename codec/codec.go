@@ -210,6 +210,22 @@ func AppendHeader(b []byte, f Format, t Type) []byte {
 	return append(b, name...)
 }
 
+// HeaderOf reports whether c is a codec of this package (made by its
+// constructors or [New]) and if so returns the header that its Marshal
+// writes before every body. For such a codec, Marshal(v) always starts
+// with header, and Unmarshal of header followed by a body decodes the
+// body with every check Unmarshal makes. A store whose records are all
+// written by one codec can then keep each body without its header and put
+// the header back before Unmarshal. It costs a type assertion and a copy
+// of the header; for other codecs it returns nil and false.
+func HeaderOf[V any](c Codec[V]) (header []byte, ok bool) {
+	m, ok := c.(interface{ codecMeta() *meta })
+	if !ok {
+		return nil, false
+	}
+	return bytes.Clone(m.codecMeta().header), true
+}
+
 // checkMagic reports, as an error wrapping ErrCorrupt, whether data is too
 // short for a header or does not start with the magic bytes.
 func checkMagic(data []byte) error {
@@ -245,6 +261,9 @@ func newMeta[V any](f Format, o Options) meta {
 		limits:       newLimits[V](o),
 	}
 }
+
+// codecMeta marks the codecs of this package, for HeaderOf.
+func (m *meta) codecMeta() *meta { return m }
 
 // appendHeader appends this codec's header to b.
 func (m *meta) appendHeader(b []byte) []byte { return append(b, m.header...) }

@@ -263,6 +263,46 @@ func TestRawHeader(t *testing.T) {
 	}
 }
 
+// foreignCodec is a Codec of another package's making, for HeaderOf.
+type foreignCodec struct{ Codec[string] }
+
+// HeaderOf returns exactly the header each codec of the package writes
+// before every body, so that a store can keep bodies alone, and declines
+// codecs it did not make.
+func TestHeaderOf(t *testing.T) {
+	budgeted, err := New[string](Options{Format: FormatMsgpack, Budget: NewBudget(1 << 20)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range append(allStringCodecs(), budgeted) {
+		h, ok := HeaderOf(c)
+		if !ok {
+			t.Fatalf("%v: HeaderOf declined a codec of this package", c.Format())
+		}
+		if parsed, err := ParseHeader(h); err != nil || parsed.Len != len(h) || parsed.Format != c.Format() {
+			t.Errorf("%v: header %q parses as %+v, %v", c.Format(), h, parsed, err)
+		}
+		for _, v := range []string{"", "Ada", strings.Repeat("x", 300)} {
+			data, err := c.Marshal(v)
+			if err != nil || !bytes.HasPrefix(data, h) {
+				t.Fatalf("%v: Marshal(%q) = %q, %v; want header %q first", c.Format(), v, data, err, h)
+			}
+			body := data[len(h):]
+			out, err := c.Unmarshal(append(bytes.Clone(h), body...))
+			if err != nil || out != v {
+				t.Errorf("%v: header then body of %q: %q, %v", c.Format(), v, out, err)
+			}
+		}
+		h[0] ^= 0xff
+		if again, _ := HeaderOf(c); again[0] == h[0] {
+			t.Errorf("%v: changing the returned header changed the codec's", c.Format())
+		}
+	}
+	if h, ok := HeaderOf[string](foreignCodec{Raw[string]()}); ok || h != nil {
+		t.Errorf("a codec of another package: %q, %v; want nil, false", h, ok)
+	}
+}
+
 // allStringCodecs returns one codec of each format for string values, the
 // one type every codec supports.
 func allStringCodecs() []Codec[string] {
