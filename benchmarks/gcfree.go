@@ -64,6 +64,18 @@ func settle() {
 	debug.FreeOSMemory()
 }
 
+// fillBytes stores keys n-1 down to 0, the hottest last, each with its
+// value, as every measurement of the byte caches starts.
+func fillBytes(c ByteCache, n int) {
+	var key [KeyLen]byte
+	value := make([]byte, ValueLen)
+	for i := n - 1; i >= 0; i-- {
+		PutKey(&key, uint64(i))
+		PutValue(value, uint64(i))
+		c.Set(key[:], value)
+	}
+}
+
 // MeasureFootprint builds a cache for n entries with im, writes n of them
 // (keys 0..n-1, coldest first) and returns the cache with what it costs.
 // Run it in a fresh process, so that no other heap is scanned.
@@ -75,13 +87,8 @@ func MeasureFootprint(im ByteImpl, n int) (ByteCache, FootprintResult) {
 
 	t0 := time.Now()
 	c := im.New(n)
+	fillBytes(c, n)
 	var key [KeyLen]byte
-	value := make([]byte, ValueLen)
-	for i := n - 1; i >= 0; i-- {
-		PutKey(&key, uint64(i))
-		PutValue(value, uint64(i))
-		c.Set(key[:], value)
-	}
 	res := FootprintResult{Entries: n, Fill: time.Since(t0)}
 	buf := make([]byte, 0, ValueLen)
 	for i := range uint64(n) {

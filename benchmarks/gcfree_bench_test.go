@@ -76,13 +76,7 @@ func gcfreeBenchCache(b *testing.B, name string, n int) ByteCache {
 		b.Fatalf("no cache %q", name)
 	}
 	c := im.New(n)
-	var key [KeyLen]byte
-	value := make([]byte, ValueLen)
-	for i := n - 1; i >= 0; i-- {
-		PutKey(&key, uint64(i))
-		PutValue(value, uint64(i))
-		c.Set(key[:], value)
-	}
+	fillBytes(c, n)
 	gcfreeBenchCaches[id] = c
 	return c
 }

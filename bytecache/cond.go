@@ -48,12 +48,7 @@ func (s *Store) SetIfAbsent(key string, value []byte, ttl time.Duration) bool {
 // to report: a caller holding a lock of its own reports them (runs
 // OnEvict) once it has let go.
 func (s *Store) setIfAbsent(key string, value []byte, ttl time.Duration) (bool, *slab.Removals) {
-	switch {
-	case ttl == 0:
-		ttl = s.ttl
-	case ttl == cache.NoTTL:
-		ttl = 0
-	case ttl < 0:
+	if ttl = s.lifetime(ttl); ttl < 0 {
 		return false, nil
 	}
 	if s.closed.Load() || len(key) > slab.MaxKeyLen {

@@ -269,16 +269,24 @@ func (s *Store) SetWithTTL(key string, value []byte, ttl time.Duration) bool {
 // setBody is SetWithTTL for the value prefix followed by body, which it
 // copies into the slabs without joining them first.
 func (s *Store) setBody(key string, prefix, body []byte, ttl time.Duration) bool {
-	switch {
-	case ttl == 0:
-		ttl = s.ttl
-	case ttl == cache.NoTTL:
-		ttl = 0
-	case ttl < 0:
+	if ttl = s.lifetime(ttl); ttl < 0 {
 		s.Delete(key)
 		return true
 	}
 	return s.setParts(key, prefix, body, ttl)
+}
+
+// lifetime turns the ttl a caller gave into the one stored: 0 means the
+// store's TTL, cache.NoTTL none (0); a negative ttl, already expired,
+// stays negative.
+func (s *Store) lifetime(ttl time.Duration) time.Duration {
+	switch ttl {
+	case 0:
+		return s.ttl
+	case cache.NoTTL:
+		return 0
+	}
+	return ttl
 }
 
 func (s *Store) set(key string, value []byte, ttl time.Duration) bool {
