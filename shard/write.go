@@ -149,11 +149,10 @@ func (s *Shard[K, V]) Apply(key K, hash uint64, ver Version[K, V], op Op, value 
 		if e != ver.e {
 			break
 		}
-		if s.closed || (op == OpSet && !s.roomLocked(&w, e, weight)) {
-			if !s.closed {
-				continue
-			}
-			op = OpKeep
+		if s.closed {
+			op = OpKeep // a closed shard stores nothing
+		} else if op == OpSet && !s.roomLocked(&w, e, weight) {
+			continue
 		}
 		// The version is compared under the entry's claim: an
 		// overwrite without the data lock cannot slip in between.
