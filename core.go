@@ -106,6 +106,7 @@ func newCore[K comparable, V any](o *Options[K, V], policies []eviction.Policy[K
 	c.bound = o.capacity()
 	// The shards' policies learn the workload's shape together: one
 	// shard sees too little of it to tune its own (see eviction.Group).
+	readers := new(shard.Readers)
 	var group *eviction.Group
 	if n > 1 {
 		group = eviction.NewGroup()
@@ -125,6 +126,7 @@ func newCore[K comparable, V any](o *Options[K, V], policies []eviction.Policy[K
 			Weighted:          o.Weigher != nil,
 			TrackWrites:       o.RefreshAfter > 0,
 			Clock:             c.now,
+			Readers:           readers,
 		}, p)
 	}
 	return c

@@ -245,8 +245,12 @@ func (s *Shard[K, V]) Clear() (removed entry.List[K, V]) {
 }
 
 // Close clears the shard and makes every later write, and every later
-// Begin, a no-op.
+// Begin, a no-op. It returns once no goroutine of the shard is running.
 func (s *Shard[K, V]) Close() (removed entry.List[K, V]) {
+	// No drain starts after this, and those running finish first: they
+	// never wait for a lock.
+	s.drain.Store(drainShut)
+	s.drainers.Wait()
 	s.policyMu.Lock()
 	defer s.policyMu.Unlock()
 	s.mu.Lock()

@@ -54,6 +54,10 @@ type Config struct {
 	// every value entry then has a timer section and a deadline, Never if
 	// it does not expire.
 	ReadExpiry bool
+	// Readers, when not nil, is shared by the shards of one cache: once
+	// readers contend on one of them, every shard spreads its readers
+	// over more stripes (see Shard.record).
+	Readers *Readers
 	// Weighted says entries may weigh other than 1, and TrackWrites that
 	// Read must report when each value was written (for refresh-ahead).
 	// With either, or with ExpireAfterAccess or ReadExpiry, entries carry the extra
@@ -86,6 +90,7 @@ type Shard[K comparable, V any] struct {
 	full              bool // entries are made with entry.NewFull
 	keepReplaced      bool
 	weighted          bool
+	readers           *Readers // shared with the cache's other shards; may be nil
 
 	_ [cacheLine]byte // keep writers' fields off the readers' line
 
@@ -110,6 +115,12 @@ type Shard[K comparable, V any] struct {
 	flying atomic.Int32
 	limit  atomic.Int64
 
+	// drain is drainIdle, drainQueued while a drain of the read buffers
+	// waits for its goroutine (see drainLater), or drainShut once the
+	// shard is closed; drainers counts those goroutines, for Close.
+	drain    atomic.Int32
+	drainers sync.WaitGroup
+
 	policyMu sync.Mutex
 	policy   eviction.Policy[K, V] // nil when unbounded
 	wheel    *timerwheel.Wheel[K, V]
@@ -133,6 +144,7 @@ func NewWithPolicy[K comparable, V any](cfg Config, p eviction.Policy[K, V]) *Sh
 		readExpiry:        cfg.ReadExpiry,
 		keepReplaced:      cfg.KeepReplaced,
 		weighted:          cfg.Weighted,
+		readers:           cfg.Readers,
 		// An unbounded shard has no policy order to save in a snapshot,
 		// so it keeps write times to save its entries oldest first.
 		full:    cfg.Weighted || cfg.TrackWrites || cfg.ExpireAfterAccess || cfg.ReadExpiry || cfg.Capacity == 0,
@@ -214,7 +226,7 @@ func (s *Shard[K, V]) Read(key K, hash uint64) (v V, found Found, written int64)
 	case FoundNegative:
 		c = st.negHits.Add(1)
 	default:
-		c = st.hits.Add(1)
+		c = s.countHit(st, n)
 	}
 	if s.bounded && sampled(n, c) {
 		s.record(st, n, e)
@@ -322,7 +334,7 @@ func (s *Shard[K, V]) ReadHit(key K, hash uint64, count bool) (v V, found Found,
 	case FoundNegative:
 		c = st.negHits.Add(1)
 	default:
-		c = st.hits.Add(1)
+		c = s.countHit(st, n)
 	}
 	if s.bounded && sampled(n, c) {
 		s.record(st, n, e)

@@ -70,28 +70,96 @@ func (s *Shard[K, V]) stripe() (*stripe[K, V], uint32) {
 // use, sampleOf16 in 16 once readers contend.
 func sampled(n uint32, c uint64) bool { return n == 1 || c%16 < sampleOf16 }
 
+// Readers is what the shards of one cache share about their readers.
+type Readers struct {
+	contend atomic.Bool // readers contended on some shard
+}
+
 // record hands a read of e to the policy through stripe st, one of n in
-// use: it widens the stripes on contention, and drains the buffers when
-// st's is full and the lock is free.
+// use, and drains the buffers when st's is full.
+//
+// While one stripe is in use, the read that fills it drains it, if the
+// policy lock is free, so that one goroutine's reads reach the policy in
+// the order they were made. Once readers contend (on this shard or, with
+// Readers, on any shard of the cache) the shard spreads them over more
+// stripes and hands drains to a goroutine of its own (see drainLater): a
+// drain of every stripe takes microseconds that no Get should wait for.
 func (s *Shard[K, V]) record(st *stripe[K, V], n uint32, e *entry.Entry[K, V]) {
 	full, contended := st.reads.TryAdd(e)
-	if full {
-		// A full buffer is drained by whoever filled it, if the lock is
-		// free; otherwise the next writer or drain takes its records,
-		// and some reads are lost, which only blurs the policy's
-		// picture. A busy lock means that reads or writes on other
-		// goroutines keep the shard's policy working: that is
-		// contention too.
+	if full && n == 1 && s.readers != nil && s.readers.contend.Load() {
+		s.widen(n)
+		n = 2
+	}
+	switch {
+	case !full:
+	case n > 1:
+		s.drainLater()
+	case s.policyMu.TryLock():
+		s.drainReadsLocked()
+		s.policyMu.Unlock()
+	default:
+		// The next writer or drain takes the records; some reads are
+		// lost, which only blurs the policy's picture. A busy lock means
+		// that other goroutines keep the policy working: contention too.
+		contended = true
+	}
+	if contended {
+		s.widen(n)
+	}
+}
+
+// countHit counts a hit on stripe st, one of n in use, and returns the
+// count. While one stripe is in use it counts by compare-and-swap, whose
+// failure means that another goroutine read the shard at that moment.
+func (s *Shard[K, V]) countHit(st *stripe[K, V], n uint32) uint64 {
+	if n > 1 {
+		return st.hits.Add(1)
+	}
+	c := st.hits.Load()
+	if st.hits.CompareAndSwap(c, c+1) {
+		return c + 1
+	}
+	s.widen(n)
+	return st.hits.Add(1)
+}
+
+// widen doubles the stripes in use, n, unless all are, and tells the
+// cache's other shards that readers contend.
+func (s *Shard[K, V]) widen(n uint32) {
+	if int(n) < len(s.stripes) {
+		s.active.CompareAndSwap(n, 2*n)
+	}
+	if s.readers != nil && !s.readers.contend.Load() {
+		s.readers.contend.Store(true)
+	}
+}
+
+// States of Shard.drain.
+const (
+	drainIdle int32 = iota
+	drainQueued
+	drainShut
+)
+
+// drainLater drains the read buffers on a goroutine of its own. At most
+// one drain is queued per shard; until it runs, reads that fill buffers
+// overwrite their oldest records, which only blurs the policy's picture.
+// The drain only tries the policy lock: its holder drains reads itself.
+func (s *Shard[K, V]) drainLater() {
+	if s.drain.Load() != drainIdle || !s.drain.CompareAndSwap(drainIdle, drainQueued) {
+		return
+	}
+	s.drainers.Add(1)
+	go func() {
+		defer s.drainers.Done()
+		// Idle again first, so that a buffer filled during this drain
+		// queues the next one; a closed shard stays shut.
+		s.drain.CompareAndSwap(drainQueued, drainIdle)
 		if s.policyMu.TryLock() {
 			s.drainReadsLocked()
 			s.policyMu.Unlock()
-		} else {
-			contended = true
 		}
-	}
-	if contended && int(n) < len(s.stripes) {
-		s.active.CompareAndSwap(n, 2*n)
-	}
+	}()
 }
 
 // recordRead hands a read of e that is not a Get (GetOrSet's hit, an
