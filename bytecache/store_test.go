@@ -80,6 +80,25 @@ func TestStoreGetSetDelete(t *testing.T) {
 	}
 }
 
+// Large values cycle through a shard whose ring's last chunk is shorter
+// than they are: a 16 MiB shard's main ring is 14 chunks of 1 MiB and one
+// of 410 KiB, and values of 500 KiB must skip that one. (Set panicked,
+// writing past the last chunk's end.)
+func TestLargeValuesSkipAShortLastChunk(t *testing.T) {
+	s := newStore(t, StoreOptions{MaxBytes: 16 << 20, Shards: 1})
+	v := make([]byte, 500<<10)
+	for i := range 100 {
+		v[0] = byte(i)
+		k := fmt.Sprint("k", i)
+		if !s.Set(k, v) {
+			t.Fatalf("Set(%s) refused a value under MaxEntrySize %d", k, s.MaxEntrySize())
+		}
+		if got, ok := s.Get(k); !ok || !bytes.Equal(got, v) {
+			t.Fatalf("Get(%s) did not return the value just set", k)
+		}
+	}
+}
+
 // What Get returns is the caller's: writing to it, or overwriting and
 // evicting the key, changes nothing the other side sees.
 func TestValuesAreNeverAliases(t *testing.T) {

@@ -78,21 +78,31 @@ func (r *ring) at(p, n int) []byte {
 }
 
 // need returns the bytes an append of n bytes consumes: n, plus the rest
-// of the tail's chunk if the record does not fit in it.
+// of each chunk it skips because the record does not fit there. That is
+// the rest of the tail's chunk and, when the next is the ring's last chunk
+// and shorter than the record (capacity need not be a multiple of the
+// chunk size), that chunk too. The loop ends: n <= maxRecord(), which
+// every other chunk holds.
 func (r *ring) need(n int) int {
-	if end := r.chunkEnd(r.tail); r.tail+n > end {
-		return end - r.tail + n
+	skipped := 0
+	for t := r.tail; ; {
+		end := r.chunkEnd(t)
+		if t+n <= end {
+			return skipped + n
+		}
+		skipped += end - t
+		t = end % r.capacity
 	}
-	return n
 }
 
 // free returns the bytes not between head and tail.
 func (r *ring) free() int { return r.capacity - r.used }
 
-// alloc reserves n bytes at the tail and returns their position. The
-// caller has made room: free() >= need(n), and n <= maxRecord().
+// alloc reserves n bytes at the tail and returns their position, padding
+// the chunks need skips. The caller has made room: free() >= need(n), and
+// n <= maxRecord().
 func (r *ring) alloc(n int) int {
-	if end := r.chunkEnd(r.tail); r.tail+n > end {
+	for end := r.chunkEnd(r.tail); r.tail+n > end; end = r.chunkEnd(r.tail) {
 		r.chunk(r.tail)[r.tail&(1<<r.shift-1)] = flagPad
 		r.used += end - r.tail
 		r.tail = end

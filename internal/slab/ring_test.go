@@ -170,3 +170,28 @@ func TestSlotFreq(t *testing.T) {
 		}
 	}
 }
+
+// A record too long for the rest of its chunk, whose next chunk is the
+// ring's last and shorter than the record, goes to the start of the ring:
+// both the rest of its chunk and the last chunk are padded, and need
+// counts them. (It was written past the last chunk's end, which panicked.)
+func TestAllocSkipsAShortLastChunk(t *testing.T) {
+	// Chunks of 1024, 1024 and 100 bytes.
+	r := ring{chunks: make([][]byte, 3), shift: 10, capacity: 2<<10 + 100}
+	r.alloc(1000)
+	r.alloc(1000) // pads 24 bytes, lands at 1024
+	r.popFront(1000)
+	r.skipPads() // the head is at 1024: the first chunk is free
+	if got, want := r.need(500), 24+100+500; got != want {
+		t.Fatalf("need(500) = %d, want %d: the rest of the second chunk and all of the last", got, want)
+	}
+	if r.free() < r.need(500) {
+		t.Fatalf("free %d, need %d", r.free(), r.need(500))
+	}
+	if p := r.alloc(500); p != 0 {
+		t.Fatalf("a 500-byte record placed at %d, want 0", p)
+	}
+	if r.used != 1000+24+100+500 || r.tail != 500 {
+		t.Fatalf("used %d, tail %d after the wrap", r.used, r.tail)
+	}
+}
