@@ -2,6 +2,7 @@ package eviction
 
 import (
 	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"github.com/stratacache/cache/internal/hashing"
@@ -23,6 +24,23 @@ func BenchmarkPolicy(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
 				k := keys[i&(len(keys)-1)]
 				s.Get(k, hashing.Mix(k))
+			}
+		})
+	}
+}
+
+// BenchmarkGhost measures what one eviction costs a ghost: remembering a
+// hash (and forgetting the oldest), then asking for another.
+func BenchmarkGhost(b *testing.B) {
+	for _, limit := range []int{1 << 10, 1 << 16} {
+		b.Run(strconv.Itoa(limit), func(b *testing.B) {
+			var g ghost
+			for i := 0; b.Loop(); i++ {
+				h := hashing.Mix(uint64(i))
+				g.add(h, limit)
+				if g.contains(hashing.Mix(uint64(i / 2))) {
+					g.forget(hashing.Mix(uint64(i / 2)))
+				}
 			}
 		})
 	}

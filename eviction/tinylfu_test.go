@@ -397,7 +397,7 @@ func TestTinyLFUSteadyStateDoesNotAllocate(t *testing.T) {
 			p.Evict()
 		}
 	}
-	for p.lostFromWindow.index == nil || p.lostFromMain.index == nil {
+	for p.lostFromWindow.ring == nil || p.lostFromMain.ring == nil {
 		add() // fill, and evict until both ghosts have been used once
 	}
 	// testing.AllocsPerRun would round a few allocations in 20,000 runs
