@@ -253,10 +253,12 @@ func (c *Cache[K, V]) Clear() {
 	c.s.Clear()
 }
 
-// Close cancels the loads in progress and waits for them, removes every
-// entry (reported as ReasonCleared) and releases the slabs. Later writes
-// return cache.ErrClosed and later reads miss. It is idempotent; a loader
-// must not call it.
+// Close cancels the loads in progress and releases their callers with
+// cache.ErrClosed, without waiting for the loaders to return (a loader
+// that returns later stores nothing); it removes every entry (reported as
+// ReasonCleared) and releases the slabs. Later writes return
+// cache.ErrClosed and later reads miss. It is idempotent, and a loader may
+// call it.
 func (c *Cache[K, V]) Close() {
 	c.loads.close()
 	c.s.Close()

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 
 	"github.com/stratacache/cache"
 	"github.com/stratacache/cache/codec"
@@ -234,30 +235,66 @@ func TestSetDuringLoadWins(t *testing.T) {
 	}
 }
 
+// Close cancels a load's context and releases its callers with ErrClosed
+// at once, even when the loader ignores its context; what the loader
+// returns later is not stored. A loader may call Close itself.
 func TestCloseCancelsLoads(t *testing.T) {
-	c, err := New(Options[string, int]{MaxBytes: 1 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	started := make(chan struct{})
-	var cause error
-	go c.GetOrLoad(context.Background(), "k", cache.LoaderFunc[string, int](func(ctx context.Context, _ string) (int, error) {
-		close(started)
-		<-ctx.Done()
-		cause = context.Cause(ctx)
-		return 0, ctx.Err()
-	}))
-	<-started
-	c.Close() // returns only once the load has
-	if !errors.Is(cause, cache.ErrClosed) {
-		t.Fatalf("the load's context ended with %v", cause)
-	}
-	if err := c.Set("k", 1); !errors.Is(err, cache.ErrClosed) {
-		t.Fatalf("Set after Close = %v", err)
-	}
-	if _, err := c.GetOrLoad(context.Background(), "k", cache.LoaderFunc[string, int](func(context.Context, string) (int, error) { return 1, nil })); !errors.Is(err, cache.ErrClosed) {
-		t.Fatalf("GetOrLoad after Close = %v", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c, err := New(Options[string, int]{MaxBytes: 1 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		release := make(chan struct{})
+		cause := make(chan error, 1)
+		got := make(chan error, 1)
+		go func() {
+			_, err := c.GetOrLoad(context.Background(), "k", cache.LoaderFunc[string, int](func(ctx context.Context, _ string) (int, error) {
+				<-ctx.Done()
+				cause <- context.Cause(ctx)
+				<-release // and ignores it for a while
+				return 1, nil
+			}))
+			got <- err
+		}()
+		synctest.Wait() // the loader is running
+		c.Close()       // returns although the loader has not
+		if err := <-got; !errors.Is(err, cache.ErrClosed) {
+			t.Fatalf("GetOrLoad waiting on a load Close cancelled = %v, want ErrClosed", err)
+		}
+		if err := <-cause; !errors.Is(err, cache.ErrClosed) {
+			t.Fatalf("the load's context ended with %v", err)
+		}
+		close(release)
+		synctest.Wait() // the loader has returned
+		if _, ok := c.Get("k"); ok || c.Len() != 0 {
+			t.Fatalf("a load that returned after Close stored its value (Len %d)", c.Len())
+		}
+		if err := c.Set("k", 1); !errors.Is(err, cache.ErrClosed) {
+			t.Fatalf("Set after Close = %v", err)
+		}
+		if _, err := c.GetOrLoad(context.Background(), "k", cache.LoaderFunc[string, int](func(context.Context, string) (int, error) { return 1, nil })); !errors.Is(err, cache.ErrClosed) {
+			t.Fatalf("GetOrLoad after Close = %v", err)
+		}
+	})
+}
+
+func TestLoaderMayClose(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, err := New(Options[string, int]{MaxBytes: 1 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.GetOrLoad(context.Background(), "k", cache.LoaderFunc[string, int](func(ctx context.Context, _ string) (int, error) {
+			c.Close()
+			return 1, nil
+		}))
+		if err != nil && !errors.Is(err, cache.ErrClosed) {
+			t.Fatalf("GetOrLoad whose loader closed the cache = %v", err)
+		}
+		if c.Len() != 0 {
+			t.Fatalf("Len %d after a loader closed the cache", c.Len())
+		}
+	})
 }
 
 func TestCallerContextEndsItsWait(t *testing.T) {

@@ -23,8 +23,7 @@ type loadGroup[K comparable, V any] struct {
 	mu       sync.Mutex
 	inFlight map[string]*load[V] // by encoded key
 	active   atomic.Int32        // len(inFlight), read without the lock by writes
-	wg       sync.WaitGroup
-	ctx      context.Context // cancelled by Close
+	ctx      context.Context     // cancelled by Close; its Done releases waiters
 	cancel   context.CancelCauseFunc
 
 	succeeded, failed, panicked atomic.Uint64
@@ -75,11 +74,15 @@ func (g *loadGroup[K, V]) forgetLocked(key string) {
 	g.active.Add(-1)
 }
 
+// close cancels the loads in flight and releases their waiters with
+// cache.ErrClosed. It does not wait for the loaders: one that ignores its
+// context would hold Close for as long as it runs (or for ever, if it is
+// what called Close). A load that returns later stores nothing, as the
+// store is closed by then.
 func (g *loadGroup[K, V]) close() {
 	g.mu.Lock()
 	g.cancel(cache.ErrClosed) // under mu: no load starts after this
 	g.mu.Unlock()
-	g.wg.Wait()
 }
 
 func (g *loadGroup[K, V]) addStats(st *cache.Stats) {
@@ -94,8 +97,8 @@ func (g *loadGroup[K, V]) addStats(st *cache.Stats) {
 // cache misses, and storing what it loads. However many goroutines miss on
 // key at once, one load runs; it runs on a goroutine of the cache's, with
 // the first caller's context values but not its cancellation, bounded by
-// Options.LoadTimeout and cancelled by Close. Each caller waits as long as
-// its own ctx allows. The loaded value is stored with the default TTL, or,
+// Options.LoadTimeout and cancelled by Close, which releases the callers
+// with cache.ErrClosed. Each caller waits as long as its own ctx allows. The loaded value is stored with the default TTL, or,
 // from a cache.TTLLoader, for the lifetime it gives: 0 the default TTL,
 // cache.NoTTL none, and negative returns the value without storing it. A
 // loader's error is returned and nothing is stored (an error wrapping
@@ -122,7 +125,7 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, loader cache.Loader[
 	g := &c.loads
 	g.mu.Lock()
 	if g.ctx.Err() != nil {
-		// Closed since the check above: start nothing Close cannot wait for.
+		// Closed since the check above: start nothing after Close.
 		g.mu.Unlock()
 		return zero, cache.ErrClosed
 	}
@@ -140,7 +143,6 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, loader cache.Loader[
 		l = &load[V]{done: make(chan struct{})}
 		g.inFlight[k] = l
 		g.active.Add(1)
-		g.wg.Add(1)
 		go c.runLoad(context.WithoutCancel(ctx), key, k, loader, l)
 	}
 	g.mu.Unlock()
@@ -149,6 +151,13 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, loader cache.Loader[
 		return l.val, l.err
 	case <-ctx.Done():
 		return zero, ctx.Err()
+	case <-g.ctx.Done():
+		select {
+		case <-l.done: // finished as Close came: its result stands
+			return l.val, l.err
+		default:
+			return zero, cache.ErrClosed
+		}
 	}
 }
 
@@ -164,7 +173,6 @@ func (c *Cache[K, V]) now() time.Time {
 // or calls runtime.Goexit still releases them, with an error.
 func (c *Cache[K, V]) runLoad(ctx context.Context, key K, k string, loader cache.Loader[K, V], l *load[V]) {
 	g := &c.loads
-	defer g.wg.Done()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	stop := context.AfterFunc(g.ctx, func() { cancel(context.Cause(g.ctx)) })
@@ -199,7 +207,9 @@ func (c *Cache[K, V]) runLoad(ctx context.Context, key K, k string, loader cache
 		var rm *slab.Removals
 		g.mu.Lock()
 		if !l.overtaken {
-			if store {
+			// Not once Close has begun (it cancels g.ctx under mu before
+			// it clears the store): a store then would outlive the clear.
+			if store && g.ctx.Err() == nil {
 				// Only if absent: a write that started before this load
 				// registered, and so did not overtake it, may have landed.
 				_, rm = c.s.setIfAbsent(k, encoded, ttl)
