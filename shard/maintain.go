@@ -56,6 +56,7 @@ func (s *Shard[K, V]) maintain(out *entry.List[K, V]) {
 			return
 		}
 		s.drainLocked(out)
+		s.drains.Add(1)
 		s.policyMu.Unlock()
 	}
 }

@@ -120,6 +120,9 @@ type Shard[K comparable, V any] struct {
 	// shard is closed; drainers counts those goroutines, for Close.
 	drain    atomic.Int32
 	drainers sync.WaitGroup
+	// drains counts writers' drains (see maintain), for a Get that filled
+	// its buffer to tell whether writers will drain it (see record).
+	drains atomic.Uint32
 
 	policyMu sync.Mutex
 	policy   eviction.Policy[K, V] // nil when unbounded
@@ -229,7 +232,7 @@ func (s *Shard[K, V]) Read(key K, hash uint64) (v V, found Found, written int64)
 		c = s.countHit(st, n)
 	}
 	if s.bounded && sampled(n, c) {
-		s.record(st, n, e)
+		s.record(st, n, e, true)
 	}
 	return v, found, written
 }
@@ -337,7 +340,7 @@ func (s *Shard[K, V]) ReadHit(key K, hash uint64, count bool) (v V, found Found,
 		c = s.countHit(st, n)
 	}
 	if s.bounded && sampled(n, c) {
-		s.record(st, n, e)
+		s.record(st, n, e, true)
 	}
 	return v, found, written, hit
 }

@@ -18,7 +18,7 @@ const sampleOf16 = 2
 
 // stripeUsed is the size of a stripe's fields; readbuf.Buffer's size does
 // not depend on its element type.
-const stripeUsed = unsafe.Sizeof(readbuf.Buffer[byte]{}) + 4*unsafe.Sizeof(atomic.Uint64{})
+const stripeUsed = unsafe.Sizeof(readbuf.Buffer[byte]{}) + 4*unsafe.Sizeof(atomic.Uint64{}) + unsafe.Sizeof(atomic.Uint32{})
 
 // stripe is one of a shard's read recorders: the hit and miss counters and
 // a lossy buffer of entries read. A shard starts with one stripe in use, so
@@ -33,7 +33,10 @@ type stripe[K comparable, V any] struct {
 	// overwrites counts the overwrites done without the data lock (see
 	// Shard.overwrite): each is a set and a replaced value.
 	overwrites atomic.Uint64
-	_          [(cacheLine - stripeUsed%cacheLine) % cacheLine]byte
+	// drains is the shard's count of writers' drains when this buffer
+	// last filled on a Get (see record).
+	drains atomic.Uint32
+	_      [(cacheLine - stripeUsed%cacheLine) % cacheLine]byte
 }
 
 // stripeCount is the number of stripes per shard: twice the processors
@@ -76,15 +79,18 @@ type Readers struct {
 }
 
 // record hands a read of e to the policy through stripe st, one of n in
-// use, and drains the buffers when st's is full.
+// use, and drains the buffers when st's is full. get says the read is a
+// Get's; the others are writes' hints (see recordRead).
 //
 // While one stripe is in use, the read that fills it drains it, if the
 // policy lock is free, so that one goroutine's reads reach the policy in
 // the order they were made. Once readers contend (on this shard or, with
 // Readers, on any shard of the cache) the shard spreads them over more
-// stripes and hands drains to a goroutine of its own (see drainLater): a
-// drain of every stripe takes microseconds that no Get should wait for.
-func (s *Shard[K, V]) record(st *stripe[K, V], n uint32, e *entry.Entry[K, V]) {
+// stripes, and a Get hands drains to a goroutine of the shard's (see
+// drainLater): a drain of every stripe takes microseconds that no Get
+// should wait for. A write, which does policy work anyway, drains itself
+// rather than pay for starting a goroutine.
+func (s *Shard[K, V]) record(st *stripe[K, V], n uint32, e *entry.Entry[K, V], get bool) {
 	full, contended := st.reads.TryAdd(e)
 	if full && n == 1 && s.readers != nil && s.readers.contend.Load() {
 		s.widen(n)
@@ -92,8 +98,10 @@ func (s *Shard[K, V]) record(st *stripe[K, V], n uint32, e *entry.Entry[K, V]) {
 	}
 	switch {
 	case !full:
-	case n > 1:
-		s.drainLater()
+	case n > 1 && get:
+		if !s.writersDrain(st) {
+			s.drainLater()
+		}
 	case s.policyMu.TryLock():
 		s.drainReadsLocked()
 		s.policyMu.Unlock()
@@ -106,6 +114,19 @@ func (s *Shard[K, V]) record(st *stripe[K, V], n uint32, e *entry.Entry[K, V]) {
 	if contended {
 		s.widen(n)
 	}
+}
+
+// writersDrain reports whether writers have drained the shard since a
+// Get last filled st's buffer: then they will drain it again, and the Get
+// that filled it leaves the records to them. Only while writes are idle
+// does a full buffer start a drain of its own.
+func (s *Shard[K, V]) writersDrain(st *stripe[K, V]) bool {
+	d := s.drains.Load()
+	if st.drains.Load() == d {
+		return false
+	}
+	st.drains.Store(d)
+	return true
 }
 
 // countHit counts a hit on stripe st, one of n in use, and returns the
@@ -171,7 +192,7 @@ func (s *Shard[K, V]) recordRead(e *entry.Entry[K, V]) {
 		st, n := s.stripe()
 		// Draw only once readers contend: one stripe records every read.
 		if n == 1 || sampled(n, uint64(rand.Uint32())) {
-			s.record(st, n, e)
+			s.record(st, n, e, false)
 		}
 	}
 }
