@@ -250,7 +250,9 @@ func (s *Shard[K, V]) Clear() (removed entry.List[K, V]) {
 func (s *Shard[K, V]) Close() (removed entry.List[K, V]) {
 	// No drain starts after this, and those running finish first: they
 	// never wait for a lock.
+	s.drainMu.Lock()
 	s.drain.Store(drainShut)
+	s.drainMu.Unlock()
 	s.drainers.Wait()
 	s.policyMu.Lock()
 	defer s.policyMu.Unlock()

@@ -119,6 +119,7 @@ type Shard[K comparable, V any] struct {
 	// waits for its goroutine (see drainLater), or drainShut once the
 	// shard is closed; drainers counts those goroutines, for Close.
 	drain    atomic.Int32
+	drainMu  sync.Mutex // guards the changes of drain that start or shut drains
 	drainers sync.WaitGroup
 	// drains counts writers' drains (see maintain), for a Get that filled
 	// its buffer to tell whether writers will drain it (see record).

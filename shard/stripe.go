@@ -167,10 +167,19 @@ const (
 // overwrite their oldest records, which only blurs the policy's picture.
 // The drain only tries the policy lock: its holder drains reads itself.
 func (s *Shard[K, V]) drainLater() {
-	if s.drain.Load() != drainIdle || !s.drain.CompareAndSwap(drainIdle, drainQueued) {
+	if s.drain.Load() != drainIdle {
 		return
 	}
+	// Queued and counted under drainMu, which Close takes to shut drains
+	// before it waits: no Add can then race its Wait.
+	s.drainMu.Lock()
+	if s.drain.Load() != drainIdle {
+		s.drainMu.Unlock()
+		return
+	}
+	s.drain.Store(drainQueued)
 	s.drainers.Add(1)
+	s.drainMu.Unlock()
 	go func() {
 		defer s.drainers.Done()
 		// Idle again first, so that a buffer filled during this drain

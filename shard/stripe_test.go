@@ -1,7 +1,9 @@
 package shard
 
 import (
+	"runtime"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -122,4 +124,35 @@ func TestContendedReadsDrainOnAGoroutine(t *testing.T) {
 			s.Get("a", 0) // full buffers after Close start no goroutine
 		}
 	})
+}
+
+// Close may come while contended readers are filling buffers and starting
+// drains: it shuts drains off, waits for the running ones, and no drain
+// starts after it returns.
+func TestCloseWhileReadersStartDrains(t *testing.T) {
+	for range 40 {
+		readers := new(Readers)
+		readers.contend.Store(true)
+		clk := &clock{now: 1}
+		s := New[string, int](Config{Capacity: 10, Policy: eviction.LRU, Clock: clk.read, Readers: readers})
+		s.Set("a", 0, 1, 1, 0, false)
+		var stop atomic.Bool
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Go(func() {
+				for !stop.Load() {
+					s.Get("a", 0)
+				}
+			})
+		}
+		for s.Counters().Hits < 16*4*readbuf.Size {
+			runtime.Gosched() // let the readers fill buffers first
+		}
+		s.Close()
+		if s.drain.Load() != drainShut {
+			t.Fatal("Close left drains possible")
+		}
+		stop.Store(true)
+		wg.Wait()
+	}
 }
