@@ -104,9 +104,10 @@ func newCore[K comparable, V any](o *Options[K, V], policies []eviction.Policy[K
 		c.shift = 64 // hash >> 64 is 0 in Go
 	}
 	c.bound = o.capacity()
+	// Contending readers, seen on one shard, are spread on all.
+	readers := new(shard.Readers)
 	// The shards' policies learn the workload's shape together: one
 	// shard sees too little of it to tune its own (see eviction.Group).
-	readers := new(shard.Readers)
 	var group *eviction.Group
 	if n > 1 {
 		group = eviction.NewGroup()
