@@ -98,8 +98,9 @@ func (g *loadGroup[K, V]) addStats(st *cache.Stats) {
 // key at once, one load runs; it runs on a goroutine of the cache's, with
 // the first caller's context values but not its cancellation, bounded by
 // Options.LoadTimeout and cancelled by Close, which releases the callers
-// with cache.ErrClosed. Each caller waits as long as its own ctx allows. The loaded value is stored with the default TTL, or,
-// from a cache.TTLLoader, for the lifetime it gives: 0 the default TTL,
+// with cache.ErrClosed. Each caller waits as long as its own ctx allows.
+// The loaded value is stored with the default TTL, or, from a
+// cache.TTLLoader, for the lifetime it gives: 0 the default TTL,
 // cache.NoTTL none, and negative returns the value without storing it. A
 // loader's error is returned and nothing is stored (an error wrapping
 // cache.ErrNotFound says the key does not exist); a panic, the loader's or
