@@ -4,7 +4,7 @@ import "math/bits"
 
 // ghost remembers the hashes of recently evicted entries, oldest first, so
 // that a policy can recognise a key that comes back soon after it left. It
-// keeps 8 bytes of ring and 16 to 32 bytes of index per hash, never the
+// keeps 8 bytes of ring and 21 to 43 bytes of index per hash, never the
 // entries.
 //
 // A hash may sit in the ring more than once (it was forgotten by a hit and
