@@ -156,7 +156,11 @@ func EntrySize(keyLen, valueLen int, deadline bool) int {
 // MaxEntrySize returns the largest EntrySize the store accepts: a bigger
 // entry is not stored (and is reported to OnEvict as evicted for
 // capacity).
-func (s *Store) MaxEntrySize() int { return s.shards[0].MaxRecord() }
+func (s *Store) MaxEntrySize() int {
+	// The last shard is the smallest: NewStore gives the remainder of
+	// MaxBytes to the first ones.
+	return s.shards[len(s.shards)-1].MaxRecord()
+}
 
 func (s *Store) hash(key string) (uint64, *slab.Shard) {
 	h := slab.Hash(s.seed, key)
