@@ -1,6 +1,7 @@
 package bytecache
 
 import (
+	"math"
 	"time"
 
 	"github.com/stratacache/cache"
@@ -74,16 +75,21 @@ func (s *Store) CompareAndDelete(key string, old []byte) bool {
 }
 
 // deadline returns the deadline of an entry written now for ttl (0 for
-// none), and now.
+// none), and now. A ttl too long to add to now never expires, rather than
+// wrapping to a deadline in the past; a real deadline is never 0, which
+// means none.
 func (s *Store) deadline(ttl time.Duration) (deadline, now int64) {
 	if ttl > 0 {
 		s.deadlines.Store(true) // before reading the clock: now() is 0 until then
 	}
 	now = s.now()
-	if ttl > 0 {
-		deadline = now + int64(ttl)
+	switch {
+	case ttl <= 0 || now > math.MaxInt64-int64(ttl):
+		return 0, now
+	case now+int64(ttl) == 0:
+		return -1, now
 	}
-	return deadline, now
+	return now + int64(ttl), now
 }
 
 // clockNow is the time in Unix nanoseconds, unlike now() even before any

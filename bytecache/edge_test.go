@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/stratacache/cache/internal/fakeclock"
 )
 
 // keyInShard returns a key that the store puts in shard i.
@@ -30,6 +33,21 @@ func TestMaxEntrySizeFitsEveryShard(t *testing.T) {
 		}
 		if !s.Set(k, []byte(v)) {
 			t.Errorf("shard %d: Set of an entry of MaxEntrySize (%d bytes) stored nothing", i, max)
+		}
+	}
+}
+
+// A lifetime too long to add to the clock's time never expires, as in the
+// object cache, instead of wrapping to a deadline in the past.
+func TestLongestLifetimesNeverExpire(t *testing.T) {
+	clk := fakeclock.New()
+	s := newStore(t, StoreOptions{MaxBytes: 1 << 20, Clock: clk})
+	for _, ttl := range []time.Duration{250 * 365 * 24 * time.Hour, 1<<63 - 2} {
+		if !s.SetWithTTL("k", []byte("v"), ttl) {
+			t.Fatalf("SetWithTTL(%v) stored nothing", ttl)
+		}
+		if v, ok := s.Get("k"); !ok || string(v) != "v" {
+			t.Errorf("SetWithTTL(%v), then Get = %q, %v; want a hit", ttl, v, ok)
 		}
 	}
 }

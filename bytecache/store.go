@@ -305,14 +305,7 @@ func (s *Store) setParts(key string, prefix, value []byte, ttl time.Duration) bo
 	if len(key) > slab.MaxKeyLen {
 		return false
 	}
-	var deadline int64
-	if ttl > 0 {
-		s.deadlines.Store(true)
-	}
-	now := s.now()
-	if ttl > 0 {
-		deadline = now + int64(ttl)
-	}
+	deadline, now := s.deadline(ttl)
 	h, sh := s.hash(key)
 	rm := s.removalBuffer()
 	ok := sh.Set(h, key, prefix, value, deadline, now, rm)
