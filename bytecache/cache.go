@@ -165,22 +165,37 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 	b, ok := c.s.AppendGet(c.headPrefix((*bp)[:0]), k)
 	var v V
 	var err error
+	restored := false
 	switch {
 	case !ok:
 	case !c.restoreHeader(b):
 		err = errNoMark
 	default:
+		restored = true
 		v, err = c.codec.Unmarshal(b)
+	}
+	if ok && err != nil {
+		c.decodeErrors.Add(1)
+		c.dropStored(k, b, restored)
+		v, ok = *new(V), false
 	}
 	*bp = b
 	c.scratch.Put(bp)
-	if ok && err != nil {
-		c.decodeErrors.Add(1)
-		c.s.Delete(k)
-		var zero V
-		return zero, false
-	}
 	return v, ok
+}
+
+// dropStored removes the value of k that Get read into b (headPrefix, then
+// the value, its mark turned into the header's last byte if restored) and
+// failed to decode. Only those bytes: a write that replaced them since Get
+// read them is kept.
+func (c *Cache[K, V]) dropStored(k string, b []byte, restored bool) {
+	if c.hdr != nil {
+		b = b[len(c.hdr)-1:]
+		if restored {
+			b[0] = recordMark
+		}
+	}
+	c.s.CompareAndDelete(k, b)
 }
 
 // Set stores value under key with the default TTL. It returns the

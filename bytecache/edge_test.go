@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratacache/cache/codec"
 	"github.com/stratacache/cache/internal/fakeclock"
 )
 
@@ -49,5 +50,42 @@ func TestLongestLifetimesNeverExpire(t *testing.T) {
 		if v, ok := s.Get("k"); !ok || string(v) != "v" {
 			t.Errorf("SetWithTTL(%v), then Get = %q, %v; want a hit", ttl, v, ok)
 		}
+	}
+}
+
+// hookedBadCodec is badCodec that calls onFail as a decode fails.
+type hookedBadCodec struct {
+	badCodec
+	onFail func()
+}
+
+func (h hookedBadCodec) Unmarshal(data []byte) (string, error) {
+	v, err := h.badCodec.Unmarshal(data)
+	if err != nil && h.onFail != nil {
+		h.onFail()
+	}
+	return v, err
+}
+
+// A Get that drops bytes that do not decode drops those bytes only: a Set
+// landing between its read and its removal is kept.
+func TestDecodeErrorDropKeepsANewerWrite(t *testing.T) {
+	var c *Cache[string, string]
+	once := false
+	cd := hookedBadCodec{badCodec: badCodec{codec.Raw[string]()}, onFail: func() {
+		if !once {
+			once = true
+			if err := c.Set("k", "fresh"); err != nil {
+				t.Error(err)
+			}
+		}
+	}}
+	c = newCache(t, Options[string, string]{MaxBytes: 1 << 20, Codec: cd})
+	c.Set("k", "!broken")
+	if v, ok := c.Get("k"); ok {
+		t.Fatalf("Get of undecodable bytes = %q, want a miss", v)
+	}
+	if v, ok := c.Get("k"); !ok || v != "fresh" {
+		t.Fatalf("after a Set during the failed Get's decode, Get = %q, %v; want \"fresh\"", v, ok)
 	}
 }

@@ -199,5 +199,7 @@ func checkFuzzedGet[V any](t *testing.T, c *Cache[string, V], cd codec.Codec[V],
 		t.Fatalf("stored %q: Get = %v, want %v", b, got, want)
 	case !ok && c.DecodeErrors() == errs:
 		t.Fatalf("stored %q: a miss without a decode error", b)
+	case !ok && c.s.contains("k"):
+		t.Fatalf("stored %q: the bytes that did not decode are still there", b)
 	}
 }
