@@ -3,9 +3,11 @@ package bytecache
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/stratacache/cache"
 	"github.com/stratacache/cache/codec"
 	"github.com/stratacache/cache/internal/fakeclock"
 )
@@ -87,5 +89,43 @@ func TestDecodeErrorDropKeepsANewerWrite(t *testing.T) {
 	}
 	if v, ok := c.Get("k"); !ok || v != "fresh" {
 		t.Fatalf("after a Set during the failed Get's decode, Get = %q, %v; want \"fresh\"", v, ok)
+	}
+}
+
+// gateClock is a fakeclock whose next read after arm blocks until release,
+// so that a test can run Close while a Set is between its closed check and
+// its write.
+type gateClock struct {
+	*fakeclock.Clock
+	armed            atomic.Bool
+	entered, release chan struct{}
+}
+
+func (g *gateClock) Now() time.Time {
+	if g.armed.CompareAndSwap(true, false) {
+		close(g.entered)
+		<-g.release
+	}
+	return g.Clock.Now()
+}
+
+// A Set that overlaps Close stores nothing: Close leaves no entry behind,
+// unreported to OnEvict and holding slab memory Close released.
+func TestSetOverlappingCloseStoresNothing(t *testing.T) {
+	clk := &gateClock{Clock: fakeclock.New(), entered: make(chan struct{}), release: make(chan struct{})}
+	var heard []string
+	s := newStore(t, StoreOptions{MaxBytes: 1 << 20, TTL: time.Minute, Clock: clk,
+		OnEvict: func(k string, _ []byte, _ cache.Reason) { heard = append(heard, k) }})
+	clk.armed.Store(true)
+	stored := make(chan bool)
+	go func() { stored <- s.Set("k", []byte("v")) }()
+	<-clk.entered // the Set has passed its closed check
+	s.Close()
+	close(clk.release)
+	if <-stored {
+		t.Error("a Set that returned after Close reported it stored its value")
+	}
+	if n := s.Len(); n != 0 || len(heard) != 0 {
+		t.Errorf("after Close: Len %d, OnEvict heard %v; want an empty store and nothing to hear", n, heard)
 	}
 }

@@ -352,13 +352,11 @@ func (s *Store) Stats() cache.Stats {
 
 // Clear removes every entry, reporting each to OnEvict with
 // ReasonCleared, and keeps the slabs for reuse.
-func (s *Store) Clear() { s.clear(false) }
-
-func (s *Store) clear(release bool) {
+func (s *Store) Clear() {
 	now := s.now()
 	for _, sh := range s.shards {
 		rm := s.removalBuffer()
-		sh.Clear(now, rm, release)
+		sh.Clear(now, rm, false)
 		s.report(rm)
 	}
 }
@@ -370,5 +368,10 @@ func (s *Store) Close() {
 	if s.closed.Swap(true) {
 		return
 	}
-	s.clear(true)
+	now := s.now()
+	for _, sh := range s.shards {
+		rm := s.removalBuffer()
+		sh.Close(now, rm) // under each shard's lock, so no write lands after
+		s.report(rm)
+	}
 }

@@ -51,6 +51,7 @@ type Shard struct {
 	maxSize      int          // largest record accepted
 	seed         maphash.Seed // the store's: records' keys are hashed again to find their slots
 	counters     Counters
+	closed       bool // by Close: writes store nothing
 }
 
 const (
@@ -232,6 +233,10 @@ func (s *Shard) Set(hash uint64, key string, prefix, value []byte, deadline, now
 
 // setLocked is Set with the shard's lock held.
 func (s *Shard) setLocked(hash uint64, key string, prefix, value []byte, deadline, now int64, rm *Removals) bool {
+	if s.closed {
+		// A write that passed its store's closed check as Close ran.
+		return false
+	}
 	size := RecordSize(len(key), len(prefix)+len(value), deadline != 0)
 	s.counters.Sets++
 	tag := tagOf(hash)
@@ -307,6 +312,20 @@ func (s *Shard) Stats() (c Counters, entries int, bytes int64) {
 func (s *Shard) Clear(now int64, rm *Removals, release bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.clearLocked(now, rm, release)
+}
+
+// Close is Clear releasing the chunks, after which every write stores
+// nothing and reports false, so that a write racing its store's Close
+// cannot leave an entry behind.
+func (s *Shard) Close(now int64, rm *Removals) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	s.clearLocked(now, rm, true)
+}
+
+func (s *Shard) clearLocked(now int64, rm *Removals, release bool) {
 	for w := range s.rings {
 		r := &s.rings[w]
 		r.walk(func(_ int, x rec, ok bool) bool {
