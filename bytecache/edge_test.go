@@ -1,6 +1,7 @@
 package bytecache
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -127,5 +128,19 @@ func TestSetOverlappingCloseStoresNothing(t *testing.T) {
 	}
 	if n := s.Len(); n != 0 || len(heard) != 0 {
 		t.Errorf("after Close: Len %d, OnEvict heard %v; want an empty store and nothing to hear", n, heard)
+	}
+}
+
+// After Close every write reports it, a negative lifetime's delete too.
+func TestWritesAfterCloseAreErrors(t *testing.T) {
+	c := newCache(t, Options[string, string]{MaxBytes: 1 << 20, Codec: codec.Raw[string]()})
+	c.Close()
+	for _, ttl := range []time.Duration{0, time.Minute, -1} {
+		if err := c.SetWithTTL("k", "v", ttl); !errors.Is(err, cache.ErrClosed) {
+			t.Errorf("SetWithTTL(%v) after Close = %v, want cache.ErrClosed", ttl, err)
+		}
+		if c.s.SetWithTTL("k", []byte("v"), ttl) {
+			t.Errorf("Store.SetWithTTL(%v) after Close reported true", ttl)
+		}
 	}
 }

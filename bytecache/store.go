@@ -273,6 +273,9 @@ func (s *Store) SetWithTTL(key string, value []byte, ttl time.Duration) bool {
 // setBody is SetWithTTL for the value prefix followed by body, which it
 // copies into the slabs without joining them first.
 func (s *Store) setBody(key string, prefix, body []byte, ttl time.Duration) bool {
+	if s.closed.Load() {
+		return false
+	}
 	if ttl = s.lifetime(ttl); ttl < 0 {
 		s.Delete(key)
 		return true
