@@ -47,6 +47,10 @@ const DefaultMaxBytes = 64 << 20
 // MinShardBytes is the least MaxBytes per shard a store accepts.
 const MinShardBytes = slab.MinShardBytes
 
+// MaxKeyLen is the longest key a store keeps: a write of a longer key
+// stores nothing.
+const MaxKeyLen = slab.MaxKeyLen
+
 // EntryOverhead is what an entry takes in a slab beside its key and value
 // (8 bytes more if it has a deadline).
 const EntryOverhead = 7

@@ -119,14 +119,18 @@ func (s *GCFreeStore) Delete(ctx context.Context, key string) error {
 
 // TryLease stores a copy of lease under key for ttl if key holds nothing
 // live, and reports whether it did (see Leaser). A lease too large for the
-// slabs (a store of a few KiB) is an error, not a refusal: no other
-// instance holds the key.
+// slabs (a store of a few KiB), or a key longer than bytecache.MaxKeyLen,
+// is an error, not a refusal: no other instance holds the key.
 func (s *GCFreeStore) TryLease(ctx context.Context, key string, lease []byte, ttl time.Duration) (bool, error) {
 	if err := s.check(ctx); err != nil {
 		return false, err
 	}
 	if ttl <= 0 {
 		return false, fmt.Errorf("multilevel: GCFreeStore.TryLease of %q for %v: the lifetime must be positive", key, ttl)
+	}
+	if len(key) > bytecache.MaxKeyLen {
+		return false, fmt.Errorf("multilevel: GCFreeStore.TryLease: the key is %d bytes, more than the %d a key may take",
+			len(key), bytecache.MaxKeyLen)
 	}
 	if n := bytecache.EntrySize(len(key), len(lease), true); n > s.s.MaxEntrySize() {
 		return false, fmt.Errorf("multilevel: GCFreeStore.TryLease of %q: the lease takes %d bytes, more than the %d an entry may take",

@@ -116,3 +116,17 @@ func TestGCFreeStoreLeaseTooLarge(t *testing.T) {
 		t.Fatalf("TryLease of a small lease = %v, %v", ok, err)
 	}
 }
+
+// A key too long for the slabs is a lease they cannot hold too: an error,
+// not a refusal.
+func TestGCFreeStoreLeaseKeyTooLong(t *testing.T) {
+	s, err := NewGCFreeStore(GCFreeStoreOptions{MaxBytes: 8 << 20, Shards: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	key := "ns:" + strings.Repeat("k", 1<<16)
+	if ok, err := s.TryLease(context.Background(), key, []byte(leaseMagic+"a.1"), time.Second); ok == (err != nil) {
+		t.Fatalf("TryLease of a %d-byte key = %v, %v; want it taken, or an error", len(key), ok, err)
+	}
+}
