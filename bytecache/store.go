@@ -23,8 +23,9 @@ type StoreOptions struct {
 
 	// Shards is the number of partitions, each with its own lock, slabs
 	// and policy: a power of two. 0 picks one shard per MiB of MaxBytes,
-	// at least 1 and at most 256. An entry larger than a fifth of a
-	// shard's bytes, or than 1 MiB, is not stored (see MaxEntrySize).
+	// at least 1 and at most 256. An entry larger than a quarter of a
+	// shard's main ring (which takes 90% of the shard's bytes), or than
+	// 1 MiB, is not stored (see MaxEntrySize).
 	Shards int
 
 	// TTL is the lifetime of an entry written by Set; 0 means no expiry.
