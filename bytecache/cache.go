@@ -87,6 +87,9 @@ type Cache[K comparable, V any] struct {
 	loads   loadGroup[K, V]
 
 	decodeErrors atomic.Uint64
+	// badHits counts the Gets that found bytes that did not decode: the
+	// store counted hits, the caller saw misses, and Stats says so.
+	badHits atomic.Uint64
 }
 
 // New returns an empty Cache configured by opts, or an error beginning
@@ -152,8 +155,10 @@ func (c *Cache[K, V]) onEvict(hook func(K, V, cache.Reason)) func(string, []byte
 
 // Get returns the value of key and whether it was there and not expired.
 // It costs a Store.AppendGet into a pooled buffer, then a decode outside
-// the lock; with a raw codec, a copy into a new value under the lock. Bytes that do not decode (a custom codec that disagrees with
-// itself) are removed and counted in DecodeErrors; Get then misses.
+// the lock; with a raw codec, a copy into a new value under the lock.
+// Bytes that do not decode (a custom codec that disagrees with itself)
+// are removed and counted in DecodeErrors; Get then misses, and Stats
+// counts a miss.
 func (c *Cache[K, V]) Get(key K) (V, bool) {
 	k := c.enc(key)
 	if c.raw != nil {
@@ -176,6 +181,7 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 	}
 	if ok && err != nil {
 		c.decodeErrors.Add(1)
+		c.badHits.Add(1)
 		c.dropStored(k, b, restored)
 		v, ok = *new(V), false
 	}
@@ -252,6 +258,9 @@ func (c *Cache[K, V]) Len() int { return c.s.Len() }
 // the bytes the entries take in the slabs. LoadBuckets stays zero.
 func (c *Cache[K, V]) Stats() cache.Stats {
 	st := c.s.Stats()
+	bad := min(c.badHits.Load(), st.Hits)
+	st.Hits -= bad
+	st.Misses += bad
 	c.loads.addStats(&st)
 	return st
 }

@@ -118,6 +118,9 @@ func TestCacheDecodeErrorIsAMiss(t *testing.T) {
 	if c.DecodeErrors() != 2 { // the Get, then its removal for OnEvict
 		t.Fatalf("DecodeErrors = %d, want 2", c.DecodeErrors())
 	}
+	if st := c.Stats(); st.Hits != 0 || st.Misses != 1 {
+		t.Fatalf("Stats: %d hits, %d misses; the Get that missed counts as a miss", st.Hits, st.Misses)
+	}
 	if c.Len() != 1 || len(heard) != 0 {
 		t.Fatalf("Len %d, OnEvict heard %v: the undecodable entry should be gone, unheard", c.Len(), heard)
 	}
