@@ -129,17 +129,17 @@ func (o Outcome) String() string {
 func (s *Shard[K, V]) Finish(key K, hash uint64, f *Flight[V], out Outcome, value V, weight uint32, ttl int64) (removed entry.List[K, V]) {
 	var w writer[K, V]
 	for s.lockWrite(&w); ; {
-		if s.flights[key] == f {
-			delete(s.flights, key)
-			s.flying.Store(int32(len(s.flights)))
-		}
 		if s.closed || f.superseded || out == OutcomeDiscard {
+			s.unregisterLocked(key, f)
 			break
 		}
 		e := s.table.Get(hash, key)
 		if out != OutcomeRemove && !s.roomLocked(&w, e, weight) {
+			// The flight stays registered while roomLocked lets go of the
+			// lock, so that a write meanwhile supersedes it.
 			continue
 		}
+		s.unregisterLocked(key, f)
 		now := s.nowLocked(ttl)
 		switch out {
 		case OutcomeValue:
@@ -156,6 +156,15 @@ func (s *Shard[K, V]) Finish(key K, hash uint64, f *Flight[V], out Outcome, valu
 	}
 	s.unlockWrite(&w, &removed)
 	return removed
+}
+
+// unregisterLocked takes f, the flight of key, out of the shard's flights
+// if it is still there. The caller holds mu.
+func (s *Shard[K, V]) unregisterLocked(key K, f *Flight[V]) {
+	if s.flights[key] == f {
+		delete(s.flights, key)
+		s.flying.Store(int32(len(s.flights)))
+	}
 }
 
 // Loading returns the number of loads in flight, for tests.
