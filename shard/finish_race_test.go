@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A write that lands while Finish waits for the policy lock (the write
@@ -52,7 +53,13 @@ func TestFinishWaitingForRoomIsSupersededByAWrite(t *testing.T) {
 func waitBlockedIn(t *testing.T, fn string, n int, done <-chan struct{}) {
 	t.Helper()
 	buf := make([]byte, 1<<20)
+	// Only a bound on a hang (a renamed runtime function, say), never a
+	// wait for the goroutines: those are found on their stacks.
+	give := time.Now().Add(time.Minute)
 	for {
+		if time.Now().After(give) {
+			t.Fatalf("no %d goroutines waiting for a mutex in %s after a minute", n, fn)
+		}
 		select {
 		case <-done:
 			return
