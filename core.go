@@ -53,7 +53,7 @@ type core[K comparable, V any] struct {
 	closing  atomic.Bool   // the first Close has begun
 	shut     chan struct{} // closed once every shard is closed
 	janitor  atomic.Bool   // the expiry goroutine was started
-	inHook   atomic.Bool   // the expiry goroutine is running OnEvict
+	inHook   atomic.Bool   // the expiry goroutine is running OnEvict hooks
 	done     chan struct{} // closed by Close: stops the expiry goroutine and waiters
 	finished chan struct{} // closed when the expiry goroutine exits
 }

@@ -39,15 +39,17 @@ func (c *core[K, V]) runJanitor() {
 // costs next to nothing. A panic in OnEvict is re-raised after the sweep,
 // like any unrecovered panic on a goroutine.
 func (c *core[K, V]) expire() {
-	c.inHook.Store(true)
-	defer c.inHook.Store(false)
 	var first any
 	for _, s := range c.shards {
 		if c.closed.Load() {
 			break
 		}
 		removed := s.Expire()
+		// Only while OnEvict runs here may Close skip waiting for this
+		// goroutine: the hook may be what calls it.
+		c.inHook.Store(true)
 		first = firstPanic(first, c.notify(&removed))
+		c.inHook.Store(false)
 	}
 	repanic(first)
 }
@@ -70,8 +72,9 @@ func (c *core[K, V]) flush() {
 // Only the first call does this; any other returns once the shards are
 // closed, without waiting for the first call's reports, since it may be
 // one of them: OnEvict may call Close. For the same reason close does not
-// wait for the expiry goroutine while that goroutine is inside OnEvict; it
-// exits as soon as the hook returns.
+// wait for the expiry goroutine while that goroutine is running OnEvict;
+// it reports the rest of the removals its sweep of one shard found, then
+// exits. At any other moment close waits for it.
 func (c *core[K, V]) close(report bool) {
 	if !c.closing.CompareAndSwap(false, true) {
 		if report { // not the cleanup of a collected Cache, which never waits
