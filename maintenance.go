@@ -14,7 +14,14 @@ const expiryInterval = time.Second
 // startJanitor starts the expiry goroutine the first time an entry with a
 // deadline is written; caches that never expire anything run none.
 func (c *core[K, V]) startJanitor() {
-	if c.closed.Load() || !c.janitor.CompareAndSwap(false, true) {
+	if !c.janitor.CompareAndSwap(false, true) {
+		return
+	}
+	// Claimed first, closed checked second: a Close that has not seen the
+	// claim has already marked the cache closed, so no goroutine outlives
+	// it; one that has seen it waits for finished.
+	if c.closed.Load() {
+		close(c.finished)
 		return
 	}
 	go c.runJanitor()
