@@ -168,8 +168,13 @@ func (s *Store) GetTTL(ctx context.Context, key string) ([]byte, time.Duration, 
 		return nil, 0, fmt.Errorf("redisstore: GetTTL(%q): unexpected reply %v", key, res)
 	}
 	left := time.Duration(ms) * time.Millisecond
-	if left < 0 { // -1: no expiry
+	switch {
+	case ms < 0: // -1: no expiry
 		left = 0
+	case ms == 0:
+		// PTTL counts whole milliseconds: the value has less than one
+		// left, which 0 would misreport as no expiry.
+		left = time.Millisecond
 	}
 	return []byte(v), left, nil
 }
