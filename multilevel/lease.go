@@ -114,11 +114,12 @@ func (c *core[K, V]) awaitLease(ctx context.Context, skey string, mine []byte, r
 		data, left, err := c.storeGet(ctx, skey)
 		switch {
 		case err == nil && !isLease(data):
-			if v, err := c.values.unmarshal(data); err == nil {
+			got, err := c.values.unmarshal(data)
+			if err == nil {
 				c.n.leaseShared.Add(1)
-				return v, left, nil, leaseShared
+				return got, left, nil, leaseShared
 			}
-			c.n.l2DecodeErrors.Add(1)
+			c.countUndecodable(err)
 			return v, 0, nil, leaseLoad // to be overwritten by this load
 		case err == nil:
 			// Still leased, by the holder or by one that took over.

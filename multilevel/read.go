@@ -81,11 +81,7 @@ func (c *core[K, V]) loadThrough(ctx context.Context, key K, load loadFunc[K, V]
 		// Written for another type, corrupt, written with another
 		// codec, or too large to decode: a miss whose bytes the load
 		// below overwrites.
-		if errors.Is(err, codec.ErrTypeMismatch) {
-			c.n.l2TypeMismatches.Add(1)
-		} else {
-			c.n.l2DecodeErrors.Add(1)
-		}
+		c.countUndecodable(err)
 	case errors.Is(err, ErrMiss):
 		c.n.l2Misses.Add(1)
 	default:
@@ -134,6 +130,16 @@ func (c *core[K, V]) loadThrough(ctx context.Context, key K, load loadFunc[K, V]
 		}
 	}
 	return v, c.l1Life(key, v, ttl), nil
+}
+
+// countUndecodable counts store bytes that unmarshal refused with err: a
+// type mismatch, or a decode error.
+func (c *core[K, V]) countUndecodable(err error) {
+	if errors.Is(err, codec.ErrTypeMismatch) {
+		c.n.l2TypeMismatches.Add(1)
+	} else {
+		c.n.l2DecodeErrors.Add(1)
+	}
 }
 
 // leasedBy returns the lease the store held instead of a value, or nil.
