@@ -115,11 +115,22 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 // and sends every series.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	st := c.src.Stats()
+	// A label value the Source chose (a level name) may be invalid; the
+	// scrape then reports it instead of panicking on the registry's
+	// goroutine, which would end the program.
+	send := func(d *prometheus.Desc, m prometheus.Metric, err error) {
+		if err != nil {
+			m = prometheus.NewInvalidMetric(d, err)
+		}
+		ch <- m
+	}
 	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+		m, err := prometheus.NewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+		send(d, m, err)
 	}
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+		m, err := prometheus.NewConstMetric(d, prometheus.GaugeValue, v, labels...)
+		send(d, m, err)
 	}
 	counter(c.hits, st.Hits)
 	counter(c.misses, st.Misses)
@@ -144,7 +155,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			buckets[c.bounds[i]] = count
 		}
 	}
-	ch <- prometheus.MustNewConstHistogram(c.loadDuration, count, st.LoadTime.Seconds(), buckets)
+	h, err := prometheus.NewConstHistogram(c.loadDuration, count, st.LoadTime.Seconds(), buckets)
+	send(c.loadDuration, h, err)
 
 	gauge(c.entries, float64(st.Entries))
 	gauge(c.weight, float64(st.Weight))

@@ -31,7 +31,8 @@ type LevelSource interface {
 // that computes them (a loader, such as "origin").
 type LevelStats struct {
 	// Level names the level, such as "l2" or "origin"; it becomes the
-	// level label. Names must differ between the levels of a Source.
+	// level label. Names must differ between the levels of a Source and
+	// be valid UTF-8; a scrape reports an invalid one as an error.
 	Level string
 	// Loader marks a level that computes values rather than stores them.
 	// Its calls are published as loads by result, in
