@@ -20,6 +20,13 @@ type Flight[V any] struct {
 	// by Clear or Close while the load runs. The flight is unregistered at
 	// the same moment, so later misses start a load of their own.
 	superseded bool
+
+	// refresh says the flight reloads the version of the key's entry
+	// numbered version: an overwrite without the lock (see overwrite) may
+	// replace that version without seeing the flight, and then the
+	// refresh must not land.
+	refresh bool
+	version uint32
 }
 
 func newFlight[V any]() *Flight[V] {
@@ -80,10 +87,13 @@ func (s *Shard[K, V]) BeginRefresh(key K, hash uint64, written int64) *Flight[V]
 	if s.closed || s.flights[key] != nil || e == nil {
 		return nil
 	}
-	if _, m := e.Load(); m.Negative || m.Written != written || (m.Deadline != 0 && m.Deadline <= s.clock()) {
+	_, m := e.Load()
+	if m.Negative || m.Written != written || (m.Deadline != 0 && m.Deadline <= s.clock()) {
 		return nil
 	}
-	return s.registerLocked(key)
+	f := s.registerLocked(key)
+	f.refresh, f.version = true, m.Version()
+	return f
 }
 
 func (s *Shard[K, V]) registerLocked(key K) *Flight[V] {
@@ -124,7 +134,8 @@ func (o Outcome) String() string {
 // Finish ends f, the flight of a load of key, and applies out: value (or a
 // negative entry) is stored with the given weight and lifetime, or the key's
 // entry removed (reported as deleted, or expired if it was). Nothing is
-// applied if a write superseded the load or the shard is closed. The
+// applied if a write superseded the load, a refresh's version was replaced
+// meanwhile, or the shard is closed. The
 // caller publishes the result on f afterwards.
 func (s *Shard[K, V]) Finish(key K, hash uint64, f *Flight[V], out Outcome, value V, weight uint32, ttl int64) (removed entry.List[K, V]) {
 	var w writer[K, V]
@@ -141,15 +152,23 @@ func (s *Shard[K, V]) Finish(key K, hash uint64, f *Flight[V], out Outcome, valu
 		}
 		s.unregisterLocked(key, f)
 		now := s.nowLocked(ttl)
+		var version uint32
+		if e != nil {
+			// Checked under the claim: no overwrite slips in between.
+			if version = e.Claim(); f.refresh && version != f.version {
+				e.Abandon(version) // replaced since the refresh began
+				break
+			}
+		}
 		switch out {
 		case OutcomeValue:
-			s.storeLocked(&w, key, hash, value, weight, ttl, now, e, false, &removed)
+			s.storeClaimedLocked(&w, key, hash, value, weight, ttl, now, e, version, false, &removed)
 		case OutcomeNegative:
 			var zero V
-			s.storeLocked(&w, key, hash, zero, weight, ttl, now, e, true, &removed)
+			s.storeClaimedLocked(&w, key, hash, zero, weight, ttl, now, e, version, true, &removed)
 		case OutcomeRemove:
 			if e != nil {
-				s.unlinkLocked(e, e.Claim(), now, entry.ReasonDeleted, &removed)
+				s.unlinkLocked(e, version, now, entry.ReasonDeleted, &removed)
 			}
 		}
 		break
