@@ -17,11 +17,6 @@ import (
 // its own, and every miss waits for the flight, or for its ctx or Close.
 func (c *core[K, V]) getOrLoad(ctx context.Context, key K, ld Loader[K, V]) (V, error) {
 	var zero V
-	if ld == nil {
-		if ld = c.loader; ld == nil {
-			return zero, ErrNoLoader
-		}
-	}
 	h := c.hasher.Hash(key)
 	s := c.shardFor(h)
 	v, found, written := c.read(s, key, h)
@@ -35,7 +30,7 @@ func (c *core[K, V]) getOrLoad(ctx context.Context, key K, ld Loader[K, V]) (V, 
 	if err := ctx.Err(); err != nil {
 		return zero, err
 	}
-	if ld = c.usable(ld); ld == nil {
+	if ld = c.usable(ld); ld == nil { // nil or typed nil: only a miss needs a loader
 		return zero, ErrNoLoader
 	}
 	v, found, f, leader := s.Begin(key, h)
@@ -53,8 +48,8 @@ func (c *core[K, V]) getOrLoad(ctx context.Context, key K, ld Loader[K, V]) (V, 
 	return c.wait(ctx, f)
 }
 
-// usable returns ld, or Options.Load in place of a typed nil (see Loader),
-// or nil if that is nil too.
+// usable returns ld, or Options.Load in place of nil or a typed nil (see
+// Loader), or nil if that is nil too.
 func (c *core[K, V]) usable(ld Loader[K, V]) Loader[K, V] {
 	if isnil.IsNil(ld) {
 		return c.loader

@@ -78,3 +78,22 @@ func TestTypedNilLoaderIsNoLoader(t *testing.T) {
 type pointerLoader struct{ v int }
 
 func (p *pointerLoader) Load(context.Context, int) (int, error) { return p.v, nil }
+
+// Without any loader, GetOrLoad still returns what the cache holds: the
+// loader is only needed on a miss, and a nil loader behaves exactly as a
+// typed nil one does (see Loader).
+func TestNoLoaderStillGetsHits(t *testing.T) {
+	ctx := context.Background()
+	c := Must(New(Options[int, int]{}))
+	defer c.Close()
+	c.Set(1, 10)
+	var nilFunc LoaderFunc[int, int]
+	for name, ld := range map[string]Loader[int, int]{"nil": nil, "nil LoaderFunc": nilFunc} {
+		if v, err := c.GetOrLoad(ctx, 1, ld); v != 10 || err != nil {
+			t.Errorf("GetOrLoad of a stored key with a %s loader = %d, %v; want 10, nil", name, v, err)
+		}
+		if _, err := c.GetOrLoad(ctx, 2, ld); !errors.Is(err, ErrNoLoader) {
+			t.Errorf("GetOrLoad of a missing key with a %s loader: %v, want ErrNoLoader", name, err)
+		}
+	}
+}
