@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stratacache/cache/eviction"
+	"github.com/stratacache/cache/internal/isnil"
 )
 
 // Options configures a cache. The zero value is a valid configuration: an
@@ -98,8 +99,9 @@ type Options[K comparable, V any] struct {
 	OnEvict func(key K, value V, reason Reason)
 
 	// Clock supplies the time for expiry, refresh and load timing. nil
-	// means the system's monotonic clock. Tests inject a fake clock to
-	// move time by hand.
+	// means the system's monotonic clock; a typed nil (a nil pointer of a
+	// Clock type) is refused by New. Tests inject a fake clock to move
+	// time by hand.
 	Clock Clock
 
 	// TTLJitter spreads expiry so that entries written together do not
@@ -134,7 +136,8 @@ type Options[K comparable, V any] struct {
 
 	// Tracer, if set, hears when each loader call starts and ends
 	// (refreshes and bulk loads included), to record it as a trace span;
-	// see Tracer. It is never called on a hit. nil means no tracing.
+	// see Tracer. It is never called on a hit. nil means no tracing; a
+	// typed nil is refused by New.
 	Tracer Tracer
 
 	// NegativeTTL turns on negative caching: when a loader reports
@@ -206,6 +209,13 @@ func (o *Options[K, V]) validate() error {
 		return optionError("RefreshAfter", "is %v; it must be 0 (no refresh) or positive", o.RefreshAfter)
 	case o.NegativeTTL < 0:
 		return optionError("NegativeTTL", "is %v; it must be 0 (no negative caching) or positive", o.NegativeTTL)
+	// A nil pointer in an interface field is not nil to the cache, which
+	// would call it: in New for the clock, on a load's goroutine for the
+	// tracer.
+	case o.Clock != nil && isnil.IsNil(o.Clock):
+		return optionError("Clock", "is a nil %T; leave it nil for the system clock", o.Clock)
+	case o.Tracer != nil && isnil.IsNil(o.Tracer):
+		return optionError("Tracer", "is a nil %T; leave it nil for no tracing", o.Tracer)
 	}
 	return nil
 }

@@ -3,8 +3,11 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/stratacache/cache/internal/fakeclock"
 )
 
 // A weigher that returns 0 cannot take the cache past MaxWeight: a weight
@@ -95,5 +98,41 @@ func TestNoLoaderStillGetsHits(t *testing.T) {
 		if _, err := c.GetOrLoad(ctx, 2, ld); !errors.Is(err, ErrNoLoader) {
 			t.Errorf("GetOrLoad of a missing key with a %s loader: %v, want ErrNoLoader", name, err)
 		}
+	}
+}
+
+type pointerTracer struct{ started int }
+
+func (p *pointerTracer) StartLoad(ctx context.Context, _ LoadInfo) (context.Context, func(error)) {
+	p.started++
+	return ctx, nil
+}
+
+// A typed nil Clock or Tracer (a nil *fakeclock.Clock, a nil pointer to a
+// Tracer type) is bad options, reported by New, not a panic: in New for
+// the clock, and for the tracer on a load's goroutine, which takes the
+// program down.
+func TestTypedNilClockAndTracerAreRejected(t *testing.T) {
+	for field, o := range map[string]Options[int, int]{
+		"Clock":  {Clock: (*fakeclock.Clock)(nil)},
+		"Tracer": {Tracer: (*pointerTracer)(nil)},
+	} {
+		t.Run(field, func(t *testing.T) {
+			var err error
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						err = fmt.Errorf("panic: %v", r)
+					}
+				}()
+				var c *Cache[int, int]
+				if c, err = New(o); err == nil {
+					c.Close()
+				}
+			}()
+			if !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), "Options."+field) {
+				t.Fatalf("New with a typed nil %s: %v; want an error naming Options.%s", field, err, field)
+			}
+		})
 	}
 }
