@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stratacache/cache/internal/isnil"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -86,6 +87,9 @@ func optionError(field, format string, args ...any) error {
 func (o *Options) compile(server bool) (*interceptor, error) {
 	if o.Cache == nil {
 		return nil, optionError("Cache", "is nil; the interceptor needs a cache to keep answers in")
+	}
+	if isnil.IsNil(o.Cache) { // a nil *cache.Cache, say: every call would panic
+		return nil, optionError("Cache", "is a nil %T; the interceptor needs a cache to keep answers in", o.Cache)
 	}
 	if len(o.Methods) == 0 {
 		return nil, optionError("Methods", "is empty; list the methods whose answers may be cached")

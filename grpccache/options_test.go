@@ -22,6 +22,8 @@ func TestInvalidOptionsNameTheField(t *testing.T) {
 		field string
 	}{
 		{Options{Methods: ok, Identity: id}, "Options.Cache "},
+		// A nil *cache.Cache would make every call panic.
+		{Options{Cache: (*cache.Cache[string, []byte])(nil), Methods: ok, Identity: id}, "Options.Cache "},
 		{Options{Cache: c, Identity: id}, "Options.Methods "},
 		{Options{Cache: c, Methods: ok}, "Options.Identity is nil; choose how callers are told apart"},
 		{Options{Cache: c, Identity: id, Methods: map[string]Rule{"strata.test.Text/Upper": {New: newString}}}, `Options.Methods["strata.test.Text/Upper"] `},
