@@ -48,6 +48,24 @@ func (c *core[K, V]) getMany(ctx context.Context, keys []K, bl BulkLoader[K, V])
 	// own: the keys this call loads; waits: every key waited for, in the
 	// order given, so the first error reported is the first key's.
 	var own, waits, stale []bulkItem[K, V]
+	// The lookups run user code (ExpireAfterRead, the clock). Should it
+	// panic, the loads registered so far still run: their keys would
+	// otherwise wait for them for good.
+	settled := false
+	start := func() {
+		settled = true
+		if len(own) > 0 {
+			c.startBulk(ctx, own, bl, false)
+		}
+		if len(stale) > 0 {
+			c.startBulk(ctx, stale, bl, true)
+		}
+	}
+	defer func() {
+		if !settled {
+			start()
+		}
+	}()
 	for _, key := range keys {
 		h := c.hasher.Hash(key)
 		s := c.shardFor(h)
@@ -75,6 +93,7 @@ func (c *core[K, V]) getMany(ctx context.Context, keys []K, bl BulkLoader[K, V])
 		case found == shard.FoundNegative:
 		case f == nil:
 			// Closed: settle the flights registered so far.
+			settled = true
 			c.abandon(own, ErrClosed)
 			c.abandon(stale, ErrClosed)
 			return out, ErrClosed
@@ -86,12 +105,7 @@ func (c *core[K, V]) getMany(ctx context.Context, keys []K, bl BulkLoader[K, V])
 			waits = append(waits, it)
 		}
 	}
-	if len(own) > 0 {
-		c.startBulk(ctx, own, bl, false)
-	}
-	if len(stale) > 0 {
-		c.startBulk(ctx, stale, bl, true)
-	}
+	start()
 	var first error
 	if skipped {
 		first = dead

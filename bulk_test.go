@@ -224,3 +224,39 @@ func TestGetManyDeadContextServesHitsOnly(t *testing.T) {
 		t.Fatalf("GetOrLoad hit on a dead context = %d, %v; want the value", v, err)
 	}
 }
+
+// A GetMany that panics partway through its lookups (here in
+// ExpireAfterRead, which runs on its goroutine) still runs the loads it
+// registered: otherwise their keys would stay "being loaded" for good, and
+// every later miss on them would wait for a load that never runs.
+func TestGetManyPanicLeavesNoOrphanedLoad(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newLoadTestCache(t, Options[string, int]{
+			ExpireAfterRead: func(key string, _ int, _ time.Duration) time.Duration {
+				if key == "boom" {
+					panic("boom")
+				}
+				return 0
+			},
+		})
+		defer c.Close()
+		c.Set("boom", 1)
+		bl := BulkLoaderFunc[string, int](func(_ context.Context, keys []string) (map[string]int, error) {
+			return lengths(keys)
+		})
+		func() {
+			defer func() {
+				if r := recover(); r != "boom" {
+					t.Errorf("GetMany recovered %v, want the hook's panic", r)
+				}
+			}()
+			c.GetMany(context.Background(), []string{"a", "boom"}, bl) // "a" misses first
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		v, err := c.GetOrLoad(ctx, "a", LoaderFunc[string, int](func(context.Context, string) (int, error) { return 7, nil }))
+		if err != nil || (v != 1 && v != 7) {
+			t.Fatalf("GetOrLoad(a) after the GetMany panicked = %d, %v; want a value", v, err)
+		}
+	})
+}
