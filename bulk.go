@@ -37,6 +37,9 @@ type result[V any] struct {
 // waits for its own flights and for the other loads its keys joined. Stale
 // hits are reloaded by a second, background call of bl.
 func (c *core[K, V]) getMany(ctx context.Context, keys []K, bl BulkLoader[K, V]) (map[K]V, error) {
+	if ctx == nil {
+		return nil, errNilContext
+	}
 	if isnil.IsNil(bl) { // a typed nil too: see Loader
 		if bl = c.bulkLoader; bl == nil {
 			return nil, ErrNoLoader

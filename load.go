@@ -17,6 +17,9 @@ import (
 // its own, and every miss waits for the flight, or for its ctx or Close.
 func (c *core[K, V]) getOrLoad(ctx context.Context, key K, ld Loader[K, V]) (V, error) {
 	var zero V
+	if ctx == nil {
+		return zero, errNilContext
+	}
 	h := c.hasher.Hash(key)
 	s := c.shardFor(h)
 	v, found, written := c.read(s, key, h)

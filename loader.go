@@ -124,6 +124,10 @@ var (
 	// loader called runtime.Goexit (as t.FailNow does).
 	ErrLoaderExited = errors.New("cache: loader called runtime.Goexit")
 
+	// errNilContext is returned by GetOrLoad and GetMany given a nil ctx,
+	// which a load would otherwise panic on, on a goroutine of its own.
+	errNilContext = errors.New("cache: nil context.Context given; pass context.Background() or context.TODO()")
+
 	// ErrClosed is returned by loading reads on a closed cache, and to
 	// the callers waiting on a load when Close is called. It is also the
 	// cause (context.Cause) of a load's context cancelled by Close.

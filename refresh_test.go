@@ -203,3 +203,38 @@ func TestRefreshFindingKeyGone(t *testing.T) {
 		})
 	}
 }
+
+// A nil ctx (misuse: context.TODO is what to pass) gets an error from
+// GetOrLoad, not a panic; in particular not one on a stale hit after its
+// refresh was registered, which left the key "being loaded" for good: no
+// refresh again, and every later miss waiting for a load that never ran.
+func TestGetOrLoadNilContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, clk, _ := refreshFixture(t, nil)
+		defer c.Close()
+		ld := LoaderFunc[string, int](func(context.Context, string) (int, error) { return 2, nil })
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("a loading read with a nil ctx panicked: %v", r)
+				}
+			}()
+			//lint:ignore SA1012 the misuse under test
+			if _, err := c.GetOrLoad(nil, "k", ld); err == nil {
+				t.Error("GetOrLoad(nil ctx) returned no error")
+			}
+			//lint:ignore SA1012 the misuse under test
+			if _, err := c.GetMany(nil, []string{"k"}, BulkLoaderFunc[string, int](lengthsLoader)); err == nil {
+				t.Error("GetMany(nil ctx) returned no error")
+			}
+		}()
+		clk.Advance(time.Hour) // "k" expires
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if v, err := c.GetOrLoad(ctx, "k", ld); v != 2 || err != nil {
+			t.Fatalf("GetOrLoad after the nil-ctx call = %d, %v; want 2 from a load", v, err)
+		}
+	})
+}
+
+func lengthsLoader(_ context.Context, keys []string) (map[string]int, error) { return lengths(keys) }
