@@ -135,8 +135,8 @@ func (o Outcome) String() string {
 // negative entry) is stored with the given weight and lifetime, or the key's
 // entry removed (reported as deleted, or expired if it was). Nothing is
 // applied if a write superseded the load, a refresh's version was replaced
-// meanwhile, or the shard is closed. The
-// caller publishes the result on f afterwards.
+// meanwhile, or the shard is closed. The caller publishes the result on f
+// afterwards.
 func (s *Shard[K, V]) Finish(key K, hash uint64, f *Flight[V], out Outcome, value V, weight uint32, ttl int64) (removed entry.List[K, V]) {
 	var w writer[K, V]
 	for s.lockWrite(&w); ; {
