@@ -144,15 +144,19 @@ func (c *core[K, V]) startBulk(parent context.Context, items []bulkItem[K, V], b
 	go func() {
 		defer cancel()
 		var (
-			got []loadedItem[V]
-			err error
+			got  []loadedItem[V]
+			err  error
+			end  func(error)
+			took int64
 		)
-		ctx, end := c.startTrace(ctx, LoadInfo{Keys: len(keys), Bulk: true, Refresh: refresh})
-		start := c.now()
 		guard(func() {
+			// The tracer and the clock are user code too (see startLoad).
+			ctx, end = c.startTrace(ctx, LoadInfo{Keys: len(keys), Bulk: true, Refresh: refresh})
+			start := c.now()
+			defer func() { took = c.now() - start }()
 			got, err = c.loadMany(ctx, bl, keys, items)
 		}, func(abort error) {
-			c.finishBulk(items, got, err, abort, refresh, c.now()-start, end)
+			c.finishBulk(items, got, err, abort, refresh, took, end)
 		})
 	}()
 }

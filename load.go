@@ -105,10 +105,15 @@ func (c *core[K, V]) startLoad(parent context.Context, key K, h uint64, f *shard
 			err  error
 			w    uint32
 			life int64
+			end  func(error)
+			took int64
 		)
-		ctx, end := c.startTrace(ctx, LoadInfo{Keys: 1, Refresh: refresh})
-		start := c.now()
 		guard(func() {
+			// The tracer and the clock are user code too: guarded, so
+			// that a panic in them still ends the flight.
+			ctx, end = c.startTrace(ctx, LoadInfo{Keys: 1, Refresh: refresh})
+			start := c.now()
+			defer func() { took = c.now() - start }()
 			var ttl time.Duration
 			if tl, ok := ld.(TTLLoader[K, V]); ok {
 				v, ttl, err = tl.LoadTTL(ctx, key)
@@ -119,7 +124,7 @@ func (c *core[K, V]) startLoad(parent context.Context, key K, h uint64, f *shard
 				w, life = c.weigh(key, v), c.loadedLifetime(key, v, ttl)
 			}
 		}, func(abort error) {
-			c.finishLoad(key, h, f, v, w, life, err, abort, refresh, c.now()-start, end)
+			c.finishLoad(key, h, f, v, w, life, err, abort, refresh, took, end)
 		})
 	}()
 }

@@ -14,7 +14,8 @@ type Tracer interface {
 	// still on that goroutine, before any caller waiting for the load is
 	// released. end's err is nil for a success, the loader's error (one
 	// wrapping ErrNotFound for a key that does not exist), a *PanicError
-	// if it panicked, or ErrLoaderExited. Neither may panic or block.
+	// if it panicked, or ErrLoaderExited. Neither may block or panic; a
+	// panic in StartLoad fails the load as the loader's own would.
 	StartLoad(ctx context.Context, load LoadInfo) (loadCtx context.Context, end func(err error))
 }
 

@@ -140,3 +140,31 @@ func TestTracerRefresh(t *testing.T) {
 		}
 	})
 }
+
+// panickyTracer panics in StartLoad, which the Tracer contract forbids;
+// the load must still end, so that no caller waits for it forever.
+type panickyTracer struct{}
+
+func (panickyTracer) StartLoad(context.Context, LoadInfo) (context.Context, func(error)) {
+	panic("tracer bug")
+}
+
+// A Tracer that breaks its contract by panicking does not strand the
+// load's callers: they get the panic as a *PanicError, single and bulk.
+func TestTracerPanicReachesTheCallers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := Must(New(Options[string, int]{MaxEntries: 16, Tracer: panickyTracer{},
+			Load: LoaderFunc[string, int](func(context.Context, string) (int, error) { return 1, nil }),
+			LoadMany: BulkLoaderFunc[string, int](func(_ context.Context, keys []string) (map[string]int, error) {
+				return map[string]int{keys[0]: 1}, nil
+			})}))
+		defer c.Close()
+		var pe *PanicError
+		if _, err := c.GetOrLoad(t.Context(), "a", nil); !errors.As(err, &pe) {
+			t.Fatalf("GetOrLoad = %v, want a *PanicError", err)
+		}
+		if _, err := c.GetMany(t.Context(), []string{"b"}, nil); !errors.As(err, &pe) {
+			t.Fatalf("GetMany = %v, want a *PanicError", err)
+		}
+	})
+}
