@@ -211,7 +211,8 @@ func loadSnapshot[K comparable, V any](c *core[K, V], r io.Reader, opts Snapshot
 				continue
 			}
 		}
-		c.set(e.key, e.value, ttl, false)
+		// The gap since the save counts towards the write age too.
+		c.restore(e.key, e.value, ttl, min(e.age, maxRestoredAge)+min(int64(elapsed), maxRestoredAge))
 		info.Entries++
 	}
 	// What the policy learned goes in after the entries: storing them
@@ -227,6 +228,20 @@ func loadSnapshot[K comparable, V any](c *core[K, V], r io.Reader, opts Snapshot
 		}
 	}
 	return info, nil
+}
+
+// maxRestoredAge caps each part of a loaded entry's write age: far beyond
+// any RefreshAfter, and small enough that clock readings added to their
+// sum cannot overflow.
+const maxRestoredAge = 1 << 61
+
+// restore is set for a snapshot's entry, written age nanoseconds ago.
+func (c *core[K, V]) restore(key K, value V, ttl time.Duration, age int64) {
+	w := c.weigh(key, value)
+	h := c.hasher.Hash(key)
+	life := c.lifetimeOf(key, value, ttl)
+	removed := c.shardFor(h).Restore(key, h, value, w, life, age)
+	c.afterWrite(life, &removed)
 }
 
 // decodeSnapshot checks all of data and decodes its records, touching no

@@ -11,16 +11,31 @@ import "github.com/stratacache/cache/entry"
 // returned with found true; a negative entry does not count as a value.
 // A store supersedes any load of key in flight.
 func (s *Shard[K, V]) Set(key K, hash uint64, value V, weight uint32, ttl int64, onlyIfAbsent bool) (cur V, found bool, removed entry.List[K, V]) {
+	return s.set(key, hash, value, weight, ttl, onlyIfAbsent, 0)
+}
+
+// Restore is Set for a snapshot load: the value counts as written age
+// nanoseconds ago, not now, so that refresh-ahead sees its true age. Only
+// entries that keep write times (see savedEntry.Age) keep the age.
+func (s *Shard[K, V]) Restore(key K, hash uint64, value V, weight uint32, ttl, age int64) (removed entry.List[K, V]) {
+	_, _, removed = s.set(key, hash, value, weight, ttl, false, max(age, 0))
+	return removed
+}
+
+func (s *Shard[K, V]) set(key K, hash uint64, value V, weight uint32, ttl int64, onlyIfAbsent bool, age int64) (cur V, found bool, removed entry.List[K, V]) {
 	// Probe the table before locking, as reads do: an overwrite then
 	// finds its entry without a probe (and its cache misses) under the
 	// lock, or needs no lock at all. Entries leave the table only under
 	// the lock, so one still resident there is the key's current entry.
 	seen := s.table.Get(hash, key)
-	if seen != nil && !onlyIfAbsent && s.overwrite(seen, value, weight, ttl) {
+	// The overwrite without the lock stores the time now: not for a
+	// backdated write.
+	if seen != nil && !onlyIfAbsent && age == 0 && s.overwrite(seen, value, weight, ttl) {
 		return cur, false, removed
 	}
 	var w writer[K, V]
 	for s.lockWrite(&w); ; {
+		w.age = age
 		if s.closed {
 			break
 		}
@@ -191,6 +206,8 @@ func (s *Shard[K, V]) Apply(key K, hash uint64, ver Version[K, V], op Op, value 
 type writer[K comparable, V any] struct {
 	policy bool
 	hint   *entry.Entry[K, V]
+	// age backdates the value's write time (Restore); 0 for other writes.
+	age int64
 }
 
 // lockWrite takes the data lock for a write.
@@ -285,6 +302,10 @@ func (s *Shard[K, V]) storeClaimedLocked(w *writer[K, V], key K, hash uint64, va
 	}
 	deadline := s.deadlineFor(now, ttl, negative)
 	s.deadlines = s.deadlines || deadline != 0
+	written := now
+	if s.full {
+		written -= w.age
+	}
 	if e != nil {
 		why := entry.ReasonReplaced
 		if negative {
@@ -297,7 +318,7 @@ func (s *Shard[K, V]) storeClaimedLocked(w *writer[K, V], key K, hash uint64, va
 		}
 		oldWeight, oldDeadline := e.StoredWeight(), e.Deadline()
 		s.weight += int64(weight) - int64(oldWeight)
-		e.Commit(version, value, weight, now, deadline, ttl, negative)
+		e.Commit(version, value, weight, written, deadline, ttl, negative)
 		if sameBookkeeping(weight, oldWeight, deadline, oldDeadline) {
 			// The write reaches the policy as a read does, as a hint,
 			// which keeps hot keys' overwrites out of the policy's
@@ -319,7 +340,7 @@ func (s *Shard[K, V]) storeClaimedLocked(w *writer[K, V], key K, hash uint64, va
 	default:
 		e = entry.New(key, value, hash, weight)
 	}
-	e.Write(value, weight, now, deadline, ttl, negative)
+	e.Write(value, weight, written, deadline, ttl, negative)
 	e.MarkResident()
 	s.table.Insert(e)
 	s.weight += int64(weight)
