@@ -1,6 +1,9 @@
 package eviction
 
-import "github.com/stratacache/cache/entry"
+import (
+	"github.com/stratacache/cache/entry"
+	"github.com/stratacache/cache/internal/isnil"
+)
 
 // Custom is the contract of an eviction policy written outside Strata,
 // plugged in with the cache's Options.NewPolicy. It is stable: it changes
@@ -86,10 +89,10 @@ func (h Handle[K, V]) IsZero() bool { return h.e == nil }
 // NewCustom returns the Policy through which a shard of capacity units
 // drives the Custom policy newPolicy makes, keeping the rules the
 // contract leaves to Strata (see Custom). It returns nil if newPolicy
-// does.
+// does, a typed nil (such as a nil *T) included.
 func NewCustom[K comparable, V any](newPolicy func(capacity int64) Custom[K, V], capacity int64) Policy[K, V] {
 	p := newPolicy(capacity)
-	if p == nil {
+	if isnil.IsNil(p) {
 		return nil
 	}
 	return &custom[K, V]{p: p}

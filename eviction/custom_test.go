@@ -93,4 +93,7 @@ func TestNewCustomNil(t *testing.T) {
 	if p := NewCustom(func(int64) Custom[int, int] { return nil }, 1); p != nil {
 		t.Fatalf("NewCustom over a nil policy = %v; want nil", p)
 	}
+	if p := NewCustom(func(int64) Custom[int, int] { return (*scripted)(nil) }, 1); p != nil {
+		t.Fatalf("NewCustom over a nil *scripted = %v; want nil", p)
+	}
 }
