@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"time"
 
 	"github.com/stratacache/cache/eviction"
@@ -81,7 +82,8 @@ type Options[K comparable, V any] struct {
 	// NewPolicy, if set, plugs in an eviction policy of your own instead
 	// of Policy (leave Policy at Default): New calls it once per shard,
 	// with the shard's share of the bound, and each call must return a
-	// new policy. It needs MaxEntries or MaxWeight. See eviction.Custom
+	// new policy (New refuses a nil one, or one returned twice). It needs
+	// MaxEntries or MaxWeight. See eviction.Custom
 	// for the contract, and the eviction/evictiontest kit to check it.
 	NewPolicy func(capacity int64) eviction.Custom[K, V]
 
@@ -228,10 +230,25 @@ func (o *Options[K, V]) customPolicies() ([]eviction.Policy[K, V], error) {
 	}
 	n := o.shardCount()
 	ps := make([]eviction.Policy[K, V], n)
+	// Shards sharing one policy would evict each other's entries: refuse
+	// a pointer returned twice (the usual way to get this wrong). Pointers
+	// to zero-size values may be equal without being shared.
+	made := make(map[uintptr]int, n)
+	var last eviction.Custom[K, V]
+	newPolicy := func(c int64) eviction.Custom[K, V] {
+		last = o.NewPolicy(c)
+		return last
+	}
 	for i := range ps {
-		ps[i] = eviction.NewCustom(o.NewPolicy, shareOf(o.capacity(), n, i))
+		ps[i] = eviction.NewCustom(newPolicy, shareOf(o.capacity(), n, i))
 		if ps[i] == nil {
 			return nil, optionError("NewPolicy", "returned nil for shard %d of %d", i, n)
+		}
+		if v := reflect.ValueOf(last); v.Kind() == reflect.Pointer && v.Type().Elem().Size() > 0 {
+			if j, ok := made[v.Pointer()]; ok {
+				return nil, optionError("NewPolicy", "returned the same policy (%T) for shards %d and %d of %d; each shard needs a policy of its own", last, j, i, n)
+			}
+			made[v.Pointer()] = i
 		}
 	}
 	return ps, nil
