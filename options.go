@@ -108,8 +108,8 @@ type Options[K comparable, V any] struct {
 
 	// TTLJitter spreads expiry so that entries written together do not
 	// all expire, and reload, together. Each lifetime the cache takes from
-	// the options (TTL and NegativeTTL, not a lifetime given to
-	// SetWithTTL) is shortened by a random fraction of itself in
+	// the options (TTL, ExpireAfterWrite and NegativeTTL, not a lifetime
+	// given to SetWithTTL) is shortened by a random fraction of itself in
 	// [0, TTLJitter): with TTL 10m and TTLJitter 0.2 entries live between
 	// 8m and 10m, so TTL stays an upper bound on staleness. It must be in
 	// [0, 1); 0 means no jitter.

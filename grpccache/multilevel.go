@@ -21,8 +21,9 @@ import (
 // and L1.TTL). An instance that finds an answer in the store keeps it in
 // its L1 no longer than it has left there, so no instance serves an
 // answer past its TTL. That takes a store that tells the time a value
-// has left (a multilevel.TTLGetter: MemoryStore and the Redis store are);
-// with another store, an answer read from it lives its L1.TTL in the L1.
+// has left (a multilevel.TTLGetter: MemoryStore, GCFreeStore and the
+// Redis store are); with another store, an answer read from it lives its
+// L1.TTL in the L1.
 //
 // Build m with Format codec.FormatRaw, since answers already are bytes,
 // and with no Load: the handler is the loader. A store failure is never a
