@@ -20,6 +20,7 @@ func (s *Store) GetWithTTL(key string) ([]byte, time.Duration, bool) {
 	rm := s.removalBuffer()
 	now := s.clockNow() // not now(): against its 0, a first deadline set meanwhile would seem decades away
 	v, deadline, ok := sh.GetDeadline(h, key, now, nil, rm)
+	s.reads.count(ok)
 	s.report(rm)
 	switch {
 	case !ok:

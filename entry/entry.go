@@ -22,6 +22,8 @@ import (
 	"runtime"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/stratacache/cache/internal/seqlock"
 )
 
 // Entry is one cached key/value pair with the bookkeeping its shard, its
@@ -307,7 +309,7 @@ func (e *Entry[K, V]) Load() (v V, m Meta) {
 					m.Written, m.TTL = more.written, more.ttl
 				}
 			}
-			if unchanged(&e.seq, s) {
+			if seqlock.Unchanged(&e.seq, s) {
 				return v, m
 			}
 		}

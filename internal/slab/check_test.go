@@ -10,8 +10,8 @@ import (
 // live counts and sizes match what a walk from head to tail finds, and
 // every live record is in the index exactly once.
 func (s *Shard) check() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	indexed := 0
 	for i, sl := range s.idx.slots {
 		if sl == 0 {

@@ -14,22 +14,17 @@ import (
 // GetDeadline is Get that also returns the record's deadline (0 for none),
 // read with its value.
 func (s *Shard) GetDeadline(hash uint64, key string, now int64, dst []byte, rm *Removals) ([]byte, int64, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	i, loc, x, ok := s.lookupLocked(tagOf(hash), key)
 	if !ok {
-		s.misses.Add(1)
 		return dst, 0, false
 	}
 	if expired(&x, now) {
 		s.dropLocked(i, loc, &x, entry.ReasonExpired, rm)
-		s.misses.Add(1)
 		return dst, 0, false
 	}
-	if sl := s.idx.slots[i]; slotFreq(sl) < maxFreq {
-		s.idx.slots[i] = withFreq(sl, slotFreq(sl)+1)
-	}
-	s.hits.Add(1)
+	raiseFreq(&s.idx.slots[i])
 	return append(dst, x.value()...), x.deadline, true
 }
 
@@ -37,8 +32,8 @@ func (s *Shard) GetDeadline(hash uint64, key string, now int64, dst []byte, rm *
 // stored value: false if a live record is there (it is left untouched and
 // not counted as read), or if the record would exceed MaxRecord.
 func (s *Shard) SetIfAbsent(hash uint64, key string, value []byte, deadline, now int64, rm *Removals) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	if _, _, x, ok := s.lookupLocked(tagOf(hash), key); ok && !expired(&x, now) {
 		return false
 	}
@@ -49,8 +44,8 @@ func (s *Shard) SetIfAbsent(hash uint64, key string, value []byte, deadline, now
 // old, byte for byte, and reports whether it did. A record that does not
 // match is left untouched and not counted as read.
 func (s *Shard) CompareAndDelete(hash uint64, key string, old []byte, now int64, rm *Removals) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	i, loc, x, ok := s.lookupLocked(tagOf(hash), key)
 	if !ok || expired(&x, now) || !bytes.Equal(x.value(), old) {
 		return false

@@ -8,15 +8,16 @@ package slab
 //     occupied slot is 0); its low bits pick the home slot, which lets
 //     the table grow without rehashing keys;
 //   - bits 29 and 30 of tag are not the key's but its S3-FIFO access
-//     count, kept here rather than in the record so that a read can raise
-//     it with an atomic operation on an aligned word while other reads
-//     share the shard's lock;
+//     count, kept here rather than in the record so that a read, which
+//     takes no lock, can raise it with an atomic operation on an aligned
+//     word;
 //   - loc is the ring (bit 31: 0 small, 1 main) and the record's position.
 //
 // Deletion shifts the following slots back instead of leaving tombstones,
-// so lookups never walk past deleted slots. Slots are read with atomic
-// loads where reads may run together (see Shard.GetBody); every other
-// access holds the shard's lock exclusively.
+// so lookups never walk past deleted slots. Reads without the lock (see
+// Shard.GetBody) load slots atomically, from a table the shard publishes
+// whenever grow or reset replaces it; every other access holds the
+// shard's lock.
 type index struct {
 	slots []uint64
 	mask  uint64

@@ -78,9 +78,9 @@ func TestGhostSendsReturningKeyToMain(t *testing.T) {
 		t.Fatal("test set-up: back is still cached")
 	}
 	s.set("back", 40)
-	s.mu.Lock()
+	s.lock()
 	_, loc, _, ok := s.lookupLocked(tagOf(Hash(s.seed, "back")), "back")
-	s.mu.Unlock()
+	s.unlock()
 	if !ok || loc&mainBit == 0 {
 		t.Fatalf("a key back from the ghost is not in the main ring (found %v, loc %#x)", ok, loc)
 	}
@@ -158,9 +158,9 @@ func TestDamagedRecordsAreMisses(t *testing.T) {
 	for i := range 40 {
 		k := fmt.Sprint("key", i)
 		if v, ok := s.Get(Hash(s.seed, k), k, 0, nil, &s.rm); ok {
-			s.mu.Lock()
+			s.lock()
 			_, loc, _, _ := s.lookupLocked(tagOf(Hash(s.seed, k)), k)
-			s.mu.Unlock()
+			s.unlock()
 			if loc&mainBit != 0 {
 				t.Fatalf("%s read %x from a damaged ring", k, v)
 			}

@@ -1,6 +1,9 @@
 package slab
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"sync/atomic"
+)
 
 // A record is one entry in a ring, stored contiguously inside one chunk:
 //
@@ -45,8 +48,14 @@ func RecordSize(keyLen, valueLen int, deadline bool) int {
 // removed at the head. Positions are byte offsets in [0, capacity).
 // Chunks are allocated when the tail first reaches them, so a ring that
 // never fills never holds its whole capacity.
+//
+// Writers, holding the shard's lock, use chunks; each chunk is also
+// published in shared, through an atomic pointer, so that a reader without
+// the lock (see Shard.GetBody) finds either no chunk or a whole one, never
+// a torn slice.
 type ring struct {
 	chunks   [][]byte
+	shared   []atomic.Pointer[[]byte]
 	shift    uint // chunk i covers [i<<shift, (i+1)<<shift) ∩ [0, capacity)
 	capacity int
 	head     int
@@ -59,7 +68,7 @@ type ring struct {
 func newRing(capacity int) ring {
 	shift := uint(maxChunkShift)
 	n := (capacity + 1<<shift - 1) >> shift
-	return ring{chunks: make([][]byte, n), shift: shift, capacity: capacity}
+	return ring{chunks: make([][]byte, n), shared: make([]atomic.Pointer[[]byte], n), shift: shift, capacity: capacity}
 }
 
 // chunkEnd returns the end of the chunk that holds position p.
@@ -124,9 +133,20 @@ func (r *ring) alloc(n int) int {
 func (r *ring) chunk(p int) []byte {
 	i := p >> r.shift
 	if r.chunks[i] == nil {
-		r.chunks[i] = make([]byte, min(1<<r.shift, r.capacity-i<<r.shift))
+		c := make([]byte, min(1<<r.shift, r.capacity-i<<r.shift))
+		r.chunks[i] = c
+		r.shared[i].Store(&c)
 	}
 	return r.chunks[i]
+}
+
+// release lets the chunks go; they are allocated again as the tail
+// reaches them.
+func (r *ring) release() {
+	for i := range r.chunks {
+		r.chunks[i] = nil
+		r.shared[i].Store(nil)
+	}
 }
 
 // skipPads moves the head past any pad, so that it is at a record or the
@@ -228,6 +248,23 @@ func (r *ring) record(p int) (rec, bool) {
 		return rec{}, false
 	}
 	return parseRecord(r.at(p, r.chunkEnd(p)-p))
+}
+
+// recordShared is record for a reader without the shard's lock, while a
+// write may be changing the bytes: it then returns what it found in the
+// chunk's bounds (a record the reader's check of the shard's sequence
+// number will reject), never panicking.
+func (r *ring) recordShared(p int) (rec, bool) {
+	if p < 0 || p >= r.capacity {
+		return rec{}, false
+	}
+	c := r.shared[p>>r.shift].Load()
+	if c == nil {
+		return rec{}, false
+	}
+	// The chunk ends where the record's bytes must: parseRecord checks
+	// that the record fits.
+	return parseRecord((*c)[p&(1<<r.shift-1):])
 }
 
 // writeRecord encodes a record into b, which is exactly its size; its

@@ -3,6 +3,7 @@ package slab
 import (
 	"bytes"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 )
 
@@ -177,7 +178,7 @@ func TestSlotFreq(t *testing.T) {
 // counts them. (It was written past the last chunk's end, which panicked.)
 func TestAllocSkipsAShortLastChunk(t *testing.T) {
 	// Chunks of 1024, 1024 and 100 bytes.
-	r := ring{chunks: make([][]byte, 3), shift: 10, capacity: 2<<10 + 100}
+	r := ring{chunks: make([][]byte, 3), shared: make([]atomic.Pointer[[]byte], 3), shift: 10, capacity: 2<<10 + 100}
 	r.alloc(1000)
 	r.alloc(1000) // pads 24 bytes, lands at 1024
 	r.popFront(1000)

@@ -15,27 +15,32 @@
 // while it has room, so a fresh cache keeps what it is given; this also
 // keeps part of a loop larger than the cache resident.
 //
-// A Shard is safe for concurrent use: reads share its lock, everything
-// else takes it alone. A read writes no shared memory but an atomic hit
-// counter and, when it rises, the entry's access count in its index slot.
-// Values are copied out under the lock, so no caller ever holds memory
-// that a later write reuses.
+// A Shard is safe for concurrent use. Writes take its lock. Reads take no
+// lock (see GetBody): they copy the value out between two loads of the
+// shard's sequence number, which every write makes odd while it changes
+// anything, and start again if a write came between; the copy is the
+// caller's, so no caller ever holds memory that a later write reuses. A
+// read writes no shared memory but, when it rises, the entry's access
+// count in its index slot.
 package slab
 
 import (
 	"bytes"
 	"hash/maphash"
 	"math"
-	"sync"
+	"runtime"
 	"sync/atomic"
 
 	"github.com/stratacache/cache/entry"
+	"github.com/stratacache/cache/internal/seqlock"
 )
 
-// Counters are a shard's statistics.
+// Counters are a shard's statistics. Hits and misses are the caller's to
+// count (the results of reads say which), so that reads write no line of
+// the shard's.
 type Counters struct {
-	Hits, Misses, Sets uint64
-	Removed            [entry.NumReasons]uint64
+	Sets    uint64
+	Removed [entry.NumReasons]uint64
 	// Damaged counts entries lost because their ring's bytes stopped
 	// parsing, which only memory corruption can cause.
 	Damaged uint64
@@ -43,15 +48,25 @@ type Counters struct {
 
 // Shard is one partition of the store.
 type Shard struct {
-	mu           sync.RWMutex
-	hits, misses atomic.Uint64 // counted under the shared lock
-	idx          index
-	rings        [2]ring // small, main
-	ghost        ghost
-	maxSize      int          // largest record accepted
-	seed         maphash.Seed // the store's: records' keys are hashed again to find their slots
-	counters     Counters
-	closed       bool // by Close: writes store nothing
+	// seq is the shard's lock and its version: odd while a writer holds
+	// the shard (see lock); reads without the lock check it around their
+	// copy.
+	seq atomic.Uint32
+	// readSlots is the index's slots as readers without the lock see
+	// them: the table a writer replaces (growing, clearing) is published
+	// here before seq turns even.
+	readSlots atomic.Pointer[[]uint64]
+	idx       index
+	rings     [2]ring // small, main
+	ghost     ghost
+	maxSize   int          // largest record accepted
+	seed      maphash.Seed // the store's: records' keys are hashed again to find their slots
+	counters  Counters
+	closed    bool // by Close: writes store nothing
+
+	// afterLookup, set by tests only, runs in a read without the lock
+	// between finding the record and copying its value.
+	afterLookup func()
 }
 
 const (
@@ -72,6 +87,7 @@ const MinShardBytes = 256
 func NewShard(bytes int, seed maphash.Seed) *Shard {
 	sm := bytes * smallShare / 10
 	s := &Shard{idx: newIndex(), ghost: newGhost(minIndexSlots), seed: seed}
+	s.publishSlots()
 	s.rings[small] = newRing(sm)
 	s.rings[main] = newRing(bytes - sm)
 	s.maxSize = min(s.rings[main].maxRecord(), s.rings[main].capacity/4)
@@ -100,28 +116,81 @@ func (s *Shard) recordAt(loc uint32) (rec, bool) {
 	return s.rings[loc>>31].record(int(loc & posMask))
 }
 
-// lookupLocked finds key: its index slot, location and record.
-func (s *Shard) lookupLocked(tag uint32, key string) (i uint64, loc uint32, x rec, ok bool) {
-	for i = s.idx.home(tag); ; i = (i + 1) & s.idx.mask {
-		// Atomic: reads sharing the lock raise access counts in slots.
-		sl := atomic.LoadUint64(&s.idx.slots[i])
-		if sl == 0 {
-			return 0, 0, rec{}, false
+func (s *Shard) recordShared(loc uint32) (rec, bool) {
+	return s.rings[loc>>31].recordShared(int(loc & posMask))
+}
+
+// lock takes the shard for a write by making seq odd: readers without
+// the lock retry until unlock. A writer that finds it odd spins a little,
+// then yields its processor between tries: the holders' sections are
+// short, and never run user code.
+func (s *Shard) lock() {
+	for spins := 0; ; spins++ {
+		if v := s.seq.Load(); v&1 == 0 && s.seq.CompareAndSwap(v, v+1) {
+			return
 		}
-		if slotTag(sl) != tag {
-			continue
-		}
-		loc = slotLoc(sl)
-		// A record that does not parse is never a match: damaged memory
-		// reads as a miss, not as somebody else's value.
-		if x, ok = s.recordAt(loc); ok && string(x.key()) == key {
-			return i, loc, x, true
+		if spins >= lockSpins {
+			runtime.Gosched()
 		}
 	}
 }
 
+const lockSpins = 32
+
+// unlock publishes the index's table if the write replaced it, and lets
+// readers in again.
+func (s *Shard) unlock() {
+	if p := s.readSlots.Load(); &(*p)[0] != &s.idx.slots[0] {
+		s.publishSlots()
+	}
+	s.seq.Add(1)
+}
+
+func (s *Shard) publishSlots() {
+	slots := s.idx.slots
+	s.readSlots.Store(&slots)
+}
+
+// lookupLocked finds key: its index slot, location and record.
+func (s *Shard) lookupLocked(tag uint32, key string) (i uint64, loc uint32, x rec, ok bool) {
+	return s.lookupIn(s.idx.slots, false, tag, key)
+}
+
+// lookupIn finds key through slots, which is the index's table or, for a
+// read without the lock (shared), a table it published (maybe replaced
+// since, or changing as it reads). Without the lock what it finds is only
+// a guess until the reader has checked seq, but it never panics and never
+// loops forever: it probes at most every slot once.
+func (s *Shard) lookupIn(slots []uint64, shared bool, tag uint32, key string) (i uint64, loc uint32, x rec, ok bool) {
+	mask := uint64(len(slots) - 1)
+	i = uint64(tag) & mask
+	for range slots {
+		// Atomic: reads without the lock raise access counts in slots.
+		sl := atomic.LoadUint64(&slots[i])
+		if sl == 0 {
+			return 0, 0, rec{}, false
+		}
+		if slotTag(sl) == tag {
+			loc = slotLoc(sl)
+			// A record that does not parse is never a match: damaged
+			// memory reads as a miss, not as somebody else's value.
+			if shared {
+				x, ok = s.recordShared(loc)
+			} else {
+				x, ok = s.recordAt(loc)
+			}
+			if ok && string(x.key()) == key {
+				return i, loc, x, true
+			}
+		}
+		i = (i + 1) & mask
+	}
+	return 0, 0, rec{}, false
+}
+
 // Get appends the value of key to dst and reports whether it was found
-// and live. An expired record found on the way is removed.
+// and live. An expired record found on the way is removed. It costs what
+// GetBody costs.
 func (s *Shard) Get(hash uint64, key string, now int64, dst []byte, rm *Removals) ([]byte, bool) {
 	dst, found, _ := s.GetBody(hash, key, now, nil, math.MaxInt, dst, rm)
 	return dst, found
@@ -130,51 +199,119 @@ func (s *Shard) Get(hash uint64, key string, now int64, dst []byte, rm *Removals
 // GetBody is Get for values written with a prefix (see Set): it appends
 // the bytes of the value after prefix. If the live value does not start
 // with prefix, or has more than maxBody bytes after it, it reports found
-// but not matched, appends nothing and counts nothing: the caller then
-// reads the whole value with Get. A nil dst gets a buffer of exactly the
-// body's length.
+// but not matched and appends nothing: the caller then reads the whole
+// value with Get. A nil dst gets a buffer of exactly the body's length.
+//
+// It takes no lock unless writes keep changing the shard as it reads (or
+// in race-detector builds, see race.go), and writes no memory but the
+// entry's access count while it is below the top.
 func (s *Shard) GetBody(hash uint64, key string, now int64, prefix []byte, maxBody int, dst []byte, rm *Removals) (out []byte, found, matched bool) {
-	out, found, matched, stale := s.getBodyShared(hash, key, now, prefix, maxBody, dst)
-	if stale {
+	r, done := s.readOptimistic(hash, key, now, prefix, maxBody, dst)
+	if !done {
+		r = s.readLocked(hash, key, now, prefix, maxBody, dst)
+	}
+	if r.stale {
 		s.removeExpired(hash, key, now, rm)
 	}
-	return out, found, matched
+	return r.out, r.found, r.matched
 }
 
-// getBodyShared is GetBody under the shared lock. stale reports an
-// expired entry, which only the exclusive lock may remove.
-func (s *Shard) getBodyShared(hash uint64, key string, now int64, prefix []byte, maxBody int, dst []byte) (out []byte, found, matched, stale bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	i, _, x, ok := s.lookupLocked(tagOf(hash), key)
+// readResult is what a read found. stale reports an expired entry, which
+// only a writer may remove.
+type readResult struct {
+	out                   []byte
+	found, matched, stale bool
+}
+
+// optimisticTries bounds the reads a reader without the lock starts over
+// before it takes the lock; seqSpins bounds its wait for a writer to finish.
+const (
+	optimisticTries = 4
+	seqSpins        = 64
+)
+
+// readOptimistic is GetBody without the lock: the lookup and the copy
+// run between two loads of seq and count only if no write came between.
+// done is false if writes kept coming; the caller then reads under the
+// lock.
+func (s *Shard) readOptimistic(hash uint64, key string, now int64, prefix []byte, maxBody int, dst []byte) (r readResult, done bool) {
+	if !optimisticReads {
+		return readResult{}, false
+	}
+	for range optimisticTries {
+		v, ok := s.evenSeq()
+		if !ok {
+			break
+		}
+		slots := *s.readSlots.Load()
+		r, i := s.readIn(slots, true, tagOf(hash), key, now, prefix, maxBody, dst)
+		if seqlock.Unchanged(&s.seq, v) {
+			if r.matched {
+				raiseFreq(&slots[i])
+			}
+			return r, true
+		}
+	}
+	return readResult{}, false
+}
+
+// evenSeq waits a little for seq to be even, and returns it.
+func (s *Shard) evenSeq() (uint32, bool) {
+	for range seqSpins {
+		if v := s.seq.Load(); v&1 == 0 {
+			return v, true
+		}
+	}
+	return 0, false
+}
+
+// readLocked is GetBody under the lock.
+func (s *Shard) readLocked(hash uint64, key string, now int64, prefix []byte, maxBody int, dst []byte) readResult {
+	s.lock()
+	defer s.unlock()
+	r, i := s.readIn(s.idx.slots, false, tagOf(hash), key, now, prefix, maxBody, dst)
+	if r.matched {
+		raiseFreq(&s.idx.slots[i])
+	}
+	return r
+}
+
+// readIn looks key up through slots and copies its value out.
+func (s *Shard) readIn(slots []uint64, shared bool, tag uint32, key string, now int64, prefix []byte, maxBody int, dst []byte) (readResult, uint64) {
+	i, _, x, ok := s.lookupIn(slots, shared, tag, key)
 	if !ok || expired(&x, now) {
-		s.misses.Add(1)
-		return dst, false, false, ok
+		return readResult{out: dst, stale: ok}, 0
+	}
+	if shared && s.afterLookup != nil {
+		s.afterLookup()
 	}
 	v := x.value()
 	if !bytes.HasPrefix(v, prefix) || len(v)-len(prefix) > maxBody {
-		return dst, true, false, false
+		return readResult{out: dst, found: true}, 0
 	}
 	v = v[len(prefix):]
-	// Raise the count only when it is below the top, so that reads of a
-	// hot entry do not write its slot's cache line; losing a race to
-	// another read loses one count, as S3-FIFO's counters may.
-	p := &s.idx.slots[i]
-	if sl := atomic.LoadUint64(p); slotFreq(sl) < maxFreq {
+	out := dst
+	if out == nil {
+		out = make([]byte, 0, len(v))
+	}
+	return readResult{out: append(out, v...), found: true, matched: true}, i
+}
+
+// raiseFreq raises the access count in slot *p only when it is below the
+// top, so that reads of a hot entry do not write its slot's cache line;
+// losing a race to another read (or a write) loses one count, as
+// S3-FIFO's counters may.
+func raiseFreq(p *uint64) {
+	if sl := atomic.LoadUint64(p); sl != 0 && slotFreq(sl) < maxFreq {
 		atomic.CompareAndSwapUint64(p, sl, withFreq(sl, slotFreq(sl)+1))
 	}
-	s.hits.Add(1)
-	if dst == nil {
-		dst = make([]byte, 0, len(v))
-	}
-	return append(dst, v...), true, true, false
 }
 
 // removeExpired removes key if its entry has expired, as a read that met
-// it under the shared lock asks.
+// it asks.
 func (s *Shard) removeExpired(hash uint64, key string, now int64, rm *Removals) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	if i, loc, x, ok := s.lookupLocked(tagOf(hash), key); ok && expired(&x, now) {
 		s.dropLocked(i, loc, &x, entry.ReasonExpired, rm)
 	}
@@ -182,16 +319,16 @@ func (s *Shard) removeExpired(hash uint64, key string, now int64, rm *Removals) 
 
 // Contains reports whether key is present and live, touching nothing.
 func (s *Shard) Contains(hash uint64, key string, now int64) bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.lock()
+	defer s.unlock()
 	_, _, x, ok := s.lookupLocked(tagOf(hash), key)
 	return ok && !expired(&x, now)
 }
 
 // Delete removes key and reports whether a live entry was there.
 func (s *Shard) Delete(hash uint64, key string, now int64, rm *Removals) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	i, loc, x, ok := s.lookupLocked(tagOf(hash), key)
 	if !ok {
 		return false
@@ -226,8 +363,8 @@ func (s *Shard) reportLocked(x *rec, reason entry.Reason, rm *Removals) {
 // the record would exceed MaxRecord; the value is then reported as evicted
 // for capacity.
 func (s *Shard) Set(hash uint64, key string, prefix, value []byte, deadline, now int64, rm *Removals) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	return s.setLocked(hash, key, prefix, value, deadline, now, rm)
 }
 
@@ -292,26 +429,24 @@ func (s *Shard) setLocked(hash uint64, key string, prefix, value []byte, deadlin
 // Len returns the number of live records, expired ones included until
 // they are removed.
 func (s *Shard) Len() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.lock()
+	defer s.unlock()
 	return s.rings[small].live + s.rings[main].live
 }
 
 // Stats returns the shard's counters, its live records and their bytes.
 func (s *Shard) Stats() (c Counters, entries int, bytes int64) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	c = s.counters
-	c.Hits, c.Misses = s.hits.Load(), s.misses.Load()
-	return c, s.rings[small].live + s.rings[main].live,
+	s.lock()
+	defer s.unlock()
+	return s.counters, s.rings[small].live + s.rings[main].live,
 		int64(s.rings[small].liveSize + s.rings[main].liveSize)
 }
 
 // Clear removes every record, reporting each with ReasonCleared (or
 // ReasonExpired). It keeps the chunks for reuse unless release is set.
 func (s *Shard) Clear(now int64, rm *Removals, release bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	s.clearLocked(now, rm, release)
 }
 
@@ -319,8 +454,8 @@ func (s *Shard) Clear(now int64, rm *Removals, release bool) {
 // nothing and reports false, so that a write racing its store's Close
 // cannot leave an entry behind.
 func (s *Shard) Close(now int64, rm *Removals) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	s.closed = true
 	s.clearLocked(now, rm, true)
 }
@@ -336,7 +471,7 @@ func (s *Shard) clearLocked(now int64, rm *Removals, release bool) {
 		})
 		r.reset()
 		if release {
-			clear(r.chunks)
+			r.release()
 		}
 	}
 	s.idx.reset()
