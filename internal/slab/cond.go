@@ -2,31 +2,22 @@ package slab
 
 import (
 	"bytes"
+	"math"
 
 	"github.com/stratacache/cache/entry"
 )
+
+// GetDeadline is Get that also returns the record's deadline (0 for
+// none), read with its value. It costs what GetBody costs.
+func (s *Shard) GetDeadline(hash uint64, key string, now int64, dst []byte, rm *Removals) ([]byte, int64, bool) {
+	r := s.read(hash, key, now, nil, math.MaxInt, dst, rm)
+	return r.out, r.deadline, r.found
+}
 
 // The operations below read and write under one hold of the shard's lock,
 // so that another writer of the key cannot come between the test and the
 // change: they are what a multilevel lease needs (take it if the key holds
 // nothing, release it if it is still ours).
-
-// GetDeadline is Get that also returns the record's deadline (0 for none),
-// read with its value.
-func (s *Shard) GetDeadline(hash uint64, key string, now int64, dst []byte, rm *Removals) ([]byte, int64, bool) {
-	s.lock()
-	defer s.unlock()
-	i, loc, x, ok := s.lookupLocked(tagOf(hash), key)
-	if !ok {
-		return dst, 0, false
-	}
-	if expired(&x, now) {
-		s.dropLocked(i, loc, &x, entry.ReasonExpired, rm)
-		return dst, 0, false
-	}
-	raiseFreq(&s.idx.slots[i])
-	return append(dst, x.value()...), x.deadline, true
-}
 
 // SetIfAbsent is Set if key holds no live record, and reports whether it
 // stored value: false if a live record is there (it is left untouched and

@@ -206,6 +206,12 @@ func (s *Shard) Get(hash uint64, key string, now int64, dst []byte, rm *Removals
 // in race-detector builds, see race.go), and writes no memory but the
 // entry's access count while it is below the top.
 func (s *Shard) GetBody(hash uint64, key string, now int64, prefix []byte, maxBody int, dst []byte, rm *Removals) (out []byte, found, matched bool) {
+	r := s.read(hash, key, now, prefix, maxBody, dst, rm)
+	return r.out, r.found, r.matched
+}
+
+// read is GetBody's work, also GetDeadline's.
+func (s *Shard) read(hash uint64, key string, now int64, prefix []byte, maxBody int, dst []byte, rm *Removals) readResult {
 	r, done := s.readOptimistic(hash, key, now, prefix, maxBody, dst)
 	if !done {
 		r = s.readLocked(hash, key, now, prefix, maxBody, dst)
@@ -213,13 +219,14 @@ func (s *Shard) GetBody(hash uint64, key string, now int64, prefix []byte, maxBo
 	if r.stale {
 		s.removeExpired(hash, key, now, rm)
 	}
-	return r.out, r.found, r.matched
+	return r
 }
 
-// readResult is what a read found. stale reports an expired entry, which
-// only a writer may remove.
+// readResult is what a read found, and the record's deadline. stale
+// reports an expired entry, which only a writer may remove.
 type readResult struct {
 	out                   []byte
+	deadline              int64
 	found, matched, stale bool
 }
 
@@ -294,7 +301,7 @@ func (s *Shard) readIn(slots []uint64, shared bool, tag uint32, key string, now 
 	if out == nil {
 		out = make([]byte, 0, len(v))
 	}
-	return readResult{out: append(out, v...), found: true, matched: true}, i
+	return readResult{out: append(out, v...), deadline: x.deadline, found: true, matched: true}, i
 }
 
 // raiseFreq raises the access count in slot *p only when it is below the
