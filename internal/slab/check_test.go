@@ -18,8 +18,8 @@ func (s *Shard) check() error {
 			continue
 		}
 		indexed++
-		x, ok := s.recordAt(slotLoc(sl))
-		if !ok {
+		var x rec
+		if !s.recordAt(slotLoc(sl), &x) {
 			return fmt.Errorf("slot %d: location %#x holds no record", i, slotLoc(sl))
 		}
 		if x.flags&flagDead != 0 {

@@ -10,7 +10,8 @@ import (
 // GetDeadline is Get that also returns the record's deadline (0 for
 // none), read with its value. It costs what GetBody costs.
 func (s *Shard) GetDeadline(hash uint64, key string, now int64, dst []byte, rm *Removals) ([]byte, int64, bool) {
-	r := s.read(hash, key, now, nil, math.MaxInt, dst, rm)
+	var r readResult
+	s.read(hash, key, now, nil, math.MaxInt, dst, rm, &r)
 	return r.out, r.deadline, r.found
 }
 

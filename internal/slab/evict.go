@@ -20,17 +20,16 @@ func (s *Shard) makeRoomLocked(w, size int, now int64, rm *Removals) {
 	}
 }
 
-// headLocked returns the record at the head of ring w, its hash and its
-// location; or, if that record was already removed, pops its bytes and
-// reports dead true (computing no hash). A head that is not a record
-// empties the ring (see dropRingLocked) and is reported dead too.
-func (s *Shard) headLocked(w int) (x rec, hash uint64, loc uint32, dead bool) {
+// headLocked reads the record at the head of ring w into *x and returns
+// its hash and its location; or, if that record was already removed, pops
+// its bytes and reports dead true (computing no hash). A head that is not
+// a record empties the ring (see dropRingLocked) and is reported dead too.
+func (s *Shard) headLocked(w int, x *rec) (hash uint64, loc uint32, dead bool) {
 	r := &s.rings[w]
 	r.skipPads()
-	x, ok := r.record(r.head)
-	if !ok {
+	if !r.record(r.head, x) {
 		s.dropRingLocked(w)
-		return rec{}, 0, 0, true
+		return 0, 0, true
 	}
 	loc = uint32(r.head)
 	if w == main {
@@ -38,9 +37,9 @@ func (s *Shard) headLocked(w int) (x rec, hash uint64, loc uint32, dead bool) {
 	}
 	if x.flags&flagDead != 0 {
 		r.popFront(x.size())
-		return x, 0, loc, true
+		return 0, loc, true
 	}
-	return x, maphash.Bytes(s.seed, x.key()), loc, false
+	return maphash.Bytes(s.seed, x.key()), loc, false
 }
 
 // evictSmallLocked processes the small ring's head: a dead record is
@@ -49,7 +48,8 @@ func (s *Shard) headLocked(w int) (x rec, hash uint64, loc uint32, dead bool) {
 // is evicted, its hash kept in the ghost.
 func (s *Shard) evictSmallLocked(now int64, rm *Removals) {
 	r, m := &s.rings[small], &s.rings[main]
-	x, hash, loc, dead := s.headLocked(small)
+	var x rec
+	hash, loc, dead := s.headLocked(small, &x)
 	if dead {
 		return
 	}
@@ -106,7 +106,8 @@ func (s *Shard) evictHeadLocked(w int, x *rec, i uint64, now int64, rm *Removals
 // happens at most once per lap of the ring.
 func (s *Shard) evictMainLocked(now int64, rm *Removals) {
 	r := &s.rings[main]
-	x, hash, loc, dead := s.headLocked(main)
+	var x rec
+	hash, loc, dead := s.headLocked(main, &x)
 	if dead {
 		return
 	}

@@ -187,7 +187,8 @@ func (r *ring) walk(fn func(p int, x rec, ok bool) bool) {
 		if c.used == 0 {
 			return
 		}
-		x, ok := c.record(c.head)
+		var x rec
+		ok := c.record(c.head, &x)
 		if !fn(c.head, x, ok) || !ok {
 			return
 		}
@@ -216,55 +217,55 @@ func (x *rec) key() []byte { return x.body[len(x.body)-x.valLen-x.keyLen : len(x
 func (x *rec) value() []byte { return x.body[len(x.body)-x.valLen:] }
 
 // parseRecord decodes the record at the start of b, which extends to the
-// end of its chunk. It reports false, never panicking, when the bytes are
-// not a whole record.
-func parseRecord(b []byte) (rec, bool) {
+// end of its chunk, into *x. It reports false, never panicking, when the
+// bytes are not a whole record. (It fills *x rather than returning a rec
+// so that the read path does not copy records from frame to frame.)
+func parseRecord(b []byte, x *rec) bool {
 	if len(b) < hdrLen || b[0]&^flagsKnown != 0 || b[0]&flagPad != 0 {
-		return rec{}, false
+		return false
 	}
-	x := rec{
-		flags:  b[0],
-		keyLen: int(binary.LittleEndian.Uint16(b[1:])),
-		valLen: int(binary.LittleEndian.Uint32(b[3:])),
-	}
+	x.flags = b[0]
+	x.keyLen = int(binary.LittleEndian.Uint16(b[1:]))
+	x.valLen = int(binary.LittleEndian.Uint32(b[3:]))
+	x.deadline = 0
 	n := hdrLen + x.keyLen
 	if x.flags&flagDeadline != 0 {
 		if len(b) < hdrLen+deadlineLen {
-			return rec{}, false
+			return false
 		}
 		x.deadline = int64(binary.LittleEndian.Uint64(b[hdrLen:]))
 		n += deadlineLen
 	}
 	if x.valLen > len(b)-n {
-		return rec{}, false
+		return false
 	}
 	x.body = b[: n+x.valLen : n+x.valLen]
-	return x, true
+	return true
 }
 
-// record reads the record at position p.
-func (r *ring) record(p int) (rec, bool) {
+// record reads the record at position p into *x.
+func (r *ring) record(p int, x *rec) bool {
 	if p < 0 || p >= r.capacity || r.chunks[p>>r.shift] == nil {
-		return rec{}, false
+		return false
 	}
-	return parseRecord(r.at(p, r.chunkEnd(p)-p))
+	return parseRecord(r.at(p, r.chunkEnd(p)-p), x)
 }
 
 // recordShared is record for a reader without the shard's lock, while a
 // write may be changing the bytes: it then returns what it found in the
 // chunk's bounds (a record the reader's check of the shard's sequence
 // number will reject), never panicking.
-func (r *ring) recordShared(p int) (rec, bool) {
+func (r *ring) recordShared(p int, x *rec) bool {
 	if p < 0 || p >= r.capacity {
-		return rec{}, false
+		return false
 	}
 	c := r.shared[p>>r.shift].Load()
 	if c == nil {
-		return rec{}, false
+		return false
 	}
 	// The chunk ends where the record's bytes must: parseRecord checks
 	// that the record fits.
-	return parseRecord((*c)[p&(1<<r.shift-1):])
+	return parseRecord((*c)[p&(1<<r.shift-1):], x)
 }
 
 // writeRecord encodes a record into b, which is exactly its size; its

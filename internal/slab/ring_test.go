@@ -18,7 +18,8 @@ func TestRecordRoundTrip(t *testing.T) {
 		}
 		// The value is written in two parts, as for a codec's header and body.
 		writeRecord(b[:size], flags, key, value[:4], value[4:], deadline)
-		x, ok := parseRecord(b)
+		var x rec
+		ok := parseRecord(b, &x)
 		if !ok {
 			t.Fatalf("deadline %d: record does not parse", deadline)
 		}
@@ -34,14 +35,14 @@ func TestParseRecordRejects(t *testing.T) {
 	b := make([]byte, RecordSize(3, 4, true))
 	writeRecord(b, flagDeadline, "abc", nil, []byte("wxyz"), 99)
 	for n := range len(b) {
-		if _, ok := parseRecord(b[:n]); ok {
+		if parseRecord(b[:n], new(rec)) {
 			t.Errorf("a record cut to %d of %d bytes parses", n, len(b))
 		}
 	}
 	for _, flags := range []byte{flagPad, 0x20, 0x80} {
 		c := bytes.Clone(b)
 		c[0] |= flags
-		if _, ok := parseRecord(c); ok {
+		if parseRecord(c, new(rec)) {
 			t.Errorf("flags %#x parse", c[0])
 		}
 	}
@@ -54,7 +55,8 @@ func FuzzParseRecord(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0})
 	f.Add([]byte{flagDead, 255, 255, 255, 255, 255, 255, 1})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		x, ok := parseRecord(b)
+		var x rec
+		ok := parseRecord(b, &x)
 		if !ok {
 			return
 		}

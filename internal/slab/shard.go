@@ -112,12 +112,8 @@ func reasonFor(x *rec, now int64, r entry.Reason) entry.Reason {
 	return r
 }
 
-func (s *Shard) recordAt(loc uint32) (rec, bool) {
-	return s.rings[loc>>31].record(int(loc & posMask))
-}
-
-func (s *Shard) recordShared(loc uint32) (rec, bool) {
-	return s.rings[loc>>31].recordShared(int(loc & posMask))
+func (s *Shard) recordAt(loc uint32, x *rec) bool {
+	return s.rings[loc>>31].record(int(loc&posMask), x)
 }
 
 // lock takes the shard for a write by making seq odd: readers without
@@ -153,7 +149,8 @@ func (s *Shard) publishSlots() {
 
 // lookupLocked finds key: its index slot, location and record.
 func (s *Shard) lookupLocked(tag uint32, key string) (i uint64, loc uint32, x rec, ok bool) {
-	return s.lookupIn(s.idx.slots, false, tag, key)
+	i, loc, ok = s.lookupIn(s.idx.slots, false, tag, key, &x)
+	return i, loc, x, ok
 }
 
 // lookupIn finds key through slots, which is the index's table or, for a
@@ -161,31 +158,32 @@ func (s *Shard) lookupLocked(tag uint32, key string) (i uint64, loc uint32, x re
 // since, or changing as it reads). Without the lock what it finds is only
 // a guess until the reader has checked seq, but it never panics and never
 // loops forever: it probes at most every slot once.
-func (s *Shard) lookupIn(slots []uint64, shared bool, tag uint32, key string) (i uint64, loc uint32, x rec, ok bool) {
+func (s *Shard) lookupIn(slots []uint64, shared bool, tag uint32, key string, x *rec) (i uint64, loc uint32, ok bool) {
 	mask := uint64(len(slots) - 1)
 	i = uint64(tag) & mask
 	for range slots {
 		// Atomic: reads without the lock raise access counts in slots.
 		sl := atomic.LoadUint64(&slots[i])
 		if sl == 0 {
-			return 0, 0, rec{}, false
+			return 0, 0, false
 		}
 		if slotTag(sl) == tag {
 			loc = slotLoc(sl)
+			r := &s.rings[loc>>31]
+			if shared {
+				ok = r.recordShared(int(loc&posMask), x)
+			} else {
+				ok = r.record(int(loc&posMask), x)
+			}
 			// A record that does not parse is never a match: damaged
 			// memory reads as a miss, not as somebody else's value.
-			if shared {
-				x, ok = s.recordShared(loc)
-			} else {
-				x, ok = s.recordAt(loc)
-			}
 			if ok && string(x.key()) == key {
-				return i, loc, x, true
+				return i, loc, true
 			}
 		}
 		i = (i + 1) & mask
 	}
-	return 0, 0, rec{}, false
+	return 0, 0, false
 }
 
 // Get appends the value of key to dst and reports whether it was found
@@ -206,20 +204,19 @@ func (s *Shard) Get(hash uint64, key string, now int64, dst []byte, rm *Removals
 // in race-detector builds, see race.go), and writes no memory but the
 // entry's access count while it is below the top.
 func (s *Shard) GetBody(hash uint64, key string, now int64, prefix []byte, maxBody int, dst []byte, rm *Removals) (out []byte, found, matched bool) {
-	r := s.read(hash, key, now, prefix, maxBody, dst, rm)
+	var r readResult
+	s.read(hash, key, now, prefix, maxBody, dst, rm, &r)
 	return r.out, r.found, r.matched
 }
 
 // read is GetBody's work, also GetDeadline's.
-func (s *Shard) read(hash uint64, key string, now int64, prefix []byte, maxBody int, dst []byte, rm *Removals) readResult {
-	r, done := s.readOptimistic(hash, key, now, prefix, maxBody, dst)
-	if !done {
-		r = s.readLocked(hash, key, now, prefix, maxBody, dst)
+func (s *Shard) read(hash uint64, key string, now int64, prefix []byte, maxBody int, dst []byte, rm *Removals, r *readResult) {
+	if !s.readOptimistic(hash, key, now, prefix, maxBody, dst, r) {
+		s.readLocked(hash, key, now, prefix, maxBody, dst, r)
 	}
 	if r.stale {
 		s.removeExpired(hash, key, now, rm)
 	}
-	return r
 }
 
 // readResult is what a read found, and the record's deadline. stale
@@ -239,11 +236,12 @@ const (
 
 // readOptimistic is GetBody without the lock: the lookup and the copy
 // run between two loads of seq and count only if no write came between.
-// done is false if writes kept coming; the caller then reads under the
-// lock.
-func (s *Shard) readOptimistic(hash uint64, key string, now int64, prefix []byte, maxBody int, dst []byte) (r readResult, done bool) {
+// It reports false if writes kept coming; the caller then reads under
+// the lock. The read path fills results in place rather than returning
+// them, so that a Get copies no record or result from frame to frame.
+func (s *Shard) readOptimistic(hash uint64, key string, now int64, prefix []byte, maxBody int, dst []byte, r *readResult) bool {
 	if !optimisticReads {
-		return readResult{}, false
+		return false
 	}
 	for range optimisticTries {
 		v, ok := s.evenSeq()
@@ -251,15 +249,15 @@ func (s *Shard) readOptimistic(hash uint64, key string, now int64, prefix []byte
 			break
 		}
 		slots := *s.readSlots.Load()
-		r, i := s.readIn(slots, true, tagOf(hash), key, now, prefix, maxBody, dst)
+		i := s.readIn(slots, true, tagOf(hash), key, now, prefix, maxBody, dst, r)
 		if seqlock.Unchanged(&s.seq, v) {
 			if r.matched {
 				raiseFreq(&slots[i])
 			}
-			return r, true
+			return true
 		}
 	}
-	return readResult{}, false
+	return false
 }
 
 // evenSeq waits a little for seq to be even, and returns it.
@@ -273,35 +271,38 @@ func (s *Shard) evenSeq() (uint32, bool) {
 }
 
 // readLocked is GetBody under the lock.
-func (s *Shard) readLocked(hash uint64, key string, now int64, prefix []byte, maxBody int, dst []byte) readResult {
+func (s *Shard) readLocked(hash uint64, key string, now int64, prefix []byte, maxBody int, dst []byte, r *readResult) {
 	s.lock()
 	defer s.unlock()
-	r, i := s.readIn(s.idx.slots, false, tagOf(hash), key, now, prefix, maxBody, dst)
-	if r.matched {
+	if i := s.readIn(s.idx.slots, false, tagOf(hash), key, now, prefix, maxBody, dst, r); r.matched {
 		raiseFreq(&s.idx.slots[i])
 	}
-	return r
 }
 
-// readIn looks key up through slots and copies its value out.
-func (s *Shard) readIn(slots []uint64, shared bool, tag uint32, key string, now int64, prefix []byte, maxBody int, dst []byte) (readResult, uint64) {
-	i, _, x, ok := s.lookupIn(slots, shared, tag, key)
-	if !ok || expired(&x, now) {
-		return readResult{out: dst, stale: ok}, 0
-	}
-	if shared && s.afterLookup != nil {
+// readIn looks key up through slots, copies its value out and fills *r;
+// it returns the key's slot.
+func (s *Shard) readIn(slots []uint64, shared bool, tag uint32, key string, now int64, prefix []byte, maxBody int, dst []byte, r *readResult) uint64 {
+	var x rec
+	i, _, ok := s.lookupIn(slots, shared, tag, key, &x)
+	if shared && ok && s.afterLookup != nil {
 		s.afterLookup()
+	}
+	*r = readResult{out: dst}
+	if !ok || expired(&x, now) {
+		r.stale = ok
+		return 0
 	}
 	v := x.value()
 	if !bytes.HasPrefix(v, prefix) || len(v)-len(prefix) > maxBody {
-		return readResult{out: dst, found: true}, 0
+		r.found = true
+		return 0
 	}
 	v = v[len(prefix):]
-	out := dst
-	if out == nil {
-		out = make([]byte, 0, len(v))
+	if dst == nil {
+		dst = make([]byte, 0, len(v))
 	}
-	return readResult{out: append(out, v...), deadline: x.deadline, found: true, matched: true}, i
+	r.out, r.deadline, r.found, r.matched = append(dst, v...), x.deadline, true, true
+	return i
 }
 
 // raiseFreq raises the access count in slot *p only when it is below the
@@ -386,7 +387,8 @@ func (s *Shard) setLocked(hash uint64, key string, prefix, value []byte, deadlin
 	tag := tagOf(hash)
 	var freq byte
 	where := small
-	if i, loc, x, ok := s.lookupLocked(tag, key); ok {
+	var x rec // filled in place: this is every write's path
+	if i, loc, ok := s.lookupIn(s.idx.slots, false, tag, key, &x); ok {
 		live := !expired(&x, now)
 		f := min(slotFreq(s.idx.slots[i])+1, maxFreq)
 		if live && x.size() == size && x.deadline != 0 == (deadline != 0) {
