@@ -76,6 +76,14 @@ func fillBytes(c ByteCache, n int) {
 	}
 }
 
+// NewFilled builds a cache for n entries with im and writes n of them, as
+// MeasureFootprint does, measuring nothing.
+func NewFilled(im ByteImpl, n int) ByteCache {
+	c := im.New(n)
+	fillBytes(c, n)
+	return c
+}
+
 // MeasureFootprint builds a cache for n entries with im, writes n of them
 // (keys 0..n-1, coldest first) and returns the cache with what it costs.
 // Run it in a fresh process, so that no other heap is scanned.

@@ -25,6 +25,9 @@ type childOptions struct {
 	Rate     float64 // bytes per second the GC scenario's application allocates
 	// TPDuration is the length of one throughput run (GC-free suite).
 	TPDuration time.Duration
+	// TPOnly makes a GC-free child fill its cache and measure throughput
+	// alone.
+	TPOnly bool
 }
 
 func (o *childOptions) register() {
@@ -37,6 +40,7 @@ func (o *childOptions) register() {
 	flag.Float64Var(&o.ZipfS, "child-zipf", 1.0, "internal: Zipf exponent")
 	flag.Float64Var(&o.Rate, "child-rate", 0, "internal: application allocation rate in bytes per second")
 	flag.DurationVar(&o.TPDuration, "child-tp-duration", 0, "internal: throughput run length")
+	flag.BoolVar(&o.TPOnly, "child-tp-only", false, "internal: measure throughput alone")
 }
 
 func (o childOptions) args() []string {
@@ -50,6 +54,7 @@ func (o childOptions) args() []string {
 		"-child-zipf=" + strconv.FormatFloat(o.ZipfS, 'g', -1, 64),
 		"-child-rate=" + strconv.FormatFloat(o.Rate, 'g', -1, 64),
 		"-child-tp-duration=" + o.TPDuration.String(),
+		"-child-tp-only=" + strconv.FormatBool(o.TPOnly),
 	}
 }
 

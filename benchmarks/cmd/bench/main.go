@@ -86,6 +86,7 @@ func main() {
 	flag.DurationVar(&cfg.QuietBudget, "quiet-budget", time.Minute, "most time to spend waiting for other processes over the whole run")
 	flag.DurationVar(&gcCfg.Load, "gcfree-load", 4*time.Second, "gcfree suite: length of the GC load")
 	flag.DurationVar(&gcCfg.Throughput, "gcfree-tp", time.Second, "gcfree suite: length of one throughput run")
+	flag.IntVar(&gcCfg.Rounds, "gcfree-rounds", 3, "gcfree suite: throughput rounds, caches interleaved; each point is their median")
 	flag.Float64Var(&gcCfg.AllocMBps, "gcfree-alloc-rate", 512, "gcfree suite: MiB per second the stand-in application allocates during the load")
 	childOpt.register()
 	flag.Parse()
