@@ -80,7 +80,7 @@ func (rep *gcfreeReport) write(w io.Writer) {
 		"and on (up to 8 times as long) until 3 collections have finished: "+
 		"the GC's share of the process's CPU, and the latency of every 16th Get;\n", rep.Config.AllocMBps, rep.Config.Load)
 	fmt.Fprintf(w, "- **throughput**: %v runs (after a quarter as long of warm-up) of each mix at 2 and 8 goroutines, millions of operations per second, "+
-		"in a fresh process that only fills the cache and runs them. They run in %d rounds after the measurements above, each cache once per round, "+
+		"in a fresh process that fills the cache, runs the load's mix for as long as the load (unmeasured, so that every cache is in its steady state), then runs them. They run in %d rounds after the measurements above, each cache once per round, "+
 		"the order of the caches rotating from round to round; each figure is the median of the rounds (every round's figures are in the JSON file). "+
 		"The machine's load drifts over minutes, and one run per cache in a fixed order favoured whichever cache ran when it was quietest.\n\n",
 		rep.Config.Throughput, max(rep.Config.Rounds, 1))
