@@ -154,8 +154,8 @@ func (c *Cache[K, V]) onEvict(hook func(K, V, cache.Reason)) func(string, []byte
 }
 
 // Get returns the value of key and whether it was there and not expired.
-// It costs a Store.AppendGet into a pooled buffer, then a decode outside
-// the lock; with a raw codec, a copy into a new value under the lock.
+// It costs a Store.AppendGet into a pooled buffer (no lock), then a
+// decode; with a raw codec, a copy straight into a new value.
 // Bytes that do not decode (a custom codec that disagrees with itself)
 // are removed and counted in DecodeErrors; Get then misses, and Stats
 // counts a miss.

@@ -24,10 +24,14 @@
 //
 // # Safety
 //
-// Reads copy the value out under the shard's lock (Get allocates the
-// copy, AppendGet appends it to your buffer, Cache decodes from a pooled
-// buffer after the lock is released), so no value a caller holds aliases
-// memory that a later write reuses. A record is found only by comparing
+// Reads copy the value out (Get allocates the copy, AppendGet appends it
+// to your buffer, Cache decodes from a pooled buffer once the copy is
+// done), so no value a caller holds aliases memory that a later write
+// reuses. They take no lock: the copy is made between two loads of the
+// shard's version number, which every write makes odd while it changes
+// the shard, and is made again if a write came between (after a few tries
+// a read takes the shard's lock, so it always finishes); a torn copy is
+// never returned. A record is found only by comparing
 // its whole key, so bytes of another key are never decoded as yours. A
 // Cache's store is its own, written only with its codec: each value is a
 // one-byte mark and the codec's body, and the codec's header (format and
@@ -37,7 +41,7 @@
 //
 // # Costs
 //
-// A hit costs a hash, a lock, one or two index probes and a copy, plus a
+// A hit costs a hash, one or two index probes and a copy, plus a
 // decode in Cache; a write costs a copy into the ring (an encode first in
 // Cache) and, when the ring is full, the eviction of about as many bytes.
 // Overwriting a key with a value of the same size rewrites its record in
