@@ -19,7 +19,7 @@ func (s *Shard) check() error {
 		}
 		indexed++
 		var x rec
-		if !s.recordAt(slotLoc(sl), &x) {
+		if loc := slotLoc(sl); !s.rings[loc>>31].record(int(loc&posMask), &x) {
 			return fmt.Errorf("slot %d: location %#x holds no record", i, slotLoc(sl))
 		}
 		if x.flags&flagDead != 0 {

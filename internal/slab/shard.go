@@ -112,10 +112,6 @@ func reasonFor(x *rec, now int64, r entry.Reason) entry.Reason {
 	return r
 }
 
-func (s *Shard) recordAt(loc uint32, x *rec) bool {
-	return s.rings[loc>>31].record(int(loc&posMask), x)
-}
-
 // lock takes the shard for a write by making seq odd: readers without
 // the lock retry until unlock. A writer that finds it odd spins a little,
 // then yields its processor between tries: the holders' sections are
