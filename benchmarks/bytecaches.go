@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/VictoriaMetrics/fastcache"
 	"github.com/allegro/bigcache/v3"
@@ -17,16 +18,57 @@ import (
 	"github.com/stratacache/cache/codec"
 )
 
-// ByteCache is the adapter of the GC-free comparison: byte keys and byte
-// values, as the pointer-free caches take them. Get returns the value,
-// appended to dst where the cache's API allows (the object caches return
-// the slice they hold); Set stores value, copying it where the cache
-// keeps the caller's slice, since the harness reuses its buffer.
+// ByteCache is the adapter of the GC-free comparison: byte values, as the
+// pointer-free caches take them, and keys in the form each cache's API
+// takes (see Key). Get returns the value, appended to dst where the
+// cache's API allows (the object caches return the slice they hold); Set
+// stores value, copying it where the cache keeps the caller's slice,
+// since the harness reuses its buffer.
 type ByteCache interface {
-	Get(dst, key []byte) ([]byte, bool)
-	Set(key, value []byte)
+	Get(dst []byte, key Key) ([]byte, bool)
+	Set(key Key, value []byte)
 	Close()
 }
+
+// A Key is one key of the comparison in the two forms the caches take: B
+// for the caches whose API takes []byte keys, S (the same bytes) for
+// those that take strings. The keys are strings; a service holds
+// its keys in the form its cache takes, so no cache pays a conversion in
+// the timed loop that its users would not.
+type Key struct {
+	B []byte
+	S string
+}
+
+// KeyText is the text of the keys a run of operations uses, built before
+// the run: the key at position p is bytes [p*KeyLen, (p+1)*KeyLen) of
+// one buffer that never changes afterwards, so that Key.S can view it
+// without a copy and a cache may keep it.
+type KeyText struct {
+	text []byte
+	mask uint64
+}
+
+// NewKeyText writes the keys of the indexes in ids (a power-of-two count).
+func NewKeyText(ids []uint64) *KeyText {
+	t := &KeyText{text: make([]byte, len(ids)*KeyLen), mask: uint64(len(ids) - 1)}
+	var k [KeyLen]byte
+	for i, id := range ids {
+		PutKey(&k, id)
+		copy(t.text[i*KeyLen:], k[:])
+	}
+	return t
+}
+
+// At returns the key at position p modulo the count.
+func (t *KeyText) At(p uint64) Key {
+	o := (p & t.mask) * KeyLen
+	b := t.text[o : o+KeyLen : o+KeyLen]
+	return Key{B: b, S: unsafe.String(&b[0], KeyLen)}
+}
+
+// Len returns the count of keys.
+func (t *KeyText) Len() int { return int(t.mask + 1) }
 
 // ByteImpl builds one cache of the GC-free comparison sized to hold n
 // entries of KeyLen-byte keys and ValueLen-byte values.
@@ -105,9 +147,9 @@ func newGCFreeTyped(n int) ByteCache {
 	return gcfreeTyped{c}
 }
 
-func (g gcfreeTyped) Get(_, key []byte) ([]byte, bool) { return g.c.Get(string(key)) }
-func (g gcfreeTyped) Set(key, value []byte)            { _ = g.c.Set(string(key), value) }
-func (g gcfreeTyped) Close()                           { g.c.Close() }
+func (g gcfreeTyped) Get(_ []byte, key Key) ([]byte, bool) { return g.c.Get(key.S) }
+func (g gcfreeTyped) Set(key Key, value []byte)            { _ = g.c.Set(key.S, value) }
+func (g gcfreeTyped) Close()                               { g.c.Close() }
 
 type gcfreeStore struct{ s *bytecache.Store }
 
@@ -119,9 +161,9 @@ func newGCFreeStore(n int) ByteCache {
 	return gcfreeStore{s}
 }
 
-func (g gcfreeStore) Get(dst, key []byte) ([]byte, bool) { return g.s.AppendGet(dst, string(key)) }
-func (g gcfreeStore) Set(key, value []byte)              { g.s.Set(string(key), value) }
-func (g gcfreeStore) Close()                             { g.s.Close() }
+func (g gcfreeStore) Get(dst []byte, key Key) ([]byte, bool) { return g.s.AppendGet(dst, key.S) }
+func (g gcfreeStore) Set(key Key, value []byte)              { g.s.Set(key.S, value) }
+func (g gcfreeStore) Close()                                 { g.s.Close() }
 
 type freecacheBytes struct{ c *freecache.Cache }
 
@@ -129,12 +171,12 @@ func newFreecacheBytes(n int) ByteCache {
 	return freecacheBytes{freecache.NewCache(bytesFor(n, 24+KeyLen+ValueLen))}
 }
 
-func (f freecacheBytes) Get(dst, key []byte) ([]byte, bool) {
-	v, err := f.c.GetWithBuf(key, dst[:0:cap(dst)])
+func (f freecacheBytes) Get(dst []byte, key Key) ([]byte, bool) {
+	v, err := f.c.GetWithBuf(key.B, dst[:0:cap(dst)])
 	return v, err == nil
 }
-func (f freecacheBytes) Set(key, value []byte) { _ = f.c.Set(key, value, 0) }
-func (f freecacheBytes) Close()                { f.c.Clear() }
+func (f freecacheBytes) Set(key Key, value []byte) { _ = f.c.Set(key.B, value, 0) }
+func (f freecacheBytes) Close()                    { f.c.Clear() }
 
 type fastcacheBytes struct{ c *fastcache.Cache }
 
@@ -142,9 +184,9 @@ func newFastcache(n int) ByteCache {
 	return fastcacheBytes{fastcache.New(bytesFor(n, 4+KeyLen+ValueLen))}
 }
 
-func (f fastcacheBytes) Get(dst, key []byte) ([]byte, bool) { return f.c.HasGet(dst, key) }
-func (f fastcacheBytes) Set(key, value []byte)              { f.c.Set(key, value) }
-func (f fastcacheBytes) Close()                             { f.c.Reset() }
+func (f fastcacheBytes) Get(dst []byte, key Key) ([]byte, bool) { return f.c.HasGet(dst, key.B) }
+func (f fastcacheBytes) Set(key Key, value []byte)              { f.c.Set(key.B, value) }
+func (f fastcacheBytes) Close()                                 { f.c.Reset() }
 
 type bigcacheBytes struct{ c *bigcache.BigCache }
 
@@ -167,12 +209,12 @@ func newBigcache(n int) ByteCache {
 	return bigcacheBytes{c}
 }
 
-func (b bigcacheBytes) Get(_, key []byte) ([]byte, bool) {
-	v, err := b.c.Get(string(key))
+func (b bigcacheBytes) Get(_ []byte, key Key) ([]byte, bool) {
+	v, err := b.c.Get(key.S)
 	return v, err == nil
 }
-func (b bigcacheBytes) Set(key, value []byte) { _ = b.c.Set(string(key), value) }
-func (b bigcacheBytes) Close()                { _ = b.c.Close() }
+func (b bigcacheBytes) Set(key Key, value []byte) { _ = b.c.Set(key.S, value) }
+func (b bigcacheBytes) Close()                    { _ = b.c.Close() }
 
 type otterBytes struct{ c *otter.Cache[string, []byte] }
 
@@ -184,8 +226,8 @@ func newOtterBytes(n int) ByteCache {
 	return otterBytes{c}
 }
 
-func (o otterBytes) Get(_, key []byte) ([]byte, bool) { return o.c.GetIfPresent(string(key)) }
-func (o otterBytes) Set(key, value []byte)            { o.c.Set(string(key), bytes.Clone(value)) }
+func (o otterBytes) Get(_ []byte, key Key) ([]byte, bool) { return o.c.GetIfPresent(key.S) }
+func (o otterBytes) Set(key Key, value []byte)            { o.c.Set(key.S, bytes.Clone(value)) }
 func (o otterBytes) Close() {
 	o.c.InvalidateAll()
 	o.c.StopAllGoroutines()
@@ -201,9 +243,9 @@ func newStrataBytes(n int) ByteCache {
 	return strataBytes{c}
 }
 
-func (s strataBytes) Get(_, key []byte) ([]byte, bool) { return s.c.Get(string(key)) }
-func (s strataBytes) Set(key, value []byte)            { s.c.Set(string(key), bytes.Clone(value)) }
-func (s strataBytes) Close()                           { s.c.Close() }
+func (s strataBytes) Get(_ []byte, key Key) ([]byte, bool) { return s.c.Get(key.S) }
+func (s strataBytes) Set(key Key, value []byte)            { s.c.Set(key.S, bytes.Clone(value)) }
+func (s strataBytes) Close()                               { s.c.Close() }
 
 // PutKey writes the KeyLen-byte key of index i into b: "k" and 15 hex
 // digits, so keys are distinct and fixed-length.

@@ -72,7 +72,8 @@ func fillBytes(c ByteCache, n int) {
 	for i := n - 1; i >= 0; i-- {
 		PutKey(&key, uint64(i))
 		PutValue(value, uint64(i))
-		c.Set(key[:], value)
+		// A string of its own: a cache may keep it (the fill is not timed).
+		c.Set(Key{B: key[:], S: string(key[:])}, value)
 	}
 }
 
@@ -101,7 +102,7 @@ func MeasureFootprint(im ByteImpl, n int) (ByteCache, FootprintResult) {
 	buf := make([]byte, 0, ValueLen)
 	for i := range uint64(n) {
 		PutKey(&key, i)
-		if _, ok := c.Get(buf[:0], key[:]); ok {
+		if _, ok := c.Get(buf[:0], Key{B: key[:], S: string(key[:])}); ok {
 			res.Resident++
 		}
 	}
@@ -146,12 +147,12 @@ type GCLoadResult struct {
 var GCFreeMix = Mix{"90/10", 10}
 
 // MeasureGCLoad runs GCFreeMix on c with goroutines workers over keys
-// (Zipf ranks; indexes of keys), while another goroutine allocates
+// (of Zipf ranks), while another goroutine allocates
 // allocRate bytes per second, timing every SampleEvery-th Get. It runs
 // for d, and on (up to 8d) until MinGCCycles collections have finished,
 // so that a cache with a large heap, which the GC visits rarely, still
 // shows what its cycles cost.
-func MeasureGCLoad(c ByteCache, keys []uint64, goroutines int, d time.Duration, allocRate float64) GCLoadResult {
+func MeasureGCLoad(c ByteCache, keys *KeyText, goroutines int, d time.Duration, allocRate float64) GCLoadResult {
 	settle()
 	m0 := readGCMetrics()
 	var stopApp atomic.Bool
@@ -185,15 +186,14 @@ func MeasureGCLoad(c ByteCache, keys []uint64, goroutines int, d time.Duration, 
 	return res
 }
 
-// RunByteMix runs mix on c like RunMix, over the KeyLen-byte keys of the
-// indexes in keys (a power-of-two count), and reports throughput.
-func RunByteMix(c ByteCache, keys []uint64, mix Mix, goroutines int, d time.Duration) (Result, uint64) {
+// RunByteMix runs mix on c like RunMix, over keys, and reports throughput.
+func RunByteMix(c ByteCache, keys *KeyText, mix Mix, goroutines int, d time.Duration) (Result, uint64) {
 	r, _, errs := runByteMix(c, keys, mix, goroutines, d, false)
 	return r, errs
 }
 
-func runByteMix(c ByteCache, keys []uint64, mix Mix, goroutines int, d time.Duration, timed bool) (Result, *Histogram, uint64) {
-	mask := uint64(len(keys) - 1)
+func runByteMix(c ByteCache, keys *KeyText, mix Mix, goroutines int, d time.Duration, timed bool) (Result, *Histogram, uint64) {
+	n := uint64(keys.Len())
 	thr := writeThreshold(mix.WritePct)
 	hists := make([]*Histogram, goroutines)
 	for g := range hists {
@@ -202,18 +202,17 @@ func runByteMix(c ByteCache, keys []uint64, mix Mix, goroutines int, d time.Dura
 	var errors atomic.Uint64
 	total := drive(goroutines, d, func(g int, stop *atomic.Bool) Result {
 		var (
-			r   Result
-			key [KeyLen]byte
-			h   = hists[g]
+			r Result
+			h = hists[g]
 		)
 		value := make([]byte, ValueLen)
 		buf := make([]byte, 0, ValueLen)
-		for pos := uint64(g) * (mask + 1) / uint64(goroutines); !stop.Load(); {
+		for pos := uint64(g) * n / uint64(goroutines); !stop.Load(); {
 			for range batch {
-				PutKey(&key, keys[pos&mask])
+				key := keys.At(pos)
 				if writeOp(pos, thr) {
 					PutValue(value, pos)
-					c.Set(key[:], value)
+					c.Set(key, value)
 					pos++
 					continue
 				}
@@ -223,7 +222,7 @@ func runByteMix(c ByteCache, keys []uint64, mix Mix, goroutines int, d time.Dura
 				if sample {
 					t0 = time.Now()
 				}
-				v, ok := c.Get(buf[:0], key[:])
+				v, ok := c.Get(buf[:0], key)
 				if sample {
 					h.Record(time.Since(t0))
 				}

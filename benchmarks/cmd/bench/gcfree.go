@@ -160,7 +160,7 @@ func runGCFreeChild(o childOptions) error {
 	}
 	// Zipf ranks over twice the entries: hot keys stay resident, cold
 	// writes insert and evict.
-	keys := benchmarks.ZipfKeys(2*o.Entries, o.Samples, o.ZipfS, 2)
+	keys := benchmarks.NewKeyText(benchmarks.ZipfKeys(2*o.Entries, o.Samples, o.ZipfS, 2))
 	var res gcfreeChild
 	if o.TPOnly {
 		c := benchmarks.NewFilled(im, o.Entries)
