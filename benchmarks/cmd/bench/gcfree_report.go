@@ -70,7 +70,9 @@ func (rep *gcfreeReport) write(w io.Writer) {
 		"The machine is shared with other developers' builds and tests, so absolute figures move between runs; "+
 		"compare caches within one run.\n\n",
 		m.CPU, m.NumCPU, m.GOMAXPROCS, m.Go, m.OS, m.Arch, m.Strata, m.LoadBefore, m.LoadAfter)
-	fmt.Fprintf(w, "Entries have %d-byte keys and %d-byte values. Each cache runs in a process of its own at each size: "+
+	fmt.Fprintf(w, "Entries have %d-byte string keys and %d-byte values. Each cache takes keys in the form its API does "+
+		"([]byte or string), written before the timed runs, so that none pays a conversion its users would not. "+
+		"Each cache runs in a process of its own at each size: "+
 		"it is filled with n entries (coldest first), every key is read back to count residents, then:\n\n", 16, 64)
 	fmt.Fprintf(w, "- **memory**: growth of the resident set (RSS, after returning freed heap to the OS, so off-heap memory counts) "+
 		"and of the live Go heap, and the growth in live heap objects;\n")
