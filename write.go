@@ -145,10 +145,13 @@ func (c *core[K, V]) afterWrite(life int64, removed *entry.List[K, V]) {
 // skipping negative entries, which have no value to report. A panicking
 // hook does not stop the others from running: notify returns the first
 // panic's value for the caller to re-raise once its whole operation is
-// done, so every removal is still reported exactly once.
+// done, so every removal is still reported exactly once. A panic of a
+// custom eviction policy, which the shard recorded in removed, comes
+// first.
 func (c *core[K, V]) notify(removed *entry.List[K, V]) (panicked any) {
+	panicked = removed.TakePanic()
 	if c.onEvict == nil || removed.Len() == 0 {
-		return nil
+		return panicked
 	}
 	for e := removed.PopFront(); e != nil; e = removed.PopFront() {
 		if e.Negative() {

@@ -13,6 +13,24 @@ type List[K comparable, V any] struct {
 	head, tail *Entry[K, V]
 	len        int
 	timer      bool
+	panicked   any // see SetPanic
+}
+
+// SetPanic records, unless one is recorded already, the value of a panic
+// met while the list's entries were being removed (a user's eviction policy
+// that panicked), for whoever reports the entries to re-raise once they
+// are reported.
+func (l *List[K, V]) SetPanic(p any) {
+	if l.panicked == nil {
+		l.panicked = p
+	}
+}
+
+// TakePanic returns the value SetPanic recorded, or nil, and forgets it.
+func (l *List[K, V]) TakePanic() any {
+	p := l.panicked
+	l.panicked = nil
+	return p
 }
 
 // NewTimerList returns an empty list threaded through the entries' timer

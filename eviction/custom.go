@@ -25,7 +25,12 @@ import (
 // to its shard (should Evict return the entry added last while others
 // remain, Strata asks for another victim and gives that one back with
 // Add). A policy's methods must not panic or block, and cost what a read
-// or write may cost: O(1), or O(log n) at most.
+// or write may cost: O(1), or O(log n) at most. Should one panic anyway,
+// the shard stops calling the policy, hands its entries to the built-in
+// Default policy, and re-raises the panic once the operation that met it
+// (or the next write to that shard, if it was a read) has released its
+// locks and reported its removals: a panicking policy never leaves a shard
+// locked.
 type Custom[K comparable, V any] interface {
 	// Add starts tracking an entry that was just stored.
 	Add(e Handle[K, V])
@@ -99,25 +104,71 @@ func NewCustom[K comparable, V any](newPolicy func(capacity int64) Custom[K, V],
 }
 
 // custom adapts a Custom policy to Policy.
+//
+// A panic in the user's policy must not leave the shard's locks held
+// (every later operation on the shard would block), so each call into it
+// recovers: the policy is then broken, is never called again, and its
+// methods here do nothing (Evict finds no victim) until the shard, which
+// checks Broken whenever it evicts, replaces it and re-raises the panic.
 type custom[K comparable, V any] struct {
-	p      Custom[K, V]
-	n      int                // entries p tracks
-	newest *entry.Entry[K, V] // added last; never the victim while others remain
+	p        Custom[K, V]
+	n        int                // entries p tracks
+	newest   *entry.Entry[K, V] // added last; never the victim while others remain
+	broken   bool
+	panicked any // what the panic that broke p was called with
+}
+
+// catch, deferred by each method that calls p, recovers a panic in p and
+// breaks the policy. (A runtime.Goexit in p is not a panic: it ends the
+// goroutine, locks held, as it would anywhere else.)
+func (c *custom[K, V]) catch() {
+	if r := recover(); r != nil {
+		c.broken, c.panicked = true, r
+	}
+}
+
+// Broken returns the value of the panic that broke the user's policy
+// behind p (a Policy made by NewCustom), or nil if p is not such a policy
+// or has not panicked. A broken policy has stopped tracking entries: the
+// shard replaces it.
+func Broken[K comparable, V any](p Policy[K, V]) any {
+	if c, ok := p.(*custom[K, V]); ok && c.broken {
+		return c.panicked
+	}
+	return nil
 }
 
 func (c *custom[K, V]) Add(e *entry.Entry[K, V]) {
+	if c.broken {
+		return
+	}
+	defer c.catch()
 	c.n++
 	c.newest = e
 	c.p.Add(Handle[K, V]{e})
 }
 
-func (c *custom[K, V]) Access(e *entry.Entry[K, V]) { c.p.Access(Handle[K, V]{e}) }
+func (c *custom[K, V]) Access(e *entry.Entry[K, V]) {
+	if c.broken {
+		return
+	}
+	defer c.catch()
+	c.p.Access(Handle[K, V]{e})
+}
 
 func (c *custom[K, V]) Update(e *entry.Entry[K, V], oldWeight uint32) {
+	if c.broken {
+		return
+	}
+	defer c.catch()
 	c.p.Update(Handle[K, V]{e}, oldWeight)
 }
 
 func (c *custom[K, V]) Remove(e *entry.Entry[K, V]) {
+	if c.broken {
+		return
+	}
+	defer c.catch()
 	c.n--
 	if e == c.newest {
 		c.newest = nil
@@ -126,6 +177,10 @@ func (c *custom[K, V]) Remove(e *entry.Entry[K, V]) {
 }
 
 func (c *custom[K, V]) Evict() *entry.Entry[K, V] {
+	if c.broken {
+		return nil
+	}
+	defer c.catch()
 	v := c.victim()
 	if v != nil && v == c.newest && c.n > 0 {
 		// The policy's choice would make the write that caused this
@@ -140,6 +195,9 @@ func (c *custom[K, V]) Evict() *entry.Entry[K, V] {
 	}
 	if v == c.newest {
 		c.newest = nil
+	}
+	if c.broken { // Add gave the newest back, and panicked
+		return nil
 	}
 	return v
 }
@@ -159,11 +217,21 @@ func (c *custom[K, V]) victim() *entry.Entry[K, V] {
 	return h.e
 }
 
-func (c *custom[K, V]) SetCapacity(capacity int64) { c.p.SetCapacity(capacity) }
+func (c *custom[K, V]) SetCapacity(capacity int64) {
+	if c.broken {
+		return
+	}
+	defer c.catch()
+	c.p.SetCapacity(capacity)
+}
 
 func (c *custom[K, V]) Len() int { return c.n }
 
 func (c *custom[K, V]) Ordered(hottest bool, yield func(*entry.Entry[K, V]) bool) {
+	if c.broken {
+		return
+	}
+	defer c.catch()
 	c.p.Ordered(hottest, func(h Handle[K, V]) bool { return h.e == nil || yield(h.e) })
 }
 
@@ -171,6 +239,10 @@ func (c *custom[K, V]) Ordered(hottest bool, yield func(*entry.Entry[K, V]) bool
 // learned otherwise: the contract has no reset, so that a policy need not
 // write one. O(n) and one slice of n handles, on Clear only.
 func (c *custom[K, V]) Reset() {
+	if c.broken {
+		return
+	}
+	defer c.catch()
 	all := make([]Handle[K, V], 0, c.n)
 	c.p.Ordered(false, func(h Handle[K, V]) bool {
 		all = append(all, h)

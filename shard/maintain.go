@@ -2,6 +2,7 @@ package shard
 
 import (
 	"github.com/stratacache/cache/entry"
+	"github.com/stratacache/cache/eviction"
 	"github.com/stratacache/cache/internal/timerwheel"
 )
 
@@ -99,7 +100,8 @@ func (s *Shard[K, V]) applyLocked(batch []record[K, V]) {
 		e := r.e
 		switch r.op {
 		case opAdd:
-			if s.policy != nil {
+			// InPolicy already: a broken policy's replacement took it over.
+			if s.policy != nil && !e.InPolicy() {
 				e.SetWeight(r.weight)
 				s.policy.Add(e)
 				e.SetInPolicy(true)
@@ -150,6 +152,7 @@ func (s *Shard[K, V]) scheduleLocked(e *entry.Entry[K, V]) {
 // far as the wheel's resolution allows, then evicts until the shard fits
 // its bound. The caller holds both locks.
 func (s *Shard[K, V]) expireEvictLocked(out *entry.List[K, V]) {
+	s.replaceBrokenLocked(out)
 	var now int64
 	if s.wheel != nil {
 		now = s.clock()
@@ -171,6 +174,9 @@ func (s *Shard[K, V]) expireEvictLocked(out *entry.List[K, V]) {
 	for s.capacity > 0 && s.weight > s.capacity {
 		v := s.policy.Evict()
 		if v == nil {
+			if s.replaceBrokenLocked(out) {
+				continue // Evict panicked: ask the policy that took over
+			}
 			return
 		}
 		v.SetInPolicy(false)
@@ -184,6 +190,40 @@ func (s *Shard[K, V]) expireEvictLocked(out *entry.List[K, V]) {
 			s.removeLocked(v, v.Retire(v.Claim(), now, entry.ReasonCapacity), out)
 		}
 	}
+}
+
+// replaceBrokenLocked replaces a user's policy that panicked (see
+// eviction.Broken) with the built-in Default policy at the shard's bound,
+// which takes over every entry in the table, and records the panic in out
+// for the caller to re-raise once it has reported out. It reports whether
+// it replaced the policy: O(entries) then, once; otherwise a flag test.
+// The caller holds both locks.
+func (s *Shard[K, V]) replaceBrokenLocked(out *entry.List[K, V]) bool {
+	if !s.custom {
+		return false
+	}
+	p := eviction.Broken(s.policy)
+	if p == nil {
+		return false
+	}
+	s.policy, s.custom = eviction.New[K, V](eviction.Default, s.capacity), false
+	// Entries that left the table and await their record's Remove were
+	// never in the new policy.
+	for _, r := range s.writes {
+		if r.op == opRemove {
+			r.e.SetInPolicy(false)
+		}
+	}
+	// The table is the truth: entries whose Add is still buffered are
+	// added here, and applyLocked skips their record.
+	s.table.Range(func(e *entry.Entry[K, V]) bool {
+		e.SetWeight(e.StoredWeight())
+		s.policy.Add(e)
+		e.SetInPolicy(true)
+		return true
+	})
+	out.SetPanic(p)
+	return true
 }
 
 // dropLocked removes an entry, retired for reason, that the policy may
@@ -299,6 +339,7 @@ func (s *Shard[K, V]) clearLocked(out *entry.List[K, V]) {
 	s.deadlines = false
 	s.wheel = nil
 	s.timed.Store(false)
+	s.replaceBrokenLocked(out) // a Reset that panicked
 }
 
 // drainReadsLocked hands the buffered reads to the policy. The caller

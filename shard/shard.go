@@ -85,6 +85,7 @@ type Shard[K comparable, V any] struct {
 	active            atomic.Uint32 // stripes in use: a power of two
 	clock             func() int64
 	bounded           bool // a policy is kept
+	custom            bool // the policy is a user's (eviction.NewCustom): it may break
 	expireAfterAccess bool
 	readExpiry        bool // values get Never rather than no deadline
 	full              bool // entries are made with entry.NewFull
@@ -157,7 +158,7 @@ func NewWithPolicy[K comparable, V any](cfg Config, p eviction.Policy[K, V]) *Sh
 	s.active.Store(1)
 	s.limit.Store(math.MaxInt64)
 	if s.bounded {
-		s.policy = p
+		s.policy, s.custom = p, p != nil
 		if p == nil {
 			s.policy = eviction.NewMember[K, V](cfg.Policy, cfg.Capacity, cfg.Group)
 		}

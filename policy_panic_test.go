@@ -1,0 +1,184 @@
+package cache_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stratacache/cache"
+	"github.com/stratacache/cache/eviction"
+)
+
+// brittle is a FIFO policy whose method named by on panics, once, on the
+// first call after arm is set: a custom policy breaking its contract.
+type brittle struct {
+	eviction.Custom[int, int]
+	on   string
+	arm  *bool
+	sent *bool
+}
+
+type brittlePanic struct{ method string }
+
+func (b brittle) trip(method string) {
+	if b.on == method && *b.arm && !*b.sent {
+		*b.sent = true
+		panic(brittlePanic{method})
+	}
+}
+
+func (b brittle) Add(e eviction.Handle[int, int]) {
+	b.trip("Add")
+	b.Custom.Add(e)
+}
+
+func (b brittle) Access(e eviction.Handle[int, int]) {
+	b.trip("Access")
+	b.Custom.Access(e)
+}
+
+func (b brittle) Update(e eviction.Handle[int, int], old uint32) {
+	b.trip("Update")
+	b.Custom.Update(e, old)
+}
+
+func (b brittle) Remove(e eviction.Handle[int, int]) {
+	b.trip("Remove")
+	b.Custom.Remove(e)
+}
+
+func (b brittle) Evict() (eviction.Handle[int, int], bool) {
+	b.trip("Evict")
+	return b.Custom.Evict()
+}
+
+func (b brittle) SetCapacity(c int64) {
+	b.trip("SetCapacity")
+	b.Custom.SetCapacity(c)
+}
+
+func (b brittle) Ordered(hottest bool, yield func(eviction.Handle[int, int]) bool) {
+	b.trip("Ordered")
+	b.Custom.Ordered(hottest, yield)
+}
+
+// A custom policy that panics must not leave its shard locked: the panic
+// reaches a caller (the operation that met it, or for a read's bookkeeping
+// the next write or Flush), every later operation completes, and the
+// shard, now under the built-in policy, keeps its bound and its values.
+// Before the fix, a panic in Add left the shard's locks held and the next
+// write blocked for good.
+func TestCustomPolicyPanicLeavesNoShardLocked(t *testing.T) {
+	const max = 32
+	// What makes each method run: reads are buffered, so Access runs
+	// when a write or Flush drains them.
+	trigger := map[string]func(c *cache.Cache[int, int]){
+		"Add":    func(c *cache.Cache[int, int]) { c.Set(1000, 1000); c.Flush() },
+		"Access": func(c *cache.Cache[int, int]) { readAll(c, max); c.Flush() },
+		"Update": func(c *cache.Cache[int, int]) { c.Set(1, 2); c.Flush() }, // a new weight
+		"Remove": func(c *cache.Cache[int, int]) { c.Delete(2); c.Flush() },
+		"Evict": func(c *cache.Cache[int, int]) {
+			for k := range 4 * max {
+				c.Set(k, k)
+			}
+			c.Flush()
+		},
+		"SetCapacity": func(c *cache.Cache[int, int]) { _ = c.SetMaxWeight(max) },
+		"Ordered":     func(c *cache.Cache[int, int]) { c.Coldest(max); c.Clear() },
+	}
+	for method, run := range trigger {
+		for _, shards := range []int{1, 4} {
+			t.Run(fmt.Sprintf("%s/shards=%d", method, shards), func(t *testing.T) {
+				var arm, sent bool
+				c := cache.Must(cache.New(cache.Options[int, int]{
+					MaxWeight: 2 * max,
+					Weigher:   func(_, v int) uint32 { return uint32(v%3 + 1) },
+					Shards:    shards,
+					NewPolicy: func(capacity int64) eviction.Custom[int, int] {
+						return brittle{newFIFO[int, int](capacity), method, &arm, &sent}
+					},
+				}))
+				// Not deferred: Close would block on a shard left locked,
+				// and the failure would become a hang.
+				for k := range max / 2 {
+					c.Set(k, k)
+				}
+				c.Flush()
+				arm = true
+
+				var got []any
+				catch := func(op func()) {
+					defer func() {
+						if p := recover(); p != nil {
+							got = append(got, p)
+						}
+					}()
+					op()
+				}
+				within(t, method, func() {
+					catch(func() { run(c) })
+					// The operations after the panic, and the one that
+					// re-raises it if the trigger left it to a write.
+					for k := range 8 * max {
+						catch(func() { c.Set(k, k*10) })
+					}
+					catch(func() { c.Flush() })
+				})
+				if !sent {
+					t.Fatalf("the trigger did not call %s", method)
+				}
+				if len(got) != 1 || got[0] != (brittlePanic{method}) {
+					t.Fatalf("callers recovered %v; want the policy's panic in %s once", got, method)
+				}
+				bound := c.MaxWeight()
+				if w := c.Stats().Weight; w > bound {
+					t.Fatalf("weight %d after Flush; the policy that took over should keep the bound of %d", w, bound)
+				}
+				for k := range 8 * max {
+					if v, ok := c.Get(k); ok && v != k*10 {
+						t.Fatalf("Get(%d) = %d; want %d", k, v, k*10)
+					}
+				}
+				// The policy that took over tracks every entry: its order
+				// lists them all.
+				tracked := 0
+				for range c.Coldest(1 << 20) {
+					tracked++
+				}
+				if n := c.Len(); tracked != n {
+					t.Fatalf("the policy orders %d entries of %d", tracked, n)
+				}
+				// The last writes are resident: eviction works again.
+				if _, ok := c.Get(8*max - 1); !ok {
+					t.Fatalf("the last write is not resident")
+				}
+				within(t, method+": Close", c.Close)
+			})
+		}
+	}
+}
+
+func readAll(c *cache.Cache[int, int], n int) {
+	for range 64 {
+		for k := range n {
+			c.Get(k)
+		}
+	}
+}
+
+// within runs fn and fails the test if it has not returned after a minute:
+// a shard left locked blocks fn for good, and the test should say so
+// rather than hang until go test's timeout.
+func within(t *testing.T, what string, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn()
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatalf("%s: operations still blocked after a minute: a shard was left locked", what)
+	}
+}
