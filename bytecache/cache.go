@@ -155,7 +155,10 @@ func (c *Cache[K, V]) onEvict(hook func(K, V, cache.Reason)) func(string, []byte
 
 // Get returns the value of key and whether it was there and not expired.
 // It costs a Store.AppendGet into a pooled buffer (no lock), then a
-// decode; with a raw codec, a copy straight into a new value.
+// decode; with a raw codec, a copy straight into a new value. A key
+// converted for the call, Get(string(b)), is copied to the heap: the
+// compiler must assume EncodeKey keeps it. Store.AppendGet does not copy
+// such a key.
 // Bytes that do not decode (a custom codec that disagrees with itself)
 // are removed and counted in DecodeErrors; Get then misses, and Stats
 // counts a miss.
