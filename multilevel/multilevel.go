@@ -120,8 +120,8 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, loader cache.Loader[
 }
 
 // Set stores value under key in the store (for Options.L2TTL) and in the
-// L1, then publishes an invalidation so that the other instances evict the
-// key from their L1.
+// L1 (for its TTL, or L2TTL if that is shorter), then publishes an
+// invalidation so that the other instances evict the key from their L1.
 //
 // If the store call fails, the value is still in this instance's L1 and
 // Set returns the error (wrapping ErrStoreUnavailable if the breaker is

@@ -105,7 +105,8 @@ type Options[K comparable, V any] struct {
 	Load func(ctx context.Context, key K) (V, error)
 
 	// L2TTL is how long the store keeps a value. 0 means DefaultL2TTL;
-	// cache.NoTTL means no expiry.
+	// cache.NoTTL means no expiry. The instance that writes or loads a
+	// value keeps it in its L1 no longer than L2TTL either.
 	L2TTL time.Duration
 
 	// Timeout bounds every call to Store and Bus. 0 means

@@ -49,7 +49,7 @@ func timedLoad[K comparable, V any](ld cache.Loader[K, V]) loadFunc[K, V] {
 // the loader's own errors leave it; the store's become a fall-through to
 // the loader. It returns the L1 lifetime of the value too (see l1Life): a
 // value from the store lives in the L1 no longer than it has left in the
-// store, and a loaded one no longer than its loader said.
+// store, and a loaded one no longer than its loader said, or than L2TTL.
 func (c *core[K, V]) loadThrough(ctx context.Context, key K, load loadFunc[K, V]) (v V, life time.Duration, err error) {
 	if !c.enter() {
 		return v, 0, ErrClosed
@@ -129,7 +129,7 @@ func (c *core[K, V]) loadThrough(ctx context.Context, key K, load loadFunc[K, V]
 			filled = c.storeSet(ctx, skey, data, c.storeLife(ttl)) == nil
 		}
 	}
-	return v, c.l1Life(key, v, ttl), nil
+	return v, c.l1Life(key, v, c.storeBound(ttl)), nil
 }
 
 // countUndecodable counts store bytes that unmarshal refused with err: a

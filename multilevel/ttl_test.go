@@ -196,3 +196,35 @@ func TestSetWithTTLInsideALoadWins(t *testing.T) {
 		t.Fatalf("after 6s: %d loads, %d store hits; want the answer gone from both levels", calls, c.Stats().L2.Hits)
 	}
 }
+
+// With an L2TTL shorter than the L1's TTL, neither a Set nor a load may
+// leave the writing instance's L1 serving a value after the store has
+// dropped it: the L1 keeps it for L2TTL at most. (It used to keep it for
+// L1.TTL, serving it up to 9 minutes past its store lifetime here.)
+func TestShortL2TTLBoundsTheL1(t *testing.T) {
+	clk := newFakeClock()
+	ms := newMemory(t, clk)
+	var ld loadCounter
+	o := Options[string, string]{Store: ms, Bus: ms, Namespace: "ns", Load: ld.load, L2TTL: time.Minute}
+	o.L1.TTL = 10 * time.Minute
+	o.L1.Clock = clk
+	c := mustNew(t, o)
+	ctx := context.Background()
+
+	if err := c.Set(ctx, "set", "s"); err != nil {
+		t.Fatal(err)
+	}
+	mustGet(t, c, "loaded", "v:loaded") // a miss in both levels: loaded once
+	clk.Advance(59 * time.Second)
+	mustGet(t, c, "set", "s")
+	mustGet(t, c, "loaded", "v:loaded")
+	if ld.calls.Load() != 1 || c.Stats().L2.Hits != 0 {
+		t.Fatalf("within L2TTL: %d loads, %d store hits; want both values from the L1", ld.calls.Load(), c.Stats().L2.Hits)
+	}
+	clk.Advance(2 * time.Second) // past L2TTL: gone from both levels
+	mustGet(t, c, "set", "v:set")
+	mustGet(t, c, "loaded", "v:loaded")
+	if ld.calls.Load() != 3 {
+		t.Fatalf("past L2TTL: %d loads in all; want 3 (each value loaded again)", ld.calls.Load())
+	}
+}

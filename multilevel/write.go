@@ -28,7 +28,7 @@ func (c *core[K, V]) set(ctx context.Context, key K, value V, ttl time.Duration)
 	// the L1 write must find the new bytes, not the old ones. A load that
 	// is already running when the L1 write lands is superseded by it.
 	err = c.storeSet(ctx, skey, data, c.storeLife(ttl))
-	c.l1Set(key, value, ttl)
+	c.l1Set(key, value, c.storeBound(ttl))
 	if err != nil {
 		return storeError("set", skey, err)
 	}
@@ -63,6 +63,20 @@ func (c *core[K, V]) storeLife(ttl time.Duration) time.Duration {
 		return 0
 	}
 	return ttl
+}
+
+// storeBound is the lifetime a write with ttl (see SetWithTTL) gives the
+// value in the store, in SetWithTTL's terms: L2TTL for 0. The L1 is given
+// no longer than that (see l1Life), so that with an L2TTL shorter than the
+// L1's TTL this instance does not serve a value the store has dropped.
+func (c *core[K, V]) storeBound(ttl time.Duration) time.Duration {
+	if ttl != 0 {
+		return ttl
+	}
+	if c.l2TTL == 0 {
+		return cache.NoTTL
+	}
+	return c.l2TTL
 }
 
 // l1Set writes value to the L1 for ttl (see SetWithTTL): the L1's default
