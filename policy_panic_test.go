@@ -1,6 +1,7 @@
 package cache_test
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
 	"time"
@@ -181,4 +182,54 @@ func within(t *testing.T, what string, fn func()) {
 	case <-time.After(time.Minute):
 		t.Fatalf("%s: operations still blocked after a minute: a shard was left locked", what)
 	}
+}
+
+// A walk of a policy whose Ordered panics is not cut short: the views and
+// snapshots walk the built-in policy that takes over, so a snapshot never
+// silently leaves entries out, and the panic reaches the next write.
+func TestCustomPolicyPanicInOrderedKeepsSnapshotsWhole(t *testing.T) {
+	var arm, sent bool
+	c := cache.Must(cache.New(cache.Options[int, int]{
+		MaxEntries: 64,
+		Shards:     2,
+		NewPolicy: func(capacity int64) eviction.Custom[int, int] {
+			return brittle{newFIFO[int, int](capacity), "Ordered", &arm, &sent}
+		},
+	}))
+	for k := range 40 {
+		c.Set(k, k)
+	}
+	arm = true
+	var buf bytes.Buffer
+	var info cache.SnapshotInfo
+	within(t, "SaveSnapshot", func() {
+		var err error
+		if info, err = c.SaveSnapshot(&buf, cache.SnapshotOptions{}); err != nil {
+			t.Errorf("SaveSnapshot: %v", err)
+		}
+	})
+	if !sent || info.Entries != 40 {
+		t.Fatalf("Ordered called: %v; snapshot of %d entries, want 40", sent, info.Entries)
+	}
+	var got any
+	within(t, "Set", func() {
+		defer func() { got = recover() }()
+		for k := 40; k < 48; k++ {
+			c.Set(k, k)
+		}
+	})
+	if got != (brittlePanic{"Ordered"}) {
+		t.Fatalf("the next writes recovered %v; want the policy's panic in Ordered", got)
+	}
+	d := cache.Must(cache.New(cache.Options[int, int]{MaxEntries: 64}))
+	defer d.Close()
+	if _, err := d.LoadSnapshot(&buf, cache.SnapshotOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for k := range 40 {
+		if v, ok := d.Get(k); !ok || v != k {
+			t.Fatalf("restored Get(%d) = %d, %v; want %d, true", k, v, ok, k)
+		}
+	}
+	within(t, "Close", c.Close)
 }

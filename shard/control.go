@@ -68,6 +68,7 @@ func (s *Shard[K, V]) lockSynced() {
 	s.mu.Lock()
 	s.drainReadsLocked()
 	s.applyLocked(s.takeWritesLocked())
+	s.replaceBrokenLocked(nil) // walk a policy that tracks every entry
 }
 
 func (s *Shard[K, V]) unlockSynced() {
@@ -99,17 +100,23 @@ func (s *Shard[K, V]) AppendOrdered(buf []Ranked[K, V], hottest bool, n int) []R
 	s.lockSynced()
 	defer s.unlockSynced()
 	now := s.clock()
-	of, pos, copied := s.policy.Len(), 0, 0
-	s.policy.Ordered(hottest, func(e *entry.Entry[K, V]) bool {
-		// Load, not Value: an overwrite may be running without mu.
-		if v, m := e.Load(); !m.Negative && (m.Deadline == 0 || m.Deadline > now) {
-			buf = append(buf, Ranked[K, V]{Key: e.Key(), Value: v, Rank: pos, Of: of})
-			copied++
+	for start := len(buf); ; buf = buf[:start] {
+		of, pos, copied := s.policy.Len(), 0, 0
+		s.policy.Ordered(hottest, func(e *entry.Entry[K, V]) bool {
+			// Load, not Value: an overwrite may be running without mu.
+			if v, m := e.Load(); !m.Negative && (m.Deadline == 0 || m.Deadline > now) {
+				buf = append(buf, Ranked[K, V]{Key: e.Key(), Value: v, Rank: pos, Of: of})
+				copied++
+			}
+			pos++
+			return copied < n
+		})
+		// A user policy that panicked in the walk left it short: walk
+		// the built-in policy that took over.
+		if !s.replaceBrokenLocked(nil) {
+			return buf
 		}
-		pos++
-		return copied < n
-	})
-	return buf
+	}
 }
 
 // State is a live entry as copied out by [Shard.AppendState]: what a
@@ -147,23 +154,29 @@ func (s *Shard[K, V]) AppendState(buf []State[K, V]) []State[K, V] {
 	s.lockSynced()
 	defer s.unlockSynced()
 	now := s.clock()
-	counter, _ := s.policy.(eviction.FrequencyCounter)
-	of, pos := s.policy.Len(), 0
-	s.policy.Ordered(false, func(e *entry.Entry[K, V]) bool {
-		at := pos
-		pos++
-		saved, ok := s.savedLocked(e, now)
-		if !ok {
+	for start := len(buf); ; buf = buf[:start] {
+		counter, _ := s.policy.(eviction.FrequencyCounter)
+		of, pos := s.policy.Len(), 0
+		s.policy.Ordered(false, func(e *entry.Entry[K, V]) bool {
+			at := pos
+			pos++
+			saved, ok := s.savedLocked(e, now)
+			if !ok {
+				return true
+			}
+			st := State[K, V]{savedEntry: saved, Rank: rankOf(at, of)}
+			if counter != nil {
+				st.Frequency = uint8(min(counter.Frequency(e.Hash()), 255))
+			}
+			buf = append(buf, st)
 			return true
+		})
+		// As in AppendOrdered: a snapshot of a walk a panic cut short
+		// would silently leave entries out.
+		if !s.replaceBrokenLocked(nil) {
+			return buf
 		}
-		st := State[K, V]{savedEntry: saved, Rank: rankOf(at, of)}
-		if counter != nil {
-			st.Frequency = uint8(min(counter.Frequency(e.Hash()), 255))
-		}
-		buf = append(buf, st)
-		return true
-	})
-	return buf
+	}
 }
 
 func rankOf(pos, of int) uint32 {

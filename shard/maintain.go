@@ -194,18 +194,29 @@ func (s *Shard[K, V]) expireEvictLocked(out *entry.List[K, V]) {
 
 // replaceBrokenLocked replaces a user's policy that panicked (see
 // eviction.Broken) with the built-in Default policy at the shard's bound,
-// which takes over every entry in the table, and records the panic in out
-// for the caller to re-raise once it has reported out. It reports whether
-// it replaced the policy: O(entries) then, once; otherwise a flag test.
-// The caller holds both locks.
+// which takes over every entry in the table. The panic is kept for the
+// caller to re-raise: recorded in out, or, when out is nil (a walk of the
+// policy, which reports no removals), until the next call with a list.
+// It reports whether it replaced the policy: O(entries) then, once;
+// otherwise two tests. The caller holds both locks.
 func (s *Shard[K, V]) replaceBrokenLocked(out *entry.List[K, V]) bool {
-	if !s.custom {
-		return false
+	replaced := false
+	if s.custom {
+		if p := eviction.Broken(s.policy); p != nil {
+			s.replacePolicyLocked()
+			s.brokenPanic, replaced = p, true
+		}
 	}
-	p := eviction.Broken(s.policy)
-	if p == nil {
-		return false
+	if out != nil && s.brokenPanic != nil {
+		out.SetPanic(s.brokenPanic)
+		s.brokenPanic = nil
 	}
+	return replaced
+}
+
+// replacePolicyLocked gives the shard a built-in Default policy that
+// tracks every entry in the table. The caller holds both locks.
+func (s *Shard[K, V]) replacePolicyLocked() {
 	s.policy, s.custom = eviction.New[K, V](eviction.Default, s.capacity), false
 	// Entries that left the table and await their record's Remove were
 	// never in the new policy.
@@ -222,8 +233,6 @@ func (s *Shard[K, V]) replaceBrokenLocked(out *entry.List[K, V]) bool {
 		e.SetInPolicy(true)
 		return true
 	})
-	out.SetPanic(p)
-	return true
 }
 
 // dropLocked removes an entry, retired for reason, that the policy may

@@ -129,8 +129,11 @@ type Shard[K comparable, V any] struct {
 	policyMu sync.Mutex
 	policy   eviction.Policy[K, V] // nil when unbounded
 	wheel    *timerwheel.Wheel[K, V]
-	spare    []record[K, V]       // the other write buffer, being applied
-	due      []*entry.Entry[K, V] // entries the wheel found due
+	// brokenPanic is a user policy's panic that a walk met (see
+	// replaceBrokenLocked), kept until a write can hand it to its caller.
+	brokenPanic any
+	spare       []record[K, V]       // the other write buffer, being applied
+	due         []*entry.Entry[K, V] // entries the wheel found due
 }
 
 // New returns an empty shard.
