@@ -3,6 +3,8 @@ package cache_test
 import (
 	"bytes"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -230,6 +232,85 @@ func TestCustomPolicyPanicInOrderedKeepsSnapshotsWhole(t *testing.T) {
 		if v, ok := d.Get(k); !ok || v != k {
 			t.Fatalf("restored Get(%d) = %d, %v; want %d, true", k, v, ok, k)
 		}
+	}
+	within(t, "Close", c.Close)
+}
+
+// countdown is a FIFO policy whose Add panics on the left-th call, across
+// all shards: a policy that breaks in the middle of concurrent traffic.
+type countdown struct {
+	eviction.Custom[int, int]
+	left *atomic.Int64
+}
+
+func (c countdown) Add(e eviction.Handle[int, int]) {
+	if c.left.Add(-1) == 0 {
+		panic("countdown")
+	}
+	c.Custom.Add(e)
+}
+
+// Under concurrent writes, reads and deletes, a policy that panics once
+// costs one panic, to one caller; nothing blocks, values stay right, and
+// the bound holds once flushed. Run with -race.
+func TestCustomPolicyPanicUnderConcurrency(t *testing.T) {
+	const (
+		max     = 128
+		workers = 4
+		ops     = 3000
+	)
+	var left atomic.Int64
+	left.Store(300)
+	c := cache.Must(cache.New(cache.Options[int, int]{
+		MaxEntries: max,
+		Shards:     4,
+		NewPolicy: func(capacity int64) eviction.Custom[int, int] {
+			return countdown{newFIFO[int, int](capacity), &left}
+		},
+	}))
+	var panics atomic.Int64
+	within(t, "concurrent operations", func() {
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() {
+				for i := range ops {
+					func() {
+						defer func() {
+							if p := recover(); p != nil {
+								if p != "countdown" {
+									t.Errorf("recovered %v", p)
+								}
+								panics.Add(1)
+							}
+						}()
+						k := (i*7 + w*13) % (4 * max)
+						switch i % 4 {
+						case 0, 1:
+							c.Set(k, k*10)
+						case 2:
+							if v, ok := c.Get(k); ok && v != k*10 {
+								t.Errorf("Get(%d) = %d; want %d", k, v, k*10)
+							}
+						case 3:
+							c.Delete(k)
+						}
+					}()
+				}
+			})
+		}
+		wg.Wait()
+		defer func() {
+			if p := recover(); p != nil {
+				panics.Add(1)
+			}
+		}()
+		c.Flush()
+	})
+	if n := panics.Load(); n != 1 {
+		t.Fatalf("%d callers recovered the policy's panic; want 1", n)
+	}
+	if n := c.Len(); n > max {
+		t.Fatalf("Len %d after Flush; want at most %d", n, max)
 	}
 	within(t, "Close", c.Close)
 }
