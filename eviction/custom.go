@@ -28,9 +28,9 @@ import (
 // or write may cost: O(1), or O(log n) at most. Should one panic anyway,
 // the shard stops calling the policy, hands its entries to the built-in
 // Default policy, and re-raises the panic once the operation that met it
-// (or the next write to that shard, if it was a read) has released its
-// locks and reported its removals: a panicking policy never leaves a shard
-// locked.
+// (for a read's bookkeeping or a walk, a later write to that shard or the
+// next Flush) has released its locks and reported its removals: a
+// panicking policy never leaves a shard locked.
 type Custom[K comparable, V any] interface {
 	// Add starts tracking an entry that was just stored.
 	Add(e Handle[K, V])
