@@ -436,8 +436,12 @@ func (s *soakRun) checkQuiescent() {
 			t.FailNow()
 		}
 	})
-	if len(live) == 0 || st.Sets == 0 {
-		t.Errorf("nothing live (%d) or nothing stored (%d sets): the soak tested nothing", len(live), st.Sets)
+	// Nothing need be live: after the clock's jump only values written
+	// without a lifetime remain, and a Clear or evictions near the end
+	// can take them all, which the ledger check above accounts for value
+	// by value.
+	if st.Sets == 0 || s.hookCalls.Load() == 0 {
+		t.Errorf("nothing stored (%d sets) or nothing removed (%d OnEvict calls): the soak tested nothing", st.Sets, s.hookCalls.Load())
 	}
 }
 
