@@ -85,7 +85,6 @@ type Shard[K comparable, V any] struct {
 	active            atomic.Uint32 // stripes in use: a power of two
 	clock             func() int64
 	bounded           bool // a policy is kept
-	custom            bool // the policy is a user's (eviction.NewCustom): it may break
 	expireAfterAccess bool
 	readExpiry        bool // values get Never rather than no deadline
 	full              bool // entries are made with entry.NewFull
@@ -128,12 +127,13 @@ type Shard[K comparable, V any] struct {
 
 	policyMu sync.Mutex
 	policy   eviction.Policy[K, V] // nil when unbounded
+	custom   bool                  // policy is a user's (eviction.NewCustom): it may break
 	wheel    *timerwheel.Wheel[K, V]
+	spare    []record[K, V]       // the other write buffer, being applied
+	due      []*entry.Entry[K, V] // entries the wheel found due
 	// brokenPanic is a user policy's panic that a walk met (see
 	// replaceBrokenLocked), kept until a write can hand it to its caller.
 	brokenPanic any
-	spare       []record[K, V]       // the other write buffer, being applied
-	due         []*entry.Entry[K, V] // entries the wheel found due
 }
 
 // New returns an empty shard.
