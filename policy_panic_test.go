@@ -123,12 +123,9 @@ func TestCustomPolicyPanicLeavesNoShardLocked(t *testing.T) {
 
 				var got []any
 				catch := func(op func()) {
-					defer func() {
-						if p := recover(); p != nil {
-							got = append(got, p)
-						}
-					}()
-					op()
+					if p := recovered(op); p != nil {
+						got = append(got, p)
+					}
 				}
 				within(t, method, func() {
 					catch(func() { run(c) })
@@ -171,6 +168,13 @@ func TestCustomPolicyPanicLeavesNoShardLocked(t *testing.T) {
 			})
 		}
 	}
+}
+
+// recovered runs op and returns what it panicked with, or nil.
+func recovered(op func()) (p any) {
+	defer func() { p = recover() }()
+	op()
+	return nil
 }
 
 func readAll(c *cache.Cache[int, int], n int) {
@@ -231,21 +235,13 @@ func TestCustomPolicyPanicInOrderedKeepsSnapshotsWhole(t *testing.T) {
 	var got []any
 	within(t, "Set and Flush", func() {
 		for k := 40; k < 48; k++ {
-			func() {
-				defer func() {
-					if p := recover(); p != nil {
-						got = append(got, p)
-					}
-				}()
-				c.Set(k, k)
-			}()
-		}
-		defer func() {
-			if p := recover(); p != nil {
+			if p := recovered(func() { c.Set(k, k) }); p != nil {
 				got = append(got, p)
 			}
-		}()
-		c.Flush()
+		}
+		if p := recovered(c.Flush); p != nil {
+			got = append(got, p)
+		}
 	})
 	if len(got) != 1 || got[0] != (brittlePanic{"Ordered"}) {
 		t.Fatalf("the next writes and Flush recovered %v; want the policy's panic in Ordered once", got)
@@ -301,15 +297,7 @@ func TestCustomPolicyPanicUnderConcurrency(t *testing.T) {
 		for w := range workers {
 			wg.Go(func() {
 				for i := range ops {
-					func() {
-						defer func() {
-							if p := recover(); p != nil {
-								if p != "countdown" {
-									t.Errorf("recovered %v", p)
-								}
-								panics.Add(1)
-							}
-						}()
+					p := recovered(func() {
 						k := (i*7 + w*13) % (4 * max)
 						switch i % 4 {
 						case 0, 1:
@@ -321,17 +309,20 @@ func TestCustomPolicyPanicUnderConcurrency(t *testing.T) {
 						case 3:
 							c.Delete(k)
 						}
-					}()
+					})
+					if p != nil {
+						if p != "countdown" {
+							t.Errorf("recovered %v", p)
+						}
+						panics.Add(1)
+					}
 				}
 			})
 		}
 		wg.Wait()
-		defer func() {
-			if p := recover(); p != nil {
-				panics.Add(1)
-			}
-		}()
-		c.Flush()
+		if recovered(c.Flush) != nil {
+			panics.Add(1)
+		}
 	})
 	if n := panics.Load(); n != 1 {
 		t.Fatalf("%d callers recovered the policy's panic; want 1", n)
