@@ -100,8 +100,7 @@ func (s *Shard[K, V]) applyLocked(batch []record[K, V]) {
 		e := r.e
 		switch r.op {
 		case opAdd:
-			// InPolicy already: a broken policy's replacement took it over.
-			if s.policy != nil && !e.InPolicy() {
+			if s.policy != nil {
 				e.SetWeight(r.weight)
 				s.policy.Add(e)
 				e.SetInPolicy(true)
@@ -217,16 +216,12 @@ func (s *Shard[K, V]) replaceBrokenLocked(out *entry.List[K, V]) bool {
 // replacePolicyLocked gives the shard a built-in Default policy that
 // tracks every entry in the table. The caller holds both locks.
 func (s *Shard[K, V]) replacePolicyLocked() {
+	// The broken policy ignores what is pending, but applying it brings
+	// the entries' flags up to date, and leaves nothing buffered that
+	// would reach the new policy twice: the table alone says what it
+	// tracks.
+	s.applyLocked(s.takeWritesLocked())
 	s.policy, s.custom = eviction.New[K, V](eviction.Default, s.capacity), false
-	// Entries that left the table and await their record's Remove were
-	// never in the new policy.
-	for _, r := range s.writes {
-		if r.op == opRemove {
-			r.e.SetInPolicy(false)
-		}
-	}
-	// The table is the truth: entries whose Add is still buffered are
-	// added here, and applyLocked skips their record.
 	s.table.Range(func(e *entry.Entry[K, V]) bool {
 		e.SetWeight(e.StoredWeight())
 		s.policy.Add(e)
