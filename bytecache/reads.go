@@ -9,16 +9,21 @@ import (
 // cache lines. Reads take no lock (see Store.AppendGet), so one counter
 // shared by all would be the one line every read writes, moving from core
 // to core; each goroutine keeps to the stripe its stack address picks, as
-// the object cache's read recorders do.
+// the object cache's read recorders do. Stripes are 128 bytes apart, so
+// that two never share a line whatever the array's alignment, and many,
+// so that two running goroutines rarely share one.
 type readCounts struct {
 	stripes [countStripes]countStripe
 }
 
-const countStripes = 16
+const (
+	stripeBits   = 6
+	countStripes = 1 << stripeBits
+)
 
 type countStripe struct {
 	hits, misses atomic.Uint64
-	_            [64 - 16]byte
+	_            [128 - 16]byte
 }
 
 // stripe returns the calling goroutine's stripe. The address of a local
@@ -27,7 +32,7 @@ type countStripe struct {
 func (r *readCounts) stripe() *countStripe {
 	var here byte
 	g := uint32(uintptr(unsafe.Pointer(&here))>>12) * 0x9E3779B1 // Fibonacci hashing
-	return &r.stripes[g>>28]
+	return &r.stripes[g>>(32-stripeBits)]
 }
 
 func (r *readCounts) hit()  { r.stripe().hits.Add(1) }
