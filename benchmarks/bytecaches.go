@@ -101,8 +101,9 @@ func ByteImpls() []ByteImpl {
 	return []ByteImpl{
 		{Name: "strata-gcfree", Notes: "`bytecache.New[string, []byte](Options{MaxBytes, Codec: codec.Raw})`: the typed cache; " +
 			"MaxBytes = 1.05 × n × `EntrySize(16, h+64)`, h what it stores beside each value (" + strconv.Itoa(typedValueExtra) +
-			" byte(s): the codec's header, format and value type, is kept once per cache); Get decodes a fresh []byte.",
-			New: newGCFreeTyped},
+			" byte(s): the codec's header, format and value type, is kept once per cache); Get is `GetInto` the caller's buffer " +
+			"(`Get`, which returns a fresh []byte, costs one allocation more: see docs/gcfree.md).",
+			New: newGCFreeTypedInto},
 		{Name: "strata-gcfree-bytes", Notes: "`bytecache.NewStore(StoreOptions{MaxBytes})`, the byte store under it: " +
 			"MaxBytes = 1.05 × n × `EntrySize(16, 64)`; Get is `AppendGet` into the caller's buffer.",
 			New: newGCFreeStore},
@@ -122,9 +123,17 @@ func ByteImpls() []ByteImpl {
 	}
 }
 
+// extraByteImpls are variants the side-by-side benchmark can name but
+// the suite does not run.
+func extraByteImpls() []ByteImpl {
+	return []ByteImpl{
+		{Name: "strata-gcfree-get", Notes: "strata-gcfree read with `Get`, which returns a fresh []byte.", New: newGCFreeTyped},
+	}
+}
+
 // LookupByte returns the ByteImpl called name.
 func LookupByte(name string) (ByteImpl, bool) {
-	for _, im := range ByteImpls() {
+	for _, im := range append(ByteImpls(), extraByteImpls()...) {
 		if im.Name == name {
 			return im, true
 		}
@@ -148,6 +157,16 @@ func newGCFreeTyped(n int) ByteCache {
 }
 
 func (g gcfreeTyped) Get(_ []byte, key Key) ([]byte, bool) { return g.c.Get(key.S) }
+
+// gcfreeTypedInto reads with GetInto, into the harness's buffer.
+type gcfreeTypedInto struct{ gcfreeTyped }
+
+func newGCFreeTypedInto(n int) ByteCache { return gcfreeTypedInto{newGCFreeTyped(n).(gcfreeTyped)} }
+
+func (g gcfreeTypedInto) Get(dst []byte, key Key) ([]byte, bool) {
+	ok := g.c.GetInto(key.S, &dst)
+	return dst, ok
+}
 func (g gcfreeTyped) Set(key Key, value []byte)            { _ = g.c.Set(key.S, value) }
 func (g gcfreeTyped) Close()                               { g.c.Close() }
 

@@ -11,8 +11,8 @@ import (
 )
 
 // BenchmarkGCFreeThroughput runs the throughput scenario of the GC-free
-// suite (-suite gcfree) for Strata's GC-free caches beside freecache and
-// fastcache in one process, so that their ratios can be compared and
+// suite (-suite gcfree) for Strata's GC-free caches (and the typed
+// cache read with Get) beside freecache and fastcache in one process, so that their ratios can be compared and
 // profiled with `go test -bench`: each cache is filled with n entries
 // (coldest first), then runs Get alone, the load's 90/10 mix and Set alone
 // over Zipf (s = 1) ranks of 2n keys, from 2 and 8 goroutines. n is
@@ -30,7 +30,7 @@ func BenchmarkGCFreeThroughput(b *testing.B) {
 		n = v
 	}
 	keys := gcfreeBenchKeys(n)
-	names := []string{"strata-gcfree", "strata-gcfree-bytes", "freecache", "fastcache"}
+	names := []string{"strata-gcfree", "strata-gcfree-get", "strata-gcfree-bytes", "freecache", "fastcache"}
 	// The caches of one point run back to back, so that the load other
 	// work puts on the machine changes little between them.
 	for _, mix := range []Mix{{"read", 0}, {"90-10", 10}, {"write", 100}} {

@@ -163,10 +163,31 @@ func (c *Cache[K, V]) onEvict(hook func(K, V, cache.Reason)) func(string, []byte
 // are removed and counted in DecodeErrors; Get then misses, and Stats
 // counts a miss.
 func (c *Cache[K, V]) Get(key K) (V, bool) {
+	var v V
+	ok := c.get(key, &v, false)
+	return v, ok
+}
+
+// GetInto is Get for a caller that reuses one value across reads. With
+// codec.Raw and a V of byte-slice kind, a hit copies the value into the
+// memory of *dst, which it sets to the value: (*dst)[:0] with the bytes
+// appended, grown only if its capacity is short. A hit then makes no
+// allocation, and *dst is yours as before: the store never refers to it.
+// The value read last replaces the one before it, so keep a copy of a
+// value you need beyond the next GetInto into the same dst. With other
+// codecs or V, a hit sets *dst to the value Get would return. On a miss
+// *dst is left as it was. It reports what Get reports.
+func (c *Cache[K, V]) GetInto(key K, dst *V) bool {
+	return c.get(key, dst, true)
+}
+
+// get is Get and GetInto: it sets *dst on a hit, reusing its memory if
+// reuse is set and the raw layout allows it.
+func (c *Cache[K, V]) get(key K, dst *V, reuse bool) bool {
 	k := c.enc(key)
 	if c.raw != nil {
-		if v, ok, done := c.getRaw(k); done {
-			return v, ok
+		if ok, done := c.getRaw(k, dst, reuse); done {
+			return ok
 		}
 	}
 	bp := c.scratch.Get().(*[]byte)
@@ -186,11 +207,14 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 		c.decodeErrors.Add(1)
 		c.badHits.Add(1)
 		c.dropStored(k, b, restored)
-		v, ok = *new(V), false
+		ok = false
 	}
 	*bp = b
 	c.scratch.Put(bp)
-	return v, ok
+	if ok {
+		*dst = v
+	}
+	return ok
 }
 
 // dropStored removes the value of k that Get read into b (headPrefix, then

@@ -39,8 +39,11 @@ func rawBytes[V any](l *rawLayout, v *V) []byte {
 		s := *(*string)(unsafe.Pointer(v))
 		return unsafe.Slice(unsafe.StringData(s), len(s))
 	}
-	return *(*[]byte)(unsafe.Pointer(v))
+	return *rawBytesOf(v)
 }
+
+// rawBytesOf views a V of byte-slice kind as the []byte it is.
+func rawBytesOf[V any](v *V) *[]byte { return (*[]byte)(unsafe.Pointer(v)) }
 
 // rawValue returns b as a V of string or byte-slice kind, without a copy.
 // b must be a fresh buffer that nothing else refers to: a string made
@@ -57,20 +60,30 @@ func rawValue[V any](l *rawLayout, b []byte) (v V) {
 	return v
 }
 
-// getRaw is Get through the raw layout. done is false when the stored
-// bytes do not start with the mark, or are too long: the caller then
-// decodes them with the codec, which says what is wrong with them.
-func (c *Cache[K, V]) getRaw(k string) (v V, ok, done bool) {
+// getRaw is Get through the raw layout: on a hit it sets *dst, to a new
+// value or, if reuse is set and V is a byte slice, to the bytes copied
+// into (*dst)[:0]. done is false when the stored bytes do not start with
+// the mark, or are too long: the caller then decodes them with the codec,
+// which says what is wrong with them.
+func (c *Cache[K, V]) getRaw(k string, dst *V, reuse bool) (ok, done bool) {
 	// A nil buffer is allocated, to the body's size, by the store: the
 	// value is then a copy that nothing else refers to.
-	b, found, matched := c.s.appendGetBody(nil, k, c.raw.prefix, c.raw.maxBody)
-	if found && !matched {
-		return v, false, false
+	var buf []byte
+	if reuse && !c.raw.isString {
+		buf = (*rawBytesOf(dst))[:0]
 	}
-	if !found {
-		return v, false, true
+	b, found, matched := c.s.appendGetBody(buf, k, c.raw.prefix, c.raw.maxBody)
+	switch {
+	case found && !matched:
+		return false, false
+	case !found:
+		return false, true
+	case buf != nil:
+		*rawBytesOf(dst) = b
+	default:
+		*dst = rawValue[V](c.raw, b)
 	}
-	return rawValue[V](c.raw, b), true, true
+	return true, true
 }
 
 // setRaw is SetWithTTL through the raw layout: the store copies the
