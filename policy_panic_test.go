@@ -3,6 +3,7 @@ package cache_test
 import (
 	"bytes"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,13 +13,15 @@ import (
 	"github.com/stratacache/cache/eviction"
 )
 
-// brittle is a FIFO policy whose method named by on panics, once, on the
-// first call after arm is set: a custom policy breaking its contract.
+// brittle is a FIFO policy whose method named by on panics (or, with
+// exit, calls runtime.Goexit), once, on the first call after arm is set:
+// a custom policy breaking its contract.
 type brittle struct {
 	eviction.Custom[int, int]
 	on   string
 	arm  *bool
 	sent *bool
+	exit bool
 }
 
 type brittlePanic struct{ method string }
@@ -26,6 +29,9 @@ type brittlePanic struct{ method string }
 func (b brittle) trip(method string) {
 	if b.on == method && *b.arm && !*b.sent {
 		*b.sent = true
+		if b.exit {
+			runtime.Goexit()
+		}
 		panic(brittlePanic{method})
 	}
 }
@@ -73,52 +79,13 @@ func (b brittle) Ordered(hottest bool, yield func(eviction.Handle[int, int]) boo
 // write blocked for good.
 func TestCustomPolicyPanicLeavesNoShardLocked(t *testing.T) {
 	const max = 32
-	// What makes each method run: reads are buffered, so Access runs
-	// when a write or Flush drains them.
-	trigger := map[string]func(c *cache.Cache[int, int]){
-		"Add":    func(c *cache.Cache[int, int]) { c.Set(1000, 1000); c.Flush() },
-		"Access": func(c *cache.Cache[int, int]) { readAll(c, max); c.Flush() },
-		// Every key the fill wrote: the shards' shares are small, so
-		// any one key may have been evicted already.
-		"Update": func(c *cache.Cache[int, int]) { // new values weigh more
-			for k := range max / 2 {
-				c.Set(k, k+1)
-			}
-			c.Flush()
-		},
-		"Remove": func(c *cache.Cache[int, int]) {
-			for k := range max / 2 {
-				c.Delete(k)
-			}
-			c.Flush()
-		},
-		"Evict": func(c *cache.Cache[int, int]) {
-			for k := range 4 * max {
-				c.Set(k, k)
-			}
-			c.Flush()
-		},
-		"SetCapacity": func(c *cache.Cache[int, int]) { _ = c.SetMaxWeight(max) },
-		"Ordered":     func(c *cache.Cache[int, int]) { c.Coldest(max); c.Clear() },
-	}
-	for method, run := range trigger {
+	for method, run := range policyTriggers(max) {
 		for _, shards := range []int{1, 4} {
 			t.Run(fmt.Sprintf("%s/shards=%d", method, shards), func(t *testing.T) {
 				var arm, sent bool
-				c := cache.Must(cache.New(cache.Options[int, int]{
-					MaxWeight: 2 * max,
-					Weigher:   func(_, v int) uint32 { return uint32(v%3 + 1) },
-					Shards:    shards,
-					NewPolicy: func(capacity int64) eviction.Custom[int, int] {
-						return brittle{newFIFO[int, int](capacity), method, &arm, &sent}
-					},
-				}))
+				c := newBrittleCache(max, shards, brittle{on: method, arm: &arm, sent: &sent})
 				// Not deferred: Close would block on a shard left locked,
 				// and the failure would become a hang.
-				for k := range max / 2 {
-					c.Set(k, k)
-				}
-				c.Flush()
 				arm = true
 
 				var got []any
@@ -142,31 +109,133 @@ func TestCustomPolicyPanicLeavesNoShardLocked(t *testing.T) {
 				if len(got) != 1 || got[0] != (brittlePanic{method}) {
 					t.Fatalf("callers recovered %v; want the policy's panic in %s once", got, method)
 				}
-				bound := c.MaxWeight()
-				if w := c.Stats().Weight; w > bound {
-					t.Fatalf("weight %d after Flush; the policy that took over should keep the bound of %d", w, bound)
-				}
-				for k := range 8 * max {
-					if v, ok := c.Get(k); ok && v != k*10 {
-						t.Fatalf("Get(%d) = %d; want %d", k, v, k*10)
-					}
-				}
-				// The policy that took over tracks every entry: its order
-				// lists them all.
-				tracked := 0
-				for range c.Coldest(1 << 20) {
-					tracked++
-				}
-				if n := c.Len(); tracked != n {
-					t.Fatalf("the policy orders %d entries of %d", tracked, n)
-				}
-				// The last writes are resident: eviction works again.
-				if _, ok := c.Get(8*max - 1); !ok {
-					t.Fatalf("the last write is not resident")
-				}
-				within(t, method+": Close", c.Close)
+				checkTookOver(t, c, max, method)
 			})
 		}
+	}
+}
+
+// A custom policy that calls runtime.Goexit, as t.FailNow in a test's
+// policy does, ends the goroutine that met it (Goexit cannot be stopped)
+// but leaves no shard locked: every later operation completes, no caller
+// gets a panic, and the built-in policy that takes over keeps the bound
+// and the values. Before the fix, a Goexit in Add, Access or Evict during
+// a write's maintenance left the policy lock held.
+func TestCustomPolicyGoexitLeavesNoShardLocked(t *testing.T) {
+	const max = 32
+	for method, run := range policyTriggers(max) {
+		for _, shards := range []int{1, 4} {
+			t.Run(fmt.Sprintf("%s/shards=%d", method, shards), func(t *testing.T) {
+				var arm, sent bool
+				c := newBrittleCache(max, shards, brittle{on: method, arm: &arm, sent: &sent, exit: true})
+				arm = true
+				// The trigger runs on a goroutine of its own, which the
+				// Goexit ends unless it came on a read buffer's drain
+				// goroutine.
+				ended := make(chan struct{})
+				go func() {
+					defer close(ended)
+					run(c)
+				}()
+				within(t, method, func() {
+					<-ended
+					for k := range 8 * max {
+						if p := recovered(func() { c.Set(k, k*10) }); p != nil {
+							t.Errorf("Set(%d) panicked with %v", k, p)
+						}
+					}
+					if p := recovered(c.Flush); p != nil {
+						t.Errorf("Flush panicked with %v", p)
+					}
+				})
+				if !sent {
+					t.Fatalf("the trigger did not call %s", method)
+				}
+				checkTookOver(t, c, max, method)
+			})
+		}
+	}
+}
+
+// newBrittleCache returns a cache under policy b (with a FIFO inside it)
+// holding a few entries, whose weights differ so that Update has work.
+func newBrittleCache(max, shards int, b brittle) *cache.Cache[int, int] {
+	c := cache.Must(cache.New(cache.Options[int, int]{
+		MaxWeight: 2 * int64(max),
+		Weigher:   func(_, v int) uint32 { return uint32(v%3 + 1) },
+		Shards:    shards,
+		NewPolicy: func(capacity int64) eviction.Custom[int, int] {
+			p := b
+			p.Custom = newFIFO[int, int](capacity)
+			return p
+		},
+	}))
+	for k := range max / 2 {
+		c.Set(k, k)
+	}
+	c.Flush()
+	return c
+}
+
+// checkTookOver checks a cache whose policy broke, then saw writes of
+// k*10 under keys below 8*max and a Flush: the built-in policy that took
+// over keeps the bound, tracks every entry, evicts, and values are right.
+func checkTookOver(t *testing.T, c *cache.Cache[int, int], max int, method string) {
+	t.Helper()
+	bound := c.MaxWeight()
+	if w := c.Stats().Weight; w > bound {
+		t.Fatalf("weight %d after Flush; the policy that took over should keep the bound of %d", w, bound)
+	}
+	for k := range 8 * max {
+		if v, ok := c.Get(k); ok && v != k*10 {
+			t.Fatalf("Get(%d) = %d; want %d", k, v, k*10)
+		}
+	}
+	// The policy that took over tracks every entry: its order lists
+	// them all.
+	tracked := 0
+	for range c.Coldest(1 << 20) {
+		tracked++
+	}
+	if n := c.Len(); tracked != n {
+		t.Fatalf("the policy orders %d entries of %d", tracked, n)
+	}
+	// The last writes are resident: eviction works again.
+	if _, ok := c.Get(8*max - 1); !ok {
+		t.Fatalf("the last write is not resident")
+	}
+	within(t, method+": Close", c.Close)
+}
+
+// policyTriggers returns, for each method of a custom policy, operations
+// on a cache built by newBrittleCache that make the shard call it. Reads
+// are buffered, so Access runs when a write or Flush drains them.
+func policyTriggers(max int) map[string]func(c *cache.Cache[int, int]) {
+	return map[string]func(c *cache.Cache[int, int]){
+		"Add":    func(c *cache.Cache[int, int]) { c.Set(1000, 1000); c.Flush() },
+		"Access": func(c *cache.Cache[int, int]) { readAll(c, max); c.Flush() },
+		// Every key the fill wrote: the shards' shares are small, so
+		// any one key may have been evicted already.
+		"Update": func(c *cache.Cache[int, int]) { // new values weigh more
+			for k := range max / 2 {
+				c.Set(k, k+1)
+			}
+			c.Flush()
+		},
+		"Remove": func(c *cache.Cache[int, int]) {
+			for k := range max / 2 {
+				c.Delete(k)
+			}
+			c.Flush()
+		},
+		"Evict": func(c *cache.Cache[int, int]) {
+			for k := range 4 * max {
+				c.Set(k, k)
+			}
+			c.Flush()
+		},
+		"SetCapacity": func(c *cache.Cache[int, int]) { _ = c.SetMaxWeight(int64(max)) },
+		"Ordered":     func(c *cache.Cache[int, int]) { c.Coldest(max); c.Clear() },
 	}
 }
 
@@ -211,7 +280,7 @@ func TestCustomPolicyPanicInOrderedKeepsSnapshotsWhole(t *testing.T) {
 		MaxEntries: 64,
 		Shards:     2,
 		NewPolicy: func(capacity int64) eviction.Custom[int, int] {
-			return brittle{newFIFO[int, int](capacity), "Ordered", &arm, &sent}
+			return brittle{Custom: newFIFO[int, int](capacity), on: "Ordered", arm: &arm, sent: &sent}
 		},
 	}))
 	for k := range 40 {

@@ -102,8 +102,18 @@ func (c *core[K, V]) setBound(method string, total int64, byWeight bool) ([]entr
 	}
 	c.bound = total
 	removed := make([]entry.List[K, V], n)
-	for i, s := range c.shards {
-		removed[i] = s.SetCapacity(shareOf(total, n, i))
+	i := 0
+	defer func() {
+		// Only a custom policy's runtime.Goexit in shard i ends the loop
+		// early: the shards after it still take their share of the
+		// bound just recorded (their removals go unreported, as the
+		// caller's goroutine is ending).
+		for i++; i < n; i++ {
+			c.shards[i].SetCapacity(shareOf(total, n, i))
+		}
+	}()
+	for ; i < n; i++ {
+		removed[i] = c.shards[i].SetCapacity(shareOf(total, n, i))
 	}
 	return removed, nil
 }

@@ -167,8 +167,8 @@ func (g gcfreeTypedInto) Get(dst []byte, key Key) ([]byte, bool) {
 	ok := g.c.GetInto(key.S, &dst)
 	return dst, ok
 }
-func (g gcfreeTyped) Set(key Key, value []byte)            { _ = g.c.Set(key.S, value) }
-func (g gcfreeTyped) Close()                               { g.c.Close() }
+func (g gcfreeTyped) Set(key Key, value []byte) { _ = g.c.Set(key.S, value) }
+func (g gcfreeTyped) Close()                    { g.c.Close() }
 
 type gcfreeStore struct{ s *bytecache.Store }
 

@@ -1,6 +1,8 @@
 package eviction
 
 import (
+	"errors"
+
 	"github.com/stratacache/cache/entry"
 	"github.com/stratacache/cache/internal/isnil"
 )
@@ -30,7 +32,10 @@ import (
 // Default policy, and re-raises the panic once the operation that met it
 // (for a read's bookkeeping or a walk, a later write to that shard or the
 // next Flush) has released its locks and reported its removals: a
-// panicking policy never leaves a shard locked.
+// panicking policy never leaves a shard locked. One that calls
+// runtime.Goexit (t.FailNow in a test's policy) ends its goroutine, as
+// Goexit does; the shard's locks are released on the way and the policy
+// is replaced as after a panic, with nothing re-raised.
 type Custom[K comparable, V any] interface {
 	// Add starts tracking an entry that was just stored.
 	Add(e Handle[K, V])
@@ -110,6 +115,7 @@ func NewCustom[K comparable, V any](newPolicy func(capacity int64) Custom[K, V],
 // recovers: the policy is then broken, is never called again, and its
 // methods here do nothing (Evict finds no victim) until the shard, which
 // checks Broken whenever it evicts, replaces it and re-raises the panic.
+// A runtime.Goexit breaks it too; the shard releases its locks by defer.
 type custom[K comparable, V any] struct {
 	p        Custom[K, V]
 	n        int                // entries p tracks
@@ -118,19 +124,37 @@ type custom[K comparable, V any] struct {
 	panicked any // what the panic that broke p was called with
 }
 
-// catch, deferred by each method that calls p, recovers a panic in p and
-// breaks the policy. (A runtime.Goexit in p is not a panic: it ends the
-// goroutine, locks held, as it would anywhere else.)
-func (c *custom[K, V]) catch() {
-	if r := recover(); r != nil {
+// ErrPolicyExited is what Broken reports for a custom policy that called
+// runtime.Goexit (as t.FailNow does in a test's policy). The goroutine
+// that met it has ended by then, so the shard replaces the policy without
+// raising anything to a later caller.
+var ErrPolicyExited = errors.New("eviction: custom policy called runtime.Goexit")
+
+// call runs f, which calls into p, and breaks the policy if f panics
+// (recovered) or calls runtime.Goexit (which cannot be stopped: the
+// goroutine still ends, and the shard's deferred unlocks release its
+// locks on the way).
+func (c *custom[K, V]) call(f func()) {
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		r := recover()
+		if r == nil {
+			r = ErrPolicyExited
+		}
 		c.broken, c.panicked = true, r
-	}
+	}()
+	f()
+	returned = true
 }
 
 // Broken returns the value of the panic that broke the user's policy
-// behind p (a Policy made by NewCustom), or nil if p is not such a policy
-// or has not panicked. A broken policy has stopped tracking entries: the
-// shard replaces it.
+// behind p (a Policy made by NewCustom), ErrPolicyExited if the policy
+// called runtime.Goexit, or nil if p is not such a policy or is not
+// broken. A broken policy has stopped tracking entries: the shard
+// replaces it.
 func Broken[K comparable, V any](p Policy[K, V]) any {
 	if c, ok := p.(*custom[K, V]); ok && c.broken {
 		return c.panicked
@@ -142,45 +166,53 @@ func (c *custom[K, V]) Add(e *entry.Entry[K, V]) {
 	if c.broken {
 		return
 	}
-	defer c.catch()
-	c.n++
-	c.newest = e
-	c.p.Add(Handle[K, V]{e})
+	c.call(func() {
+		c.n++
+		c.newest = e
+		c.p.Add(Handle[K, V]{e})
+	})
 }
 
 func (c *custom[K, V]) Access(e *entry.Entry[K, V]) {
 	if c.broken {
 		return
 	}
-	defer c.catch()
-	c.p.Access(Handle[K, V]{e})
+	c.call(func() { c.p.Access(Handle[K, V]{e}) })
 }
 
 func (c *custom[K, V]) Update(e *entry.Entry[K, V], oldWeight uint32) {
 	if c.broken {
 		return
 	}
-	defer c.catch()
-	c.p.Update(Handle[K, V]{e}, oldWeight)
+	c.call(func() { c.p.Update(Handle[K, V]{e}, oldWeight) })
 }
 
 func (c *custom[K, V]) Remove(e *entry.Entry[K, V]) {
 	if c.broken {
 		return
 	}
-	defer c.catch()
-	c.n--
-	if e == c.newest {
-		c.newest = nil
-	}
-	c.p.Remove(Handle[K, V]{e})
+	c.call(func() {
+		c.n--
+		if e == c.newest {
+			c.newest = nil
+		}
+		c.p.Remove(Handle[K, V]{e})
+	})
 }
 
-func (c *custom[K, V]) Evict() *entry.Entry[K, V] {
+func (c *custom[K, V]) Evict() (v *entry.Entry[K, V]) {
 	if c.broken {
 		return nil
 	}
-	defer c.catch()
+	c.call(func() { v = c.evict() })
+	if c.broken {
+		return nil
+	}
+	return v
+}
+
+// evict is Evict's work, run by call.
+func (c *custom[K, V]) evict() *entry.Entry[K, V] {
 	v := c.victim()
 	if v != nil && v == c.newest && c.n > 0 {
 		// The policy's choice would make the write that caused this
@@ -221,8 +253,7 @@ func (c *custom[K, V]) SetCapacity(capacity int64) {
 	if c.broken {
 		return
 	}
-	defer c.catch()
-	c.p.SetCapacity(capacity)
+	c.call(func() { c.p.SetCapacity(capacity) })
 }
 
 func (c *custom[K, V]) Len() int { return c.n }
@@ -231,8 +262,9 @@ func (c *custom[K, V]) Ordered(hottest bool, yield func(*entry.Entry[K, V]) bool
 	if c.broken {
 		return
 	}
-	defer c.catch()
-	c.p.Ordered(hottest, func(h Handle[K, V]) bool { return h.e == nil || yield(h.e) })
+	c.call(func() {
+		c.p.Ordered(hottest, func(h Handle[K, V]) bool { return h.e == nil || yield(h.e) })
+	})
 }
 
 // Reset removes every tracked entry from the policy, which keeps what it
@@ -242,16 +274,17 @@ func (c *custom[K, V]) Reset() {
 	if c.broken {
 		return
 	}
-	defer c.catch()
-	all := make([]Handle[K, V], 0, c.n)
-	c.p.Ordered(false, func(h Handle[K, V]) bool {
-		all = append(all, h)
-		return true
+	c.call(func() {
+		all := make([]Handle[K, V], 0, c.n)
+		c.p.Ordered(false, func(h Handle[K, V]) bool {
+			all = append(all, h)
+			return true
+		})
+		for _, h := range all {
+			c.p.Remove(h)
+		}
+		c.n, c.newest = 0, nil
 	})
-	for _, h := range all {
-		c.p.Remove(h)
-	}
-	c.n, c.newest = 0, nil
 }
 
 // Builtin returns the policy of algorithm a for capacity units of weight,

@@ -60,20 +60,25 @@ type Ranked[K comparable, V any] struct {
 	Rank, Of int
 }
 
-// lockSynced takes both locks, policy lock first, and hands the buffered
-// reads and writes to the policy, so that an ordered walk sees them. It
-// evicts nothing, so the walk reports no removals; the next write does.
-func (s *Shard[K, V]) lockSynced() {
+// lockBoth takes both locks, policy lock first. Release them with a
+// deferred unlockBoth before calling into the policy (see tryDrain).
+func (s *Shard[K, V]) lockBoth() {
 	s.policyMu.Lock()
 	s.mu.Lock()
+}
+
+func (s *Shard[K, V]) unlockBoth() {
+	s.mu.Unlock()
+	s.policyMu.Unlock()
+}
+
+// syncLocked hands the buffered reads and writes to the policy, so that an
+// ordered walk sees them. It evicts nothing, so the walk reports no
+// removals; the next write does. The caller holds both locks.
+func (s *Shard[K, V]) syncLocked() {
 	s.drainReadsLocked()
 	s.applyLocked(s.takeWritesLocked())
 	s.replaceBrokenLocked(nil) // walk a policy that tracks every entry
-}
-
-func (s *Shard[K, V]) unlockSynced() {
-	s.mu.Unlock()
-	s.policyMu.Unlock()
 }
 
 // AppendOrdered appends up to n live entries (negative and expired ones
@@ -97,8 +102,9 @@ func (s *Shard[K, V]) AppendOrdered(buf []Ranked[K, V], hottest bool, n int) []R
 		}
 		return buf
 	}
-	s.lockSynced()
-	defer s.unlockSynced()
+	s.lockBoth()
+	defer s.unlockBoth()
+	s.syncLocked()
 	now := s.clock()
 	for start := len(buf); ; buf = buf[:start] {
 		of, pos, copied := s.policy.Len(), 0, 0
@@ -151,8 +157,9 @@ func (s *Shard[K, V]) AppendState(buf []State[K, V]) []State[K, V] {
 		}
 		return buf
 	}
-	s.lockSynced()
-	defer s.unlockSynced()
+	s.lockBoth()
+	defer s.unlockBoth()
+	s.syncLocked()
 	now := s.clock()
 	for start := len(buf); ; buf = buf[:start] {
 		counter, _ := s.policy.(eviction.FrequencyCounter)

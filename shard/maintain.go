@@ -53,13 +53,24 @@ func (s *Shard[K, V]) bufferLocked(e *entry.Entry[K, V], o op, weight uint32) {
 // to a few rounds, so one writer does not serve all the others for long.
 func (s *Shard[K, V]) maintain(out *entry.List[K, V]) {
 	for range 4 {
-		if s.pending.Load() == 0 || !s.policyMu.TryLock() {
+		if s.pending.Load() == 0 || !s.tryDrain(out) {
 			return
 		}
-		s.drainLocked(out)
-		s.drains.Add(1)
-		s.policyMu.Unlock()
 	}
+}
+
+// tryDrain drains the shard if the policy lock is free, and reports
+// whether it was. Every lock around a call into the policy is released
+// by a defer, here and wherever the shard calls it, so that a custom
+// policy that calls runtime.Goexit leaves no lock held.
+func (s *Shard[K, V]) tryDrain(out *entry.List[K, V]) bool {
+	if !s.policyMu.TryLock() {
+		return false
+	}
+	defer s.policyMu.Unlock()
+	s.drainLocked(out)
+	s.drains.Add(1)
+	return true
 }
 
 // drainLocked applies the buffered reads and writes to the policy and the
@@ -70,9 +81,14 @@ func (s *Shard[K, V]) drainLocked(out *entry.List[K, V]) {
 	batch := s.takeWritesLocked()
 	s.mu.Unlock()
 	s.applyLocked(batch)
+	s.expireEvict(out)
+}
+
+// expireEvict is expireEvictLocked for a caller that holds policyMu only.
+func (s *Shard[K, V]) expireEvict(out *entry.List[K, V]) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.expireEvictLocked(out)
-	s.mu.Unlock()
 }
 
 // maintainBothLocked is drainLocked for a caller that holds both locks.
@@ -96,7 +112,19 @@ func (s *Shard[K, V]) takeWritesLocked() []record[K, V] {
 // did, in order. An entry the policy no longer tracks (evicted, or
 // cleared) is left alone. The caller holds policyMu.
 func (s *Shard[K, V]) applyLocked(batch []record[K, V]) {
-	for _, r := range batch {
+	done := 0
+	defer func() {
+		// A custom policy's runtime.Goexit ends this goroutine in the
+		// middle of the batch. The policy is broken by then (its
+		// adapter's calls do nothing), so the record it stopped at and
+		// the rest still reach the entries' flags and the wheel, as
+		// they do after a panic.
+		if done < len(batch) && s.custom && eviction.Broken(s.policy) != nil {
+			s.applyLocked(batch[done:])
+		}
+	}()
+	for ; done < len(batch); done++ {
+		r := batch[done]
 		e := r.e
 		switch r.op {
 		case opAdd:
@@ -203,7 +231,10 @@ func (s *Shard[K, V]) replaceBrokenLocked(out *entry.List[K, V]) bool {
 	if s.custom {
 		if p := eviction.Broken(s.policy); p != nil {
 			s.replacePolicyLocked()
-			s.brokenPanic, replaced = p, true
+			replaced = true
+			if p != eviction.ErrPolicyExited { // its goroutine has ended
+				s.brokenPanic = p
+			}
 		}
 	}
 	if out != nil && s.brokenPanic != nil {

@@ -102,9 +102,7 @@ func (s *Shard[K, V]) record(st *stripe[K, V], n uint32, e *entry.Entry[K, V], g
 		if !s.writersDrain(st) {
 			s.drainLater()
 		}
-	case s.policyMu.TryLock():
-		s.drainReadsLocked()
-		s.policyMu.Unlock()
+	case s.tryDrainReads():
 	default:
 		// The next writer or drain takes the records; some reads are
 		// lost, which only blurs the policy's picture. A busy lock means
@@ -185,11 +183,19 @@ func (s *Shard[K, V]) drainLater() {
 		// Idle again first, so that a buffer filled during this drain
 		// queues the next one; a closed shard stays shut.
 		s.drain.CompareAndSwap(drainQueued, drainIdle)
-		if s.policyMu.TryLock() {
-			s.drainReadsLocked()
-			s.policyMu.Unlock()
-		}
+		s.tryDrainReads()
 	}()
+}
+
+// tryDrainReads hands the buffered reads to the policy if the policy lock
+// is free, and reports whether it was.
+func (s *Shard[K, V]) tryDrainReads() bool {
+	if !s.policyMu.TryLock() {
+		return false
+	}
+	defer s.policyMu.Unlock()
+	s.drainReadsLocked()
+	return true
 }
 
 // recordRead hands a read of e that is not a Get (GetOrSet's hit, an

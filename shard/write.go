@@ -242,14 +242,20 @@ func (s *Shard[K, V]) roomLocked(w *writer[K, V], e *entry.Entry[K, V], weight u
 	return false
 }
 
+// maintainAndUnlock maintains the shard, then releases both locks (by
+// defer: see tryDrain).
+func (s *Shard[K, V]) maintainAndUnlock(out *entry.List[K, V]) {
+	defer s.policyMu.Unlock()
+	defer s.mu.Unlock()
+	s.maintainBothLocked(out)
+}
+
 // unlockWrite ends a write: it releases the data lock and maintains the
 // shard if the policy lock is free, or, for a write that holds both,
 // maintains it before releasing them.
 func (s *Shard[K, V]) unlockWrite(w *writer[K, V], out *entry.List[K, V]) {
 	if w.policy {
-		s.maintainBothLocked(out)
-		s.mu.Unlock()
-		s.policyMu.Unlock()
+		s.maintainAndUnlock(out)
 	} else {
 		s.mu.Unlock()
 		s.maintain(out)
