@@ -65,12 +65,15 @@ func (c *Cache[K, V]) SaveSnapshotFile(path string, opts SnapshotOptions) (Snaps
 // permission) is refused, with an error naming the file and its mode and
 // matching fs.ErrPermission, unless opts.AllowWritableByOthers is set:
 // whoever can write the file chooses what the cache serves. A file larger
-// than opts.MaxBytes is refused before it is read.
+// than opts.MaxBytes is refused before it is read, and so is anything but a
+// regular file (a directory, a named pipe, a device), with an error
+// matching fs.ErrInvalid: opening a named pipe would otherwise wait for a
+// writer, for ever if none comes. LoadSnapshot reads from any io.Reader.
 func (c *Cache[K, V]) LoadSnapshotFile(path string, opts SnapshotOptions) (SnapshotInfo, error) {
 	if err := opts.validate(); err != nil {
 		return SnapshotInfo{}, err
 	}
-	f, err := os.Open(path)
+	f, err := openNoWait(path)
 	if err != nil {
 		return SnapshotInfo{}, fmt.Errorf("cache: snapshot: load: %w", err)
 	}
@@ -80,6 +83,9 @@ func (c *Cache[K, V]) LoadSnapshotFile(path string, opts SnapshotOptions) (Snaps
 	st, err := f.Stat()
 	if err != nil {
 		return SnapshotInfo{}, fmt.Errorf("cache: snapshot: load %s: %w", path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return SnapshotInfo{}, fmt.Errorf("cache: snapshot: load %s: not a regular file (mode %v): %w", path, st.Mode(), fs.ErrInvalid)
 	}
 	if mode := st.Mode(); mode.Perm()&0o022 != 0 && !opts.AllowWritableByOthers && runtime.GOOS != "windows" {
 		return SnapshotInfo{}, fmt.Errorf("cache: snapshot: load %s: the file's mode %v lets users other than its owner write it; "+

@@ -108,3 +108,14 @@ func TestSnapshotFileBadDirectory(t *testing.T) {
 		t.Errorf("err = %v, want fs.ErrNotExist", err)
 	}
 }
+
+// A directory at the snapshot's path is not a snapshot: refused with an
+// error that says so, not one from the first read.
+func TestLoadSnapshotFileRefusesADirectory(t *testing.T) {
+	c := snapCache(t, newFakeClock(), Options[int, int]{})
+	dir := t.TempDir()
+	_, err := c.LoadSnapshotFile(dir, SnapshotOptions{})
+	if !errors.Is(err, fs.ErrInvalid) {
+		t.Fatalf("LoadSnapshotFile(directory) = %v, want an error matching fs.ErrInvalid", err)
+	}
+}
