@@ -52,6 +52,9 @@ type Shard struct {
 	// the shard (see lock); reads without the lock check it around their
 	// copy.
 	seq atomic.Uint32
+	// counters share seq's cache line: every write changes both, so a
+	// write to a shard the other core wrote last moves one line, not two.
+	counters Counters
 	// readSlots is the index's slots as readers without the lock see
 	// them: the table a writer replaces (growing, clearing) is published
 	// here before seq turns even.
@@ -61,13 +64,17 @@ type Shard struct {
 	ghost     ghost
 	maxSize   int          // largest record accepted
 	seed      maphash.Seed // the store's: records' keys are hashed again to find their slots
-	counters  Counters
-	closed    bool // by Close: writes store nothing
+	closed    bool         // by Close: writes store nothing
 
 	// afterLookup, set by tests only, runs in a read without the lock
 	// between finding the record and copying its value.
 	afterLookup func()
+	// Pads the struct to a size class of whole cache lines, whose
+	// objects start on a line: seq and counters then share one.
+	_ [shardPad]byte
 }
+
+const shardPad = 56
 
 const (
 	small = 0
