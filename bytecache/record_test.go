@@ -163,10 +163,40 @@ func FuzzRecordGet(f *testing.F) {
 	f.Add([]byte("\x01raw value"))
 	mp := newCacheF(f, Options[string, user]{MaxBytes: 1 << 20})
 	raw := newCacheF(f, Options[string, string]{MaxBytes: 1 << 20, Codec: codec.Raw[string]()})
+	rawBytes := newCacheF(f, Options[string, []byte]{MaxBytes: 1 << 20, Codec: codec.Raw[[]byte]()})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		checkFuzzedGet(t, mp, codec.Msgpack[user](), b, func(x, y user) bool { return fmt.Sprint(x) == fmt.Sprint(y) })
 		checkFuzzedGet(t, raw, codec.Raw[string](), b, func(x, y string) bool { return x == y })
+		checkFuzzedGetInto(t, rawBytes, b)
 	})
+}
+
+// checkFuzzedGetInto is checkFuzzedGet for GetInto into a buffer that
+// already holds bytes: a hit leaves exactly the value in it, a miss leaves
+// it as it was.
+func checkFuzzedGetInto(t *testing.T, c *Cache[string, []byte], b []byte) {
+	cd := codec.Raw[[]byte]()
+	h, _ := codec.HeaderOf(cd)
+	var want []byte
+	wantOK := len(b) > 0 && b[0] == recordMark
+	if wantOK {
+		var err error
+		want, err = cd.Unmarshal(append(bytes.Clone(h), b[1:]...))
+		wantOK = err == nil
+	}
+	if !c.s.Set("k", b) {
+		t.Skip("larger than the store's MaxEntrySize")
+	}
+	buf := append(make([]byte, 0, 8), "held"...)
+	ok := c.GetInto("k", &buf)
+	switch {
+	case ok != wantOK:
+		t.Fatalf("stored %q: GetInto ok %v, want %v", b, ok, wantOK)
+	case ok && !bytes.Equal(buf, want):
+		t.Fatalf("stored %q: GetInto left %q, want %q", b, buf, want)
+	case !ok && string(buf) != "held":
+		t.Fatalf("stored %q: GetInto missed but changed the buffer to %q", b, buf)
+	}
 }
 
 func newCacheF[K comparable, V any](f *testing.F, opts Options[K, V]) *Cache[K, V] {
