@@ -113,16 +113,18 @@ func (s *Shard[K, V]) takeWritesLocked() []record[K, V] {
 // cleared) is left alone. The caller holds policyMu.
 func (s *Shard[K, V]) applyLocked(batch []record[K, V]) {
 	done := 0
-	defer func() {
-		// A custom policy's runtime.Goexit ends this goroutine in the
-		// middle of the batch. The policy is broken by then (its
-		// adapter's calls do nothing), so the record it stopped at and
-		// the rest still reach the entries' flags and the wheel, as
-		// they do after a panic.
-		if done < len(batch) && s.custom && eviction.Broken(s.policy) != nil {
-			s.applyLocked(batch[done:])
-		}
-	}()
+	if s.custom {
+		defer func() {
+			// A custom policy's runtime.Goexit ends this goroutine in
+			// the middle of the batch. The policy is broken by then
+			// (its adapter's calls do nothing), so the record it
+			// stopped at and the rest still reach the entries' flags
+			// and the wheel, as they do after a panic.
+			if done < len(batch) && eviction.Broken(s.policy) != nil {
+				s.applyLocked(batch[done:])
+			}
+		}()
+	}
 	for ; done < len(batch); done++ {
 		r := batch[done]
 		e := r.e
