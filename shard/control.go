@@ -21,10 +21,8 @@ import (
 // one. It holds both locks for the evictions: O(1) amortised per entry
 // evicted.
 func (s *Shard[K, V]) SetCapacity(capacity int64) (removed entry.List[K, V]) {
-	s.policyMu.Lock()
-	defer s.policyMu.Unlock()
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lockBoth()
+	defer s.unlockBoth()
 	if s.closed || s.policy == nil || capacity <= 0 {
 		return removed
 	}

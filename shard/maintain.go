@@ -293,10 +293,8 @@ func (s *Shard[K, V]) removeLocked(e *entry.Entry[K, V], reason entry.Reason, ou
 // returns; it waits for maintenance running on another goroutine. It
 // returns the removed entries for the caller to report.
 func (s *Shard[K, V]) Flush() (removed entry.List[K, V]) {
-	s.policyMu.Lock()
-	defer s.policyMu.Unlock()
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lockBoth()
+	defer s.unlockBoth()
 	s.maintainBothLocked(&removed)
 	return removed
 }
@@ -314,10 +312,8 @@ func (s *Shard[K, V]) Expire() (removed entry.List[K, V]) {
 // ReasonExpired if its deadline had passed), and supersedes every load in
 // flight.
 func (s *Shard[K, V]) Clear() (removed entry.List[K, V]) {
-	s.policyMu.Lock()
-	defer s.policyMu.Unlock()
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lockBoth()
+	defer s.unlockBoth()
 	s.clearLocked(&removed)
 	return removed
 }
@@ -331,10 +327,8 @@ func (s *Shard[K, V]) Close() (removed entry.List[K, V]) {
 	s.drain.Store(drainShut)
 	s.drainMu.Unlock()
 	s.drainers.Wait()
-	s.policyMu.Lock()
-	defer s.policyMu.Unlock()
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lockBoth()
+	defer s.unlockBoth()
 	s.closed = true
 	s.clearLocked(&removed)
 	return removed

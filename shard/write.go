@@ -235,8 +235,7 @@ func (s *Shard[K, V]) roomLocked(w *writer[K, V], e *entry.Entry[K, V], weight u
 		return true
 	}
 	s.mu.Unlock()
-	s.policyMu.Lock()
-	s.mu.Lock()
+	s.lockBoth()
 	s.waited++
 	w.policy = true
 	return false
@@ -245,8 +244,7 @@ func (s *Shard[K, V]) roomLocked(w *writer[K, V], e *entry.Entry[K, V], weight u
 // maintainAndUnlock maintains the shard, then releases both locks (by
 // defer: see tryDrain).
 func (s *Shard[K, V]) maintainAndUnlock(out *entry.List[K, V]) {
-	defer s.policyMu.Unlock()
-	defer s.mu.Unlock()
+	defer s.unlockBoth()
 	s.maintainBothLocked(out)
 }
 
