@@ -27,10 +27,11 @@
 // Reads copy the value out (Get allocates the copy, AppendGet appends it
 // to your buffer, Cache decodes from a pooled buffer once the copy is
 // done, and Cache.GetInto copies a raw value into yours), so no value a
-// caller holds aliases memory that a later write reuses. They take no lock: the copy is made between two loads of the
-// shard's version number, which every write makes odd while it changes
-// the shard, and is made again if a write came between (after a few tries
-// a read takes the shard's lock, so it always finishes); a torn copy is
+// caller holds aliases memory that a later write reuses. They take no
+// lock: the copy is made between two loads of the shard's version number,
+// which every write makes odd while it changes the shard, and is made
+// again if a write came between (after a few tries a read takes the
+// shard's lock, so it always finishes); a torn copy is
 // never returned. A record is found only by comparing
 // its whole key, so bytes of another key are never decoded as yours. A
 // Cache's store is its own, written only with its codec: each value is a
